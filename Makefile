@@ -1,0 +1,72 @@
+# Causeway — one flat, non-recursive Makefile (pkg-config).
+#   make            build ./causeway
+#   make check      build and run every test (unit, then end-to-end)
+#   make unit       unit tests only        make e2e   end-to-end tests only
+#   make run        local sandbox: Prosody + ngircd on loopback + Causeway
+#   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
+
+PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium
+CC        ?= cc
+BUILD     ?= build
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS  += -std=c11 -D_GNU_SOURCE -Iinclude -Igateway -Itransports
+ifeq ($(SANITIZE),1)
+BUILD     := build-asan
+CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CORE_SRC  := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+TRANS_SRC := $(wildcard transports/*/*.c)
+CORE_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(TRANS_SRC))
+UNIT_SRC  := $(wildcard tests/unit/test-*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+all: causeway$(if $(filter 1,$(SANITIZE)),-asan)
+
+causeway: $(BUILD)/gateway/main.o $(BUILD)/libcauseway.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+causeway-asan: $(BUILD)/gateway/main.o $(BUILD)/libcauseway.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/libcauseway.a: $(CORE_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcauseway.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libcauseway.a $(LDFLAGS) $(PKG_LIBS) -lm
+
+deps:
+	@scripts/install-deps.sh
+
+unit: deps $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+e2e: deps causeway
+	@scripts/run-e2e.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) e2e
+
+run: deps causeway
+	@scripts/sandbox.sh
+
+format:
+	clang-format -i gateway/*.[ch] transports/*/*.[ch] include/causeway/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-asan causeway causeway-asan
+
+.PHONY: all deps unit e2e check run format clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,118 @@
+/* account.c — register / change / unregister a legacy account in the store. */
+#define G_LOG_DOMAIN "causeway"
+#include "account.h"
+
+#include <gio/gio.h>
+
+#include "dataform.h"
+#include "roster.h"
+
+static gboolean
+store_values(CwGateway *gw, const char *jid, const CwFormSpec *spec, GHashTable *values,
+             GError **error)
+{
+    if (!cw_store_user_add(gw->store, jid, error))
+        return FALSE;
+    for (gsize i = 0; i < spec->n_fields; i++) {
+        const CwFormField *f = &spec->fields[i];
+        if (f->type == CW_FIELD_FIXED)
+            continue;
+        const char *v = g_hash_table_lookup(values, f->var);
+        if (!cw_store_value_set(gw->store, jid, "", f->var, v, f->type == CW_FIELD_TEXT_PRIVATE,
+                                error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+typedef struct {
+    CwGateway *gw;
+    const char *jid;
+    const CwFormSpec *spec;
+    GHashTable *values;
+} StoreJob;
+
+static gboolean
+store_job(CwStore *store, gpointer data, GError **error)
+{
+    StoreJob *job = data;
+    return store_values(job->gw, job->jid, job->spec, job->values, error);
+}
+
+gboolean
+cw_account_register(CwUser *user, GHashTable *values, GError **error)
+{
+    CwGateway *gw = user->gw;
+    const CwFormSpec *spec = gw->ops->registration_form;
+    /* A change may leave passwords empty: keep the stored ones. */
+    if (user->registered)
+        for (gsize i = 0; i < spec->n_fields; i++) {
+            const CwFormField *f = &spec->fields[i];
+            const char *v = g_hash_table_lookup(values, f->var);
+            if (f->type == CW_FIELD_TEXT_PRIVATE && (!v || !*v)) {
+                char *old = cw_store_value_get(gw->store, user->jid, "", f->var, NULL);
+                if (old)
+                    g_hash_table_replace(values, g_strdup(f->var), old);
+            }
+        }
+    if (!cw_form_validate(spec, values, error))
+        return FALSE;
+    if (gw->ops->check_registration &&
+        !gw->ops->check_registration(gw, user->jid, values, error))
+        return FALSE;
+
+    StoreJob job = { gw, user->jid, spec, values };
+    if (!cw_store_transaction(gw->store, store_job, &job, error))
+        return FALSE;
+
+    gboolean is_new = !user->registered;
+    user->registered = TRUE;
+    g_message("%s %s", is_new ? "registered" : "updated registration of", user->jid);
+    if (is_new) {
+        /* Appear in the user's roster: the gateway asks to see their presence. */
+        cw_gateway_send_own_presence(gw, user->jid, "subscribe");
+        cw_gateway_send_own_presence(gw, user->jid, NULL);
+    }
+    if (gw->ops->registered)
+        gw->ops->registered(user, is_new);
+    return TRUE;
+}
+
+gboolean
+cw_account_unregister(CwUser *user, GError **error)
+{
+    CwGateway *gw = user->gw;
+    if (gw->ops->unregistered)
+        gw->ops->unregistered(user);
+    if (user->online && gw->ops->user_offline)
+        gw->ops->user_offline(user);
+
+    g_autoptr(GPtrArray) contacts = cw_store_contact_list(gw->store, user->jid, NULL);
+    if (!cw_store_user_remove(gw->store, user->jid, error))
+        return FALSE;
+    for (guint i = 0; contacts && i < contacts->len; i++) {
+        CwStoredContact *c = contacts->pdata[i];
+        cw_roster_remove(gw, user->jid, c->jid);
+    }
+    cw_gateway_send_own_presence(gw, user->jid, "unavailable");
+    cw_gateway_send_own_presence(gw, user->jid, "unsubscribe");
+    cw_gateway_send_own_presence(gw, user->jid, "unsubscribed");
+    user->registered = FALSE;
+    user->online = FALSE;
+    cw_user_set_data(user, NULL, NULL);
+    g_message("unregistered %s", user->jid);
+    return TRUE;
+}
+
+GHashTable *
+cw_account_values(CwUser *user)
+{
+    GHashTable *values = cw_store_values_get_all(user->gw->store, user->jid, "", NULL);
+    if (!values)
+        return cw_values_new();
+    const CwFormSpec *spec = user->gw->ops->registration_form;
+    for (gsize i = 0; i < spec->n_fields; i++)
+        if (spec->fields[i].type == CW_FIELD_TEXT_PRIVATE)
+            g_hash_table_remove(values, spec->fields[i].var);
+    return values;
+}

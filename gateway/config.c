@@ -1,0 +1,327 @@
+/* config.c — GKeyFile INI -> typed configuration; every error names file, key and fix. */
+#include "config.h"
+#include "transports.h"
+
+#include <causeway/jid.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+G_DEFINE_QUARK(causeway-config-error-quark, cw_config_error)
+
+void
+cw_config_set_error(GError **error, const char *file, const char *group, const char *key,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (key)
+        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s] %s: %s", file, group, key, msg);
+    else
+        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s]: %s", file, group, msg);
+}
+
+static void
+transport_config_free(gpointer p)
+{
+    CwTransportConfig *t = p;
+    g_free(t->name);
+    g_free(t->group);
+    g_free(t->type);
+    g_free(t->domain);
+    g_free(t->secret);
+    g_free(t->host);
+    g_free(t);
+}
+
+void
+cw_config_free(CwConfig *config)
+{
+    if (!config)
+        return;
+    g_free(config->path);
+    g_clear_pointer(&config->kf, g_key_file_unref);
+    g_free(config->data_dir);
+    g_strfreev(config->allowed_domains);
+    g_strfreev(config->admins);
+    g_clear_pointer(&config->transports, g_ptr_array_unref);
+    g_free(config);
+}
+
+/* ---- typed getters: absent keys give the default; present keys must parse ---- */
+
+static gboolean
+get_string(CwConfig *c, const char *group, const char *key, const char *def, gboolean required,
+           char **out, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(c->kf, group, key, NULL);
+    if (v)
+        g_strstrip(v);
+    if (!v || !*v) {
+        if (required) {
+            cw_config_set_error(error, c->path, group, key, "missing; add `%s = ...` to [%s]", key,
+                                group);
+            return FALSE;
+        }
+        *out = g_strdup(def);
+        return TRUE;
+    }
+    *out = g_steal_pointer(&v);
+    return TRUE;
+}
+
+static gboolean
+get_uint(CwConfig *c, const char *group, const char *key, guint64 def, guint64 min, guint64 max,
+         guint64 *out, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(c->kf, group, key, NULL);
+    if (!v) {
+        *out = def;
+        return TRUE;
+    }
+    g_strstrip(v);
+    guint64 n = 0;
+    g_autoptr(GError) perr = NULL;
+    if (!g_ascii_string_to_unsigned(v, 10, min, max, &n, &perr)) {
+        cw_config_set_error(error, c->path, group, key,
+                            "'%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                            "; write a whole number in that range",
+                            v, min, max);
+        return FALSE;
+    }
+    *out = n;
+    return TRUE;
+}
+
+static gboolean
+get_seconds_ms(CwConfig *c, const char *group, const char *key, double def, guint *out_ms,
+               GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(c->kf, group, key, NULL);
+    double secs = def;
+    if (v) {
+        g_strstrip(v);
+        char *end = NULL;
+        errno = 0;
+        secs = g_ascii_strtod(v, &end);
+        if (errno || !end || *end || end == v || secs < 0.01 || secs > 86400) {
+            cw_config_set_error(error, c->path, group, key,
+                                "'%s' is not a duration; write seconds from 0.01 to 86400, e.g. 2.5",
+                                v);
+            return FALSE;
+        }
+    }
+    *out_ms = (guint)(secs * 1000.0 + 0.5);
+    return TRUE;
+}
+
+static char **
+get_list(CwConfig *c, const char *group, const char *key)
+{
+    g_autofree char *v = g_key_file_get_string(c->kf, group, key, NULL);
+    GPtrArray *items = g_ptr_array_new();
+    if (v) {
+        g_auto(GStrv) parts = g_strsplit_set(v, ",; \t", -1);
+        for (char **p = parts; *p; p++)
+            if (**p)
+                g_ptr_array_add(items, g_ascii_strdown(*p, -1));
+    }
+    g_ptr_array_add(items, NULL);
+    return (char **)g_ptr_array_free(items, FALSE);
+}
+
+static gboolean
+check_known_keys(CwConfig *c, const char *group, const char *const *known,
+                 const char *const *extra, GError **error)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(c->kf, group, NULL, NULL);
+    for (char **k = keys; k && *k; k++) {
+        if (g_strv_contains(known, *k) || (extra && g_strv_contains(extra, *k)))
+            continue;
+        GString *allowed = g_string_new(NULL);
+        for (const char *const *p = known; *p; p++)
+            g_string_append_printf(allowed, "%s%s", allowed->len ? ", " : "", *p);
+        for (const char *const *p = extra; p && *p; p++)
+            g_string_append_printf(allowed, ", %s", *p);
+        cw_config_set_error(error, c->path, group, *k, "unknown key; the keys of [%s] are: %s",
+                            group, allowed->str);
+        g_string_free(allowed, TRUE);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xmpp_port,
+               GError **error)
+{
+    CwTransportConfig *t = g_new0(CwTransportConfig, 1);
+    g_ptr_array_add(c->transports, t);
+    t->group = g_strdup(group);
+    t->name = g_strdup(group + strlen("transport:"));
+    if (!*t->name || strchr(t->name, '/') || strchr(t->name, ' ')) {
+        cw_config_set_error(error, c->path, group, NULL,
+                            "bad transport name; use [transport:NAME] with a NAME of letters, digits, - or _");
+        return FALSE;
+    }
+    if (!get_string(c, group, "type", NULL, TRUE, &t->type, error))
+        return FALSE;
+    t->ops = cw_transports_find(t->type);
+    if (!t->ops) {
+        cw_config_set_error(error, c->path, group, "type", "unknown transport type '%s'; use one of: %s",
+                            t->type, cw_transports_names());
+        return FALSE;
+    }
+    static const char *const core_keys[] = { "type", "domain", "secret", "host", "port", NULL };
+    if (!check_known_keys(c, group, core_keys, t->ops->config_keys, error))
+        return FALSE;
+    if (!get_string(c, group, "domain", NULL, TRUE, &t->domain, error))
+        return FALSE;
+    g_autofree char *lower = g_ascii_strdown(t->domain, -1);
+    g_free(t->domain);
+    t->domain = g_steal_pointer(&lower);
+    g_autofree char *node = NULL, *res = NULL;
+    if (!cw_jid_split(t->domain, &node, NULL, &res) || node || res) {
+        cw_config_set_error(error, c->path, group, "domain",
+                            "'%s' is not a domain; write the component's domain, e.g. irc.example.org",
+                            t->domain);
+        return FALSE;
+    }
+    if (!get_string(c, group, "secret", NULL, TRUE, &t->secret, error))
+        return FALSE;
+    if (!get_string(c, group, "host", xmpp_host, FALSE, &t->host, error))
+        return FALSE;
+    guint64 port;
+    if (!get_uint(c, group, "port", xmpp_port, 1, 65535, &port, error))
+        return FALSE;
+    t->port = (guint16)port;
+    return TRUE;
+}
+
+static CwConfig *
+load(GKeyFile *kf, const char *path, GError **error)
+{
+    g_autoptr(CwConfig) c = g_new0(CwConfig, 1);
+    c->path = g_strdup(path);
+    c->kf = kf;
+    c->transports = g_ptr_array_new_with_free_func(transport_config_free);
+
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        if (strcmp(*g, "xmpp") && strcmp(*g, "gateway") && !g_str_has_prefix(*g, "transport:")) {
+            cw_config_set_error(error, path, *g, NULL,
+                                "unknown section; sections are [xmpp], [gateway] and [transport:NAME]");
+            return NULL;
+        }
+    }
+
+    static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max", NULL };
+    static const char *const gateway_keys[] = { "data_dir", "allowed_domains", "admins", NULL };
+    if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
+        !check_known_keys(c, "gateway", gateway_keys, NULL, error))
+        return NULL;
+
+    g_autofree char *xmpp_host = NULL;
+    guint64 xmpp_port;
+    if (!get_string(c, "xmpp", "host", "127.0.0.1", FALSE, &xmpp_host, error) ||
+        !get_uint(c, "xmpp", "port", 5347, 1, 65535, &xmpp_port, error) ||
+        !get_seconds_ms(c, "xmpp", "reconnect_min", 0.5, &c->reconnect_min_ms, error) ||
+        !get_seconds_ms(c, "xmpp", "reconnect_max", 60, &c->reconnect_max_ms, error))
+        return NULL;
+    if (c->reconnect_max_ms < c->reconnect_min_ms) {
+        cw_config_set_error(error, path, "xmpp", "reconnect_max",
+                            "is smaller than reconnect_min; make it at least as large");
+        return NULL;
+    }
+    if (!get_string(c, "gateway", "data_dir", "/var/lib/causeway", FALSE, &c->data_dir, error))
+        return NULL;
+    c->allowed_domains = get_list(c, "gateway", "allowed_domains");
+    c->admins = get_list(c, "gateway", "admins");
+    for (char **a = c->admins; *a; a++) {
+        g_autofree char *node = NULL, *res = NULL;
+        if (!cw_jid_split(*a, &node, NULL, &res) || !node || res) {
+            cw_config_set_error(error, path, "gateway", "admins",
+                                "'%s' is not a bare JID; list bare JIDs like admin@example.org", *a);
+            return NULL;
+        }
+    }
+
+    for (char **g = groups; *g; g++)
+        if (g_str_has_prefix(*g, "transport:") &&
+            !load_transport(c, *g, xmpp_host, (guint16)xmpp_port, error))
+            return NULL;
+    if (c->transports->len == 0) {
+        g_set_error(error, CW_CONFIG_ERROR, 0,
+                    "%s: no [transport:NAME] section; add one with type, domain and secret", path);
+        return NULL;
+    }
+    for (guint i = 0; i < c->transports->len; i++) {
+        CwTransportConfig *a = c->transports->pdata[i];
+        for (guint j = 0; j < i; j++) {
+            CwTransportConfig *b = c->transports->pdata[j];
+            if (strcmp(a->domain, b->domain) == 0) {
+                cw_config_set_error(error, path, a->group, "domain",
+                                    "'%s' is already the domain of [%s]; give each transport its own domain",
+                                    a->domain, b->group);
+                return NULL;
+            }
+        }
+    }
+    return g_steal_pointer(&c);
+}
+
+CwConfig *
+cw_config_load_data(const char *data, const char *path, GError **error)
+{
+    GKeyFile *kf = g_key_file_new();
+    g_autoptr(GError) kerr = NULL;
+    if (!g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE, &kerr)) {
+        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: cannot parse: %s; fix the INI syntax", path,
+                    kerr->message);
+        g_key_file_unref(kf);
+        return NULL;
+    }
+    return load(kf, path, error); /* takes kf */
+}
+
+CwConfig *
+cw_config_load(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GError) ferr = NULL;
+    if (!g_file_get_contents(path, &data, NULL, &ferr)) {
+        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: cannot read the config file: %s; give an existing file with -c",
+                    path, ferr->message);
+        return NULL;
+    }
+    return cw_config_load_data(data, path, error);
+}
+
+CwTransportConfig *
+cw_config_transport(CwConfig *config, const char *name)
+{
+    for (guint i = 0; i < config->transports->len; i++) {
+        CwTransportConfig *t = config->transports->pdata[i];
+        if (strcmp(t->name, name) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+gboolean
+cw_config_domain_allowed(CwConfig *config, const char *domain)
+{
+    if (!config->allowed_domains[0])
+        return TRUE;
+    g_autofree char *lower = g_ascii_strdown(domain, -1);
+    return g_strv_contains((const char *const *)config->allowed_domains, lower);
+}
+
+gboolean
+cw_config_is_admin(CwConfig *config, const char *bare_jid)
+{
+    g_autofree char *lower = g_ascii_strdown(bare_jid, -1);
+    return g_strv_contains((const char *const *)config->admins, lower);
+}

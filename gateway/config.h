@@ -1,0 +1,56 @@
+/* config.h — the INI configuration (GKeyFile) turned into typed values.
+ *
+ * [xmpp]            host, port, reconnect_min, reconnect_max (seconds)
+ * [gateway]         data_dir, allowed_domains, admins
+ * [transport:NAME]  type, domain, secret, host, port, and the keys the
+ *                   transport type declares (CwTransportOps.config_keys)
+ *
+ * Every error is one line: "FILE: [group] key: what is wrong; what to do".
+ */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CW_CONFIG_ERROR (cw_config_error_quark())
+GQuark cw_config_error_quark(void);
+
+typedef struct CwTransportOps CwTransportOps;
+
+typedef struct {
+    char *name;    /* NAME of [transport:NAME] */
+    char *group;   /* "transport:NAME" */
+    char *type;
+    const CwTransportOps *ops;
+    char *domain;
+    char *secret;
+    char *host;    /* XMPP server for this component ([xmpp] host unless overridden) */
+    guint16 port;
+} CwTransportConfig;
+
+typedef struct {
+    char *path;
+    GKeyFile *kf;             /* for transport-specific keys */
+    char *data_dir;
+    char **allowed_domains;   /* NULL-terminated, lower-case; empty = all allowed */
+    char **admins;            /* bare JIDs */
+    guint reconnect_min_ms, reconnect_max_ms;
+    GPtrArray *transports;    /* CwTransportConfig* */
+} CwConfig;
+
+CwConfig *cw_config_load(const char *path, GError **error);
+/* Same, from text in memory; path is used in messages (unit tests). */
+CwConfig *cw_config_load_data(const char *data, const char *path, GError **error);
+void cw_config_free(CwConfig *config);
+CwTransportConfig *cw_config_transport(CwConfig *config, const char *name);
+
+gboolean cw_config_domain_allowed(CwConfig *config, const char *domain);
+gboolean cw_config_is_admin(CwConfig *config, const char *bare_jid);
+
+/* Set a config error naming file, group and key (key may be NULL). */
+void cw_config_set_error(GError **error, const char *file, const char *group, const char *key,
+                         const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwConfig, cw_config_free)
+
+G_END_DECLS

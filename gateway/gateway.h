@@ -1,0 +1,94 @@
+/* gateway.h — one transport process: config, store, component, router, users.
+ *
+ * CwGateway is the process-wide context (declared opaque in core.h for
+ * transports); this header is the core's own view of it.
+ */
+#pragma once
+#include <causeway/core.h>
+#include <causeway/transport.h>
+#include <strophe.h>
+
+#include "component.h"
+#include "config.h"
+#include "secrets.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    CW_ROSTER_PERM_NONE = 0,
+    CW_ROSTER_PERM_GET,
+    CW_ROSTER_PERM_SET,
+    CW_ROSTER_PERM_BOTH,
+} CwRosterPerm;
+
+typedef void (*CwIqCallback)(CwGateway *gw, xmpp_stanza_t *reply, gpointer data);
+
+struct CwGateway {
+    CwConfig *config;            /* owned; replaced on reload */
+    CwTransportConfig *tconf;    /* borrowed from config */
+    const CwTransportOps *ops;
+    gpointer transport_data;
+
+    CwSecrets *secrets;
+    CwStore *store;
+    CwComponent *component;
+    GHashTable *users;           /* bare JID (lower-case) -> CwUser* */
+    GHashTable *pending_iqs;     /* id -> PendingIq (our outgoing iqs) */
+    GHashTable *adhoc_sessions;  /* sessionid -> AdhocSession */
+
+    /* XEP-0356 as advertised by the server right after the handshake. */
+    char *privilege_ns;          /* "urn:xmpp:privilege:1" / ":2", or NULL */
+    CwRosterPerm roster_perm;
+    gboolean roster_fallback_logged;
+
+    char *caps_ver;              /* XEP-0115 verification string */
+    gint64 started_us;           /* monotonic */
+    int exit_status;             /* set by fatal errors before quitting */
+    GMainLoop *loop;
+};
+
+struct CwUser {
+    CwGateway *gw;
+    char *jid;                   /* bare, as first seen (lower-case domain) */
+    GHashTable *resources;       /* resource -> GINT_TO_POINTER(CwShow) of available resources */
+    GHashTable *contact_presence;/* legacy id -> GINT_TO_POINTER(CwShow), last seen */
+    CwShow show;
+    char *status;
+    gboolean registered;
+    gboolean online;
+    gpointer data;
+    GDestroyNotify data_destroy;
+};
+
+/* Build the process for one [transport:NAME] (opens key, store; inits the
+ * transport). Takes ownership of config. */
+CwGateway *cw_gateway_new(CwConfig *config, const char *transport_name, GError **error);
+void cw_gateway_free(CwGateway *gw);
+/* Connect and run the main loop until SIGTERM/SIGINT or a fatal error.
+ * Returns the process exit status. */
+int cw_gateway_run(CwGateway *gw);
+/* Re-read the config file: allowed_domains and admins take effect at once. */
+gboolean cw_gateway_reload(CwGateway *gw, GError **error);
+
+/* Send a stanza through the component (caller keeps its reference). */
+void cw_gateway_send(CwGateway *gw, xmpp_stanza_t *stanza);
+/* Send an iq get/set; callback (may be NULL) gets the result or error, or
+ * NULL reply when the connection drops first. */
+void cw_gateway_send_iq(CwGateway *gw, xmpp_stanza_t *iq, CwIqCallback callback, gpointer data);
+/* Route an iq result/error to its pending callback; FALSE if unknown id. */
+gboolean cw_gateway_complete_iq(CwGateway *gw, xmpp_stanza_t *reply);
+xmpp_ctx_t *cw_gateway_ctx(CwGateway *gw);
+
+/* The user object for a bare JID, created (and its registration looked up) if needed. */
+CwUser *cw_gateway_user(CwGateway *gw, const char *bare_jid);
+/* Drop a user object that has no resources and is not registered. */
+void cw_gateway_forget_user(CwGateway *gw, CwUser *user);
+
+/* Legacy id <-> JID with the transport's addressing ops (default XEP-0106). */
+char *cw_gateway_node_to_legacy(CwGateway *gw, const char *node);
+
+/* The gateway's own presence (with XEP-0115 caps) to a user's bare JID. */
+void cw_gateway_send_own_presence(CwGateway *gw, const char *to, const char *type);
+
+G_END_DECLS

@@ -1,0 +1,15 @@
+/* log.h — where g_log output goes: one line per record on stderr, with level and domain. */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum { CW_LOG_NORMAL = 0, CW_LOG_VERBOSE, CW_LOG_DEBUG } CwLogLevel;
+
+/* Install the writer: NORMAL shows message and worse, VERBOSE adds info,
+ * DEBUG everything (G_MESSAGES_DEBUG is not needed). prefix names the process
+ * (e.g. the transport) in every line. */
+void cw_log_init(CwLogLevel level, const char *prefix);
+void cw_log_set_prefix(const char *prefix);
+
+G_END_DECLS

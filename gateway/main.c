@@ -1,0 +1,77 @@
+/* main.c — the causeway command line: supervisor, or one transport in the foreground. */
+#define G_LOG_DOMAIN "causeway"
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "supervisor.h"
+#include "transports.h"
+
+int
+main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    g_autofree char *config_path = NULL, *transport = NULL;
+    gboolean verbose = FALSE, debug = FALSE, version = FALSE, check = FALSE;
+    GOptionEntry entries[] = {
+        { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
+        { "transport", 't', 0, G_OPTION_ARG_STRING, &transport,
+          "Run only the transport of [transport:NAME], in the foreground", "NAME" },
+        { "check", 0, 0, G_OPTION_ARG_NONE, &check, "Check the configuration and exit", NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log informational messages", NULL },
+        { "debug", 'd', 0, G_OPTION_ARG_NONE, &debug,
+          "Log everything, including stanzas (contains message bodies)", NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- XMPP gateway to IRC, SMS and libpurple networks");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autofree char *types = g_strdup_printf(
+        "Without --transport, one child process runs per [transport:NAME] section and is\n"
+        "restarted when it dies. Transport types in this build: %s.\n"
+        "Exit status: 0 stopped, 1 configuration error, 78 the XMPP server rejected a secret.",
+        cw_transports_names());
+    g_option_context_set_description(ctx, types);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "causeway: %s; see causeway --help\n", error->message);
+        return 2;
+    }
+    if (version) {
+        printf("causeway %s\n", CW_VERSION);
+        return 0;
+    }
+    if (!config_path) {
+        fprintf(stderr, "causeway: no configuration file; run causeway -c FILE (see conf/causeway.conf)\n");
+        return 1;
+    }
+    CwLogLevel level = debug ? CW_LOG_DEBUG : verbose ? CW_LOG_VERBOSE : CW_LOG_NORMAL;
+    cw_log_init(level, transport);
+
+    CwConfig *config = cw_config_load(config_path, &error);
+    if (!config) {
+        fprintf(stderr, "causeway: %s\n", error->message);
+        return 1;
+    }
+    if (check) {
+        printf("%s: OK, %u transport(s)\n", config_path, config->transports->len);
+        cw_config_free(config);
+        return 0;
+    }
+    if (!transport) {
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+        return cw_supervisor_run(config, self ? self : argv[0], level);
+    }
+
+    CwGateway *gw = cw_gateway_new(config, transport, &error);
+    if (!gw) {
+        fprintf(stderr, "causeway: %s\n", error->message);
+        return 1;
+    }
+    int status = cw_gateway_run(gw);
+    cw_gateway_free(gw);
+    return status;
+}

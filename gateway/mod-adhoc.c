@@ -1,0 +1,315 @@
+/* mod-adhoc.c — XEP-0050 ad-hoc commands: Configure, Unregister; admin: Statistics, Reload. */
+#define G_LOG_DOMAIN "causeway"
+#include <gio/gio.h>
+#include <string.h>
+
+#include "account.h"
+#include "adhoc.h"
+#include "dataform.h"
+#include "router.h"
+#include "stanza.h"
+
+typedef enum { WHO_REGISTERED, WHO_ADMIN } Who;
+
+typedef struct Command Command;
+struct Command {
+    const char *node;
+    const char *name;
+    Who who;
+    /* First step: return the form to fill, or NULL when done in one step
+     * (then *note is the result text and *result an optional result form). */
+    xmpp_stanza_t *(*execute)(CwRequest *req, char **note, xmpp_stanza_t **result);
+    /* Second step with the submitted values: FALSE + error shows the error. */
+    gboolean (*complete)(CwRequest *req, GHashTable *values, char **note, GError **error);
+};
+
+typedef struct {
+    char *owner; /* bare JID that started the session */
+    const Command *command;
+} Session;
+
+static void
+session_free(gpointer p)
+{
+    Session *s = p;
+    g_free(s->owner);
+    g_free(s);
+}
+
+/* ---- Configure ---- */
+
+static const CwFormSpec *
+configure_spec(CwGateway *gw)
+{
+    return gw->ops->settings_form ? gw->ops->settings_form : gw->ops->registration_form;
+}
+
+static xmpp_stanza_t *
+configure_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
+{
+    CwGateway *gw = req->gw;
+    g_autoptr(GHashTable) values = NULL;
+    if (gw->ops->settings_form)
+        values = cw_store_values_get_all(gw->store, req->user->jid, "settings", NULL);
+    else
+        values = cw_account_values(req->user);
+    return cw_dataform_build(cw_gateway_ctx(gw), configure_spec(gw), "form", NULL, values);
+}
+
+static gboolean
+configure_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+{
+    CwGateway *gw = req->gw;
+    if (!gw->ops->settings_form) {
+        if (!cw_account_register(req->user, values, error))
+            return FALSE;
+    } else {
+        const CwFormSpec *spec = gw->ops->settings_form;
+        if (!cw_form_validate(spec, values, error))
+            return FALSE;
+        for (gsize i = 0; i < spec->n_fields; i++) {
+            const CwFormField *f = &spec->fields[i];
+            if (f->type == CW_FIELD_FIXED)
+                continue;
+            if (!cw_store_value_set(gw->store, req->user->jid, "settings", f->var,
+                                    g_hash_table_lookup(values, f->var),
+                                    f->type == CW_FIELD_TEXT_PRIVATE, error))
+                return FALSE;
+        }
+    }
+    *note = g_strdup("Your settings were saved.");
+    return TRUE;
+}
+
+/* ---- Unregister ---- */
+
+static const CwFormField confirm_fields[] = {
+    { .var = "confirm", .label = "Remove my account and all its data from this gateway",
+      .type = CW_FIELD_BOOLEAN, .required = TRUE, .default_value = "0" },
+};
+static const CwFormSpec confirm_spec = { "Unregister", "This cannot be undone.", confirm_fields,
+                                         G_N_ELEMENTS(confirm_fields) };
+
+static xmpp_stanza_t *
+unregister_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
+{
+    return cw_dataform_build(cw_gateway_ctx(req->gw), &confirm_spec, "form", NULL, NULL);
+}
+
+static gboolean
+unregister_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+{
+    if (!cw_form_validate(&confirm_spec, values, error))
+        return FALSE;
+    if (g_strcmp0(g_hash_table_lookup(values, "confirm"), "1") != 0) {
+        *note = g_strdup("Nothing was removed.");
+        return TRUE;
+    }
+    if (!cw_account_unregister(req->user, error))
+        return FALSE;
+    *note = g_strdup("You are unregistered; your data is gone.");
+    return TRUE;
+}
+
+/* ---- Statistics (admin) ---- */
+
+static xmpp_stanza_t *
+stats_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
+{
+    CwGateway *gw = req->gw;
+    guint online = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, gw->users);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        online += ((CwUser *)value)->online;
+    g_autofree char *users = g_strdup_printf("%" G_GINT64_FORMAT, cw_store_user_count(gw->store));
+    g_autofree char *on = g_strdup_printf("%u", online);
+    g_autofree char *in = g_strdup_printf("%" G_GUINT64_FORMAT, cw_component_stanzas_in(gw->component));
+    g_autofree char *out = g_strdup_printf("%" G_GUINT64_FORMAT, cw_component_stanzas_out(gw->component));
+    g_autofree char *up = g_strdup_printf("%" G_GINT64_FORMAT,
+                                          (g_get_monotonic_time() - gw->started_us) / G_USEC_PER_SEC);
+    const char *vars[] = { "users", "online", "stanzas_in", "stanzas_out", "uptime", NULL };
+    const char *labels[] = { "Registered users", "Users online", "Stanzas received",
+                             "Stanzas sent", "Uptime (seconds)", NULL };
+    const char *values[] = { users, on, in, out, up, NULL };
+    *result = cw_dataform_result(cw_gateway_ctx(gw), "Statistics", vars, labels, values);
+    return NULL;
+}
+
+/* ---- Reload (admin) ---- */
+
+static xmpp_stanza_t *
+reload_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
+{
+    g_autoptr(GError) error = NULL;
+    if (cw_gateway_reload(req->gw, &error))
+        *note = g_strdup("Configuration reloaded: allowed domains and admins are in effect.");
+    else
+        *note = g_strdup_printf("Reload failed, the old configuration stays: %s", error->message);
+    return NULL;
+}
+
+static const Command commands[] = {
+    { "configure", "Configure", WHO_REGISTERED, configure_execute, configure_complete },
+    { "unregister", "Unregister", WHO_REGISTERED, unregister_execute, unregister_complete },
+    { "stats", "Statistics", WHO_ADMIN, stats_execute, NULL },
+    { "reload", "Reload configuration", WHO_ADMIN, reload_execute, NULL },
+};
+
+static const Command *
+find_command(const char *node)
+{
+    for (gsize i = 0; node && i < G_N_ELEMENTS(commands); i++)
+        if (strcmp(commands[i].node, node) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+gboolean
+cw_adhoc_is_command_node(const char *node)
+{
+    return find_command(node) != NULL;
+}
+
+static gboolean
+allowed(CwGateway *gw, CwUser *user, const Command *c)
+{
+    if (c->who == WHO_ADMIN)
+        return cw_config_is_admin(gw->config, user->jid);
+    return user->registered;
+}
+
+xmpp_stanza_t *
+cw_adhoc_items(CwGateway *gw, CwUser *user, xmpp_ctx_t *ctx)
+{
+    xmpp_stanza_t *q = cw_stanza_new(ctx, "query", "http://jabber.org/protocol/disco#items");
+    xmpp_stanza_set_attribute(q, "node", CW_NS_COMMANDS);
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (!user || !allowed(gw, user, &commands[i]))
+            continue;
+        xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
+        xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
+        xmpp_stanza_set_attribute(item, "node", commands[i].node);
+        xmpp_stanza_set_attribute(item, "name", commands[i].name);
+    }
+    return q;
+}
+
+/* ---- the protocol ---- */
+
+static xmpp_stanza_t *
+command_reply(CwRequest *req, const char *node, const char *sessionid, const char *status)
+{
+    xmpp_stanza_t *c = cw_stanza_new(cw_gateway_ctx(req->gw), "command", CW_NS_COMMANDS);
+    xmpp_stanza_set_attribute(c, "node", node);
+    if (sessionid)
+        xmpp_stanza_set_attribute(c, "sessionid", sessionid);
+    xmpp_stanza_set_attribute(c, "status", status);
+    return c;
+}
+
+static void
+add_note(xmpp_stanza_t *command, const char *type, const char *text)
+{
+    if (!text)
+        return;
+    xmpp_stanza_t *n = cw_stanza_add_text_child(command, "note", NULL, text);
+    xmpp_stanza_set_attribute(n, "type", type);
+}
+
+static void
+command_set(CwRequest *req)
+{
+    CwGateway *gw = req->gw;
+    if (req->to_node) {
+        cw_request_error(req, "item-not-found", NULL);
+        return;
+    }
+    const char *node = xmpp_stanza_get_attribute(req->payload, "node");
+    const char *action = xmpp_stanza_get_attribute(req->payload, "action");
+    const char *sessionid = xmpp_stanza_get_attribute(req->payload, "sessionid");
+    const Command *cmd = find_command(node);
+    if (!cmd) {
+        cw_request_error(req, "item-not-found", "No such command.");
+        return;
+    }
+    if (!allowed(gw, req->user, cmd)) {
+        cw_request_error(req, "forbidden", cmd->who == WHO_ADMIN
+                                               ? "This command is for the gateway's administrators."
+                                               : "Register with the gateway first.");
+        return;
+    }
+    if (!gw->adhoc_sessions)
+        gw->adhoc_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, session_free);
+
+    if (!sessionid) {
+        if (action && strcmp(action, "execute") != 0) {
+            cw_request_error(req, "bad-request", "Start a command with action 'execute'.");
+            return;
+        }
+        char *note = NULL;
+        xmpp_stanza_t *result = NULL;
+        xmpp_stanza_t *form = cmd->execute(req, &note, &result);
+        if (!form) {
+            xmpp_stanza_t *c = command_reply(req, node, NULL, "completed");
+            add_note(c, "info", note);
+            if (result)
+                cw_stanza_add_child(c, result);
+            g_free(note);
+            cw_request_result(req, c);
+            return;
+        }
+        g_autofree char *sid = g_uuid_string_random();
+        Session *s = g_new0(Session, 1);
+        s->owner = g_strdup(req->user->jid);
+        s->command = cmd;
+        g_hash_table_replace(gw->adhoc_sessions, g_strdup(sid), s);
+        xmpp_stanza_t *c = command_reply(req, node, sid, "executing");
+        xmpp_stanza_t *actions = cw_stanza_add_child(c, cw_stanza_new(cw_gateway_ctx(gw), "actions", NULL));
+        xmpp_stanza_set_attribute(actions, "execute", "complete");
+        cw_stanza_add_child(actions, cw_stanza_new(cw_gateway_ctx(gw), "complete", NULL));
+        cw_stanza_add_child(c, form);
+        g_free(note);
+        cw_request_result(req, c);
+        return;
+    }
+
+    Session *s = g_hash_table_lookup(gw->adhoc_sessions, sessionid);
+    if (!s || s->command != cmd) {
+        cw_request_error(req, "bad-request", "Unknown or expired session.");
+        return;
+    }
+    if (g_strcmp0(s->owner, req->user->jid) != 0) {
+        /* Somebody else's session: never let one user act in another's. */
+        cw_request_error(req, "forbidden", "This session belongs to somebody else.");
+        return;
+    }
+    if (g_strcmp0(action, "cancel") == 0) {
+        g_hash_table_remove(gw->adhoc_sessions, sessionid);
+        cw_request_result(req, command_reply(req, node, sessionid, "canceled"));
+        return;
+    }
+    xmpp_stanza_t *x = cw_dataform_find(req->payload);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) values = x ? cw_dataform_parse_submit(x, &error) : NULL;
+    if (!values) {
+        cw_request_error(req, "bad-request", error ? error->message : "Submit the form.");
+        return;
+    }
+    char *note = NULL;
+    if (!cmd->complete(req, values, &note, &error)) {
+        cw_request_error(req, error->domain == G_IO_ERROR ? "not-acceptable" : "internal-server-error",
+                         error->message);
+        return; /* the session stays open for a corrected submission */
+    }
+    g_hash_table_remove(gw->adhoc_sessions, sessionid);
+    xmpp_stanza_t *c = command_reply(req, node, sessionid, "completed");
+    add_note(c, "info", note);
+    g_free(note);
+    cw_request_result(req, c);
+}
+
+static const char *const features[] = { CW_NS_COMMANDS, NULL };
+static const CwHandler handlers[] = { { "iq", "set", CW_NS_COMMANDS, command_set }, { 0 } };
+const CwModule cw_mod_adhoc = { "adhoc", features, handlers };

@@ -1,0 +1,14 @@
+/* mod-ping.c — XEP-0199 XMPP ping: the gateway and its contacts answer. */
+#include "router.h"
+
+#define NS_PING "urn:xmpp:ping"
+
+static void
+ping(CwRequest *req)
+{
+    cw_request_result(req, NULL);
+}
+
+static const char *const features[] = { NS_PING, NULL };
+static const CwHandler handlers[] = { { "iq", "get", NS_PING, ping }, { 0 } };
+const CwModule cw_mod_ping = { "ping", features, handlers };

@@ -1,0 +1,157 @@
+/* stanza.c — helpers around libstrophe stanzas, including the one error reply builder. */
+#include "stanza.h"
+
+#include <string.h>
+
+xmpp_stanza_t *
+cw_stanza_new(xmpp_ctx_t *ctx, const char *name, const char *ns)
+{
+    xmpp_stanza_t *s = xmpp_stanza_new(ctx);
+    xmpp_stanza_set_name(s, name);
+    if (ns)
+        xmpp_stanza_set_ns(s, ns);
+    return s;
+}
+
+xmpp_stanza_t *
+cw_stanza_add_child(xmpp_stanza_t *parent, xmpp_stanza_t *child)
+{
+    xmpp_stanza_add_child_ex(parent, child, 0);
+    return child;
+}
+
+xmpp_stanza_t *
+cw_stanza_add_text_child(xmpp_stanza_t *parent, const char *name, const char *ns, const char *text)
+{
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(parent);
+    xmpp_stanza_t *child = cw_stanza_new(ctx, name, ns);
+    if (text && *text) {
+        xmpp_stanza_t *t = xmpp_stanza_new(ctx);
+        xmpp_stanza_set_text(t, text);
+        xmpp_stanza_add_child_ex(child, t, 0);
+    }
+    return cw_stanza_add_child(parent, child);
+}
+
+char *
+cw_stanza_child_text(xmpp_stanza_t *stanza, const char *name, const char *ns)
+{
+    xmpp_stanza_t *c = ns ? xmpp_stanza_get_child_by_name_and_ns(stanza, name, ns)
+                          : xmpp_stanza_get_child_by_name(stanza, name);
+    if (!c)
+        return NULL;
+    char *t = xmpp_stanza_get_text(c);
+    char *copy = g_strdup(t ? t : "");
+    if (t)
+        xmpp_free(xmpp_stanza_get_context(stanza), t);
+    return copy;
+}
+
+xmpp_stanza_t *
+cw_stanza_first_element(xmpp_stanza_t *stanza)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(stanza); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c))
+            return c;
+    return NULL;
+}
+
+char *
+cw_stanza_to_string(xmpp_stanza_t *stanza)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (xmpp_stanza_to_text(stanza, &buf, &len) != 0 || !buf)
+        return g_strdup("(unserialisable stanza)");
+    char *copy = g_strndup(buf, len);
+    xmpp_free(xmpp_stanza_get_context(stanza), buf);
+    return copy;
+}
+
+static void
+swap_addresses(xmpp_stanza_t *reply, xmpp_stanza_t *orig)
+{
+    const char *from = xmpp_stanza_get_from(orig);
+    const char *to = xmpp_stanza_get_to(orig);
+    if (from)
+        xmpp_stanza_set_to(reply, from);
+    if (to)
+        xmpp_stanza_set_from(reply, to);
+}
+
+xmpp_stanza_t *
+cw_iq_result(xmpp_stanza_t *iq)
+{
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(iq);
+    xmpp_stanza_t *r = cw_stanza_new(ctx, "iq", NULL);
+    xmpp_stanza_set_type(r, "result");
+    const char *id = xmpp_stanza_get_id(iq);
+    if (id)
+        xmpp_stanza_set_id(r, id);
+    swap_addresses(r, iq);
+    return r;
+}
+
+xmpp_stanza_t *
+cw_iq_new(xmpp_ctx_t *ctx, const char *type, const char *from, const char *to)
+{
+    static guint64 counter;
+    char id[40];
+    g_snprintf(id, sizeof id, "cw%" G_GUINT64_FORMAT "-%08x", ++counter, g_random_int());
+    xmpp_stanza_t *iq = cw_stanza_new(ctx, "iq", NULL);
+    xmpp_stanza_set_type(iq, type);
+    xmpp_stanza_set_id(iq, id);
+    if (from)
+        xmpp_stanza_set_from(iq, from);
+    if (to)
+        xmpp_stanza_set_to(iq, to);
+    return iq;
+}
+
+const char *
+cw_error_type_for(const char *condition)
+{
+    static const struct { const char *cond, *type; } table[] = {
+        { "bad-request", "modify" },          { "conflict", "cancel" },
+        { "feature-not-implemented", "cancel" }, { "forbidden", "auth" },
+        { "gone", "cancel" },                 { "internal-server-error", "cancel" },
+        { "item-not-found", "cancel" },       { "jid-malformed", "modify" },
+        { "not-acceptable", "modify" },       { "not-allowed", "cancel" },
+        { "not-authorized", "auth" },         { "policy-violation", "modify" },
+        { "recipient-unavailable", "wait" },  { "redirect", "modify" },
+        { "registration-required", "auth" },  { "remote-server-not-found", "cancel" },
+        { "remote-server-timeout", "wait" },  { "resource-constraint", "wait" },
+        { "service-unavailable", "cancel" },  { "subscription-required", "auth" },
+        { "undefined-condition", "cancel" },  { "unexpected-request", "wait" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
+        if (strcmp(table[i].cond, condition) == 0)
+            return table[i].type;
+    return "cancel";
+}
+
+xmpp_stanza_t *
+cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text)
+{
+    const char *name = xmpp_stanza_get_name(stanza);
+    const char *type = xmpp_stanza_get_type(stanza);
+    if (!name || (type && strcmp(type, "error") == 0))
+        return NULL;
+    if (strcmp(name, "iq") == 0 && type && strcmp(type, "result") == 0)
+        return NULL;
+
+    xmpp_ctx_t *ctx = xmpp_stanza_get_context(stanza);
+    xmpp_stanza_t *reply = cw_stanza_new(ctx, name, NULL);
+    xmpp_stanza_set_type(reply, "error");
+    const char *id = xmpp_stanza_get_id(stanza);
+    if (id)
+        xmpp_stanza_set_id(reply, id);
+    swap_addresses(reply, stanza);
+
+    xmpp_stanza_t *error = cw_stanza_add_child(reply, cw_stanza_new(ctx, "error", NULL));
+    xmpp_stanza_set_type(error, cw_error_type_for(condition));
+    cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
+    if (text)
+        cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
+    return reply;
+}

@@ -1,0 +1,48 @@
+/* stanza.h — small helpers around libstrophe stanzas: autoptr, builders, errors.
+ *
+ * Ownership follows libstrophe: a function returning xmpp_stanza_t* gives the
+ * caller one reference (release it, or use g_autoptr(xmpp_stanza_t)).
+ * cw_stanza_add_child() takes over the child's reference.
+ */
+#pragma once
+#include <glib.h>
+#include <strophe.h>
+
+G_BEGIN_DECLS
+
+static inline void cw_stanza_release(xmpp_stanza_t *s) { if (s) xmpp_stanza_release(s); }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmpp_stanza_t, cw_stanza_release)
+
+#define CW_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+/* New element <name xmlns=ns/> (ns may be NULL). */
+xmpp_stanza_t *cw_stanza_new(xmpp_ctx_t *ctx, const char *name, const char *ns);
+/* Append child to parent, consuming the caller's reference on child. Returns child (borrowed). */
+xmpp_stanza_t *cw_stanza_add_child(xmpp_stanza_t *parent, xmpp_stanza_t *child);
+/* Append <name xmlns=ns>text</name> (ns, text may be NULL). Returns the new child (borrowed). */
+xmpp_stanza_t *cw_stanza_add_text_child(xmpp_stanza_t *parent, const char *name,
+                                        const char *ns, const char *text);
+/* Text of child <name/> (any ns when ns is NULL), newly allocated with g_malloc; NULL if absent. */
+char *cw_stanza_child_text(xmpp_stanza_t *stanza, const char *name, const char *ns);
+/* First element child (skipping text nodes), or NULL. Borrowed. */
+xmpp_stanza_t *cw_stanza_first_element(xmpp_stanza_t *stanza);
+/* Serialise (g_free). For debug logs and tests. */
+char *cw_stanza_to_string(xmpp_stanza_t *stanza);
+
+/* An iq result addressed back to the sender of iq (from/to swapped, same id). */
+xmpp_stanza_t *cw_iq_result(xmpp_stanza_t *iq);
+/* A new <iq type=type to=to from=from id=(generated)>. */
+xmpp_stanza_t *cw_iq_new(xmpp_ctx_t *ctx, const char *type, const char *from, const char *to);
+
+/* The one error reply builder (RFC 6120 §8.3): a copy of the stanza's
+ * children-free envelope with from/to swapped, type='error' and
+ * <error type=type><condition xmlns=stanzas/><text>text</text></error>.
+ * The error type is derived from the condition when type is NULL.
+ * Returns NULL when the stanza must not be answered (it is itself an error,
+ * or an iq result). */
+xmpp_stanza_t *cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text);
+
+/* Default error type for a defined condition (RFC 6120 §8.3.3). */
+const char *cw_error_type_for(const char *condition);
+
+G_END_DECLS

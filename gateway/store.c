@@ -1,0 +1,648 @@
+/* store.c — SQLite persistence of users, their values, contacts and rooms. */
+#define G_LOG_DOMAIN "causeway"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* Migration N (1-based) brings the schema from version N-1 to N. Append only:
+ * never edit a migration that has shipped. */
+static const char *const store_migrations[] = {
+    /* 1 */
+    "CREATE TABLE users ("
+    "  jid        TEXT PRIMARY KEY NOT NULL,"
+    "  registered INTEGER NOT NULL" /* unix time, seconds */
+    ");"
+    "CREATE TABLE user_values ("
+    "  user   TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,"
+    "  scope  TEXT NOT NULL,"
+    "  key    TEXT NOT NULL,"
+    "  value  TEXT NOT NULL," /* cw_secrets_encrypt() text when secret = 1 */
+    "  secret INTEGER NOT NULL DEFAULT 0 CHECK (secret IN (0, 1)),"
+    "  PRIMARY KEY (user, scope, key)"
+    ");"
+    "CREATE TABLE contacts ("
+    "  user      TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,"
+    "  jid       TEXT NOT NULL,"
+    "  legacy_id TEXT NOT NULL,"
+    "  name      TEXT,"
+    "  PRIMARY KEY (user, jid)"
+    ");"
+    "CREATE INDEX contacts_by_legacy_id ON contacts(user, legacy_id);"
+    "CREATE TABLE rooms ("
+    "  user     TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,"
+    "  jid      TEXT NOT NULL,"
+    "  nick     TEXT NOT NULL,"
+    "  password TEXT," /* always cw_secrets_encrypt() text, or NULL */
+    "  PRIMARY KEY (user, jid)"
+    ");",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == CW_STORE_SCHEMA_VERSION);
+
+struct CwStore {
+    sqlite3 *db;
+    CwSecrets *secrets; /* borrowed; may be NULL */
+    GHashTable *stmts;  /* SQL text (a literal) -> prepared sqlite3_stmt */
+};
+
+G_DEFINE_QUARK(cw-store-error-quark, cw_store_error)
+
+/* A cached statement borrowed for one use: g_autoptr(CwStmt) resets it and
+ * clears its bindings at the end of the scope, which also ends its read. */
+typedef sqlite3_stmt CwStmt;
+static void store_stmt_release(CwStmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwStmt, store_stmt_release)
+
+static void store_stmt_finalize(gpointer st)
+{
+    sqlite3_finalize(st);
+}
+
+/* Set error for SQLite result rc: BUSY/LOCKED and FULL get their own codes,
+ * anything else fallback. The message is "<op>: <sqlite3_errmsg>". */
+static void store_set_error(CwStore *store, GError **error, int rc, CwStoreError fallback,
+                            const char *op)
+{
+    CwStoreError code = fallback;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        code = CW_STORE_ERROR_BUSY;
+        break;
+    case SQLITE_FULL:
+        code = CW_STORE_ERROR_FULL;
+        break;
+    }
+    const char *msg = store->db != NULL ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
+    g_set_error(error, CW_STORE_ERROR, code, "%s: %s", op, msg);
+}
+
+/* The cached statement for sql, with n text parameters bound (?1..?n; a
+ * NULL argument binds SQL NULL). NULL + error if it cannot be prepared. */
+static CwStmt *store_stmt_valist(CwStore *store, const char *op, const char *sql,
+                                 GError **error, int n, va_list ap)
+{
+    sqlite3_stmt *st = g_hash_table_lookup(store->stmts, sql);
+    if (st == NULL) {
+        int rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK) {
+            store_set_error(store, error, rc, CW_STORE_ERROR_QUERY, op);
+            return NULL;
+        }
+        g_hash_table_insert(store->stmts, (gpointer)sql, st);
+    }
+    for (int i = 1; i <= n; i++) {
+        const char *text = va_arg(ap, const char *);
+        int rc = text != NULL ? sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT)
+                              : sqlite3_bind_null(st, i);
+        if (rc != SQLITE_OK) {
+            store_set_error(store, error, rc, CW_STORE_ERROR_QUERY, op);
+            store_stmt_release(st);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+static CwStmt *store_stmt(CwStore *store, const char *op, const char *sql, GError **error,
+                          int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    CwStmt *st = store_stmt_valist(store, op, sql, error, n, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Step st to completion (a statement returning no rows). */
+static gboolean store_step_done(CwStore *store, CwStmt *st, const char *op, GError **error)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return TRUE;
+    store_set_error(store, error, rc, CW_STORE_ERROR_QUERY, op);
+    return FALSE;
+}
+
+/* Step a query: TRUE with *row set on SQLITE_ROW or SQLITE_DONE, FALSE + error otherwise. */
+static gboolean store_step_row(CwStore *store, CwStmt *st, const char *op, gboolean *row,
+                               GError **error)
+{
+    int rc = sqlite3_step(st);
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return TRUE;
+    store_set_error(store, error, rc, CW_STORE_ERROR_QUERY, op);
+    return FALSE;
+}
+
+/* Prepare, bind n text parameters and run a statement that returns no rows. */
+static gboolean store_exec(CwStore *store, const char *op, const char *sql, GError **error,
+                           int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    g_autoptr(CwStmt) st = store_stmt_valist(store, op, sql, error, n, ap);
+    va_end(ap);
+    return st != NULL && store_step_done(store, st, op, error);
+}
+
+/* One integer from a query without parameters (PRAGMA user_version, count). */
+static gboolean store_query_int(CwStore *store, const char *op, const char *sql,
+                                gint64 *out, GError **error)
+{
+    g_autoptr(CwStmt) st = store_stmt(store, op, sql, error, 0);
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, error))
+        return FALSE;
+    *out = row ? sqlite3_column_int64(st, 0) : 0;
+    return TRUE;
+}
+
+static char *store_column_dup(CwStmt *st, int col)
+{
+    return g_strdup((const char *)sqlite3_column_text(st, col));
+}
+
+/* Encrypted text of plaintext (NULL stays NULL). */
+static char *store_encrypt(CwStore *store, const char *plaintext)
+{
+    return plaintext != NULL ? cw_secrets_encrypt(store->secrets, plaintext) : NULL;
+}
+
+/* Plaintext of a stored secret; what names the value in the error message. */
+static char *store_decrypt(CwStore *store, const char *ciphertext, const char *what,
+                           GError **error)
+{
+    if (ciphertext == NULL)
+        return NULL;
+    if (store->secrets == NULL) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT,
+                    "decrypting %s: the store was opened without a key", what);
+        return NULL;
+    }
+    g_autoptr(GError) local = NULL;
+    char *plaintext = cw_secrets_decrypt(store->secrets, ciphertext, &local);
+    if (plaintext == NULL)
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT, "decrypting %s: %s", what,
+                    local->message);
+    return plaintext;
+}
+
+/* ---- open, migrate, close ---------------------------------------------- */
+
+static gboolean store_migrate(CwStore *store, GError **error)
+{
+    gint64 version = 0;
+    if (!store_query_int(store, "reading schema version", "PRAGMA user_version", &version,
+                         error))
+        return FALSE;
+    if (version == CW_STORE_SCHEMA_VERSION)
+        return TRUE; /* the usual case: no write lock needed */
+
+    /* BEGIN IMMEDIATE takes the write lock, so two processes opening a new
+     * database cannot both migrate it; re-read the version under the lock. */
+    if (!store_exec(store, "starting migration", "BEGIN IMMEDIATE", error, 0) ||
+        !store_query_int(store, "reading schema version", "PRAGMA user_version", &version,
+                         error))
+        goto rollback;
+    if (version < 0 || version > CW_STORE_SCHEMA_VERSION) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE,
+                    "database schema version %" G_GINT64_FORMAT
+                    " is not supported (this Causeway knows 0 to %d)",
+                    version, CW_STORE_SCHEMA_VERSION);
+        goto rollback;
+    }
+    for (gint64 v = version + 1; v <= CW_STORE_SCHEMA_VERSION; v++) {
+        /* Constant DDL without data, so sqlite3_exec (which prepares each
+         * statement in turn) is safe here; user_version takes no parameter. */
+        g_autofree char *sql = g_strdup_printf("%s; PRAGMA user_version = %" G_GINT64_FORMAT,
+                                               store_migrations[v - 1], v);
+        int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            g_autofree char *op = g_strdup_printf("migration %" G_GINT64_FORMAT, v);
+            store_set_error(store, error, rc, CW_STORE_ERROR_MIGRATE, op);
+            goto rollback;
+        }
+        g_info("store: migrated schema to version %" G_GINT64_FORMAT, v);
+    }
+    if (store_exec(store, "committing migration", "COMMIT", error, 0))
+        return TRUE;
+rollback:
+    if (!sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    return FALSE;
+}
+
+/* Connection settings: WAL journal, foreign keys. */
+static gboolean store_setup(CwStore *store, const char *path, GError **error)
+{
+    const char *op = "setting up database";
+    g_autoptr(CwStmt) wal = store_stmt(store, op, "PRAGMA journal_mode = WAL", error, 0);
+    gboolean row = FALSE;
+    if (wal == NULL || !store_step_row(store, wal, op, &row, error))
+        return FALSE;
+    const char *mode = row ? (const char *)sqlite3_column_text(wal, 0) : NULL;
+    if (g_strcmp0(mode, "wal") != 0)
+        g_warning("store %s: WAL journal mode unavailable, using %s", path, mode);
+    return store_exec(store, op, "PRAGMA foreign_keys = ON", error, 0);
+}
+
+CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error)
+{
+    g_return_val_if_fail(path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    /* Create the file ourselves so it is 0600: it lists users and contacts.
+     * SQLite gives the -wal and -shm files the mode of the database file. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_OPEN, "opening %s: %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    close(fd);
+
+    g_autoptr(CwStore) store = g_new0(CwStore, 1);
+    store->secrets = secrets;
+    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, store_stmt_finalize);
+    int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        g_autofree char *op = g_strdup_printf("opening %s", path);
+        store_set_error(store, error, rc, CW_STORE_ERROR_OPEN, op);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
+
+    if (!store_setup(store, path, error) || !store_migrate(store, error)) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
+    return g_steal_pointer(&store);
+}
+
+void cw_store_close(CwStore *store)
+{
+    if (store == NULL)
+        return;
+    g_clear_pointer(&store->stmts, g_hash_table_destroy); /* finalizes statements */
+    if (store->db != NULL && sqlite3_close(store->db) != SQLITE_OK)
+        g_warning("store: closing: %s", sqlite3_errmsg(store->db));
+    g_free(store);
+}
+
+void cw_store_set_busy_timeout(CwStore *store, int ms)
+{
+    g_return_if_fail(store != NULL);
+    sqlite3_busy_timeout(store->db, ms);
+}
+
+int cw_store_schema_version(CwStore *store)
+{
+    g_return_val_if_fail(store != NULL, -1);
+    g_autoptr(GError) error = NULL;
+    gint64 version = -1;
+    if (!store_query_int(store, "reading schema version", "PRAGMA user_version", &version,
+                         &error)) {
+        g_warning("store: %s", error->message);
+        return -1;
+    }
+    return (int)version;
+}
+
+gboolean cw_store_check_integrity(CwStore *store, GError **error)
+{
+    g_return_val_if_fail(store != NULL, FALSE);
+    const char *op = "integrity check";
+    g_autoptr(CwStmt) st = store_stmt(store, op, "PRAGMA integrity_check", error, 0);
+    if (st == NULL)
+        return FALSE;
+    g_autoptr(GString) problems = g_string_new(NULL);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (g_strcmp0(line, "ok") != 0)
+            g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", line);
+    }
+    if (row) /* the loop stopped on an error */
+        return FALSE;
+    if (problems->len > 0) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_QUERY, "%s: %s", op, problems->str);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- users -------------------------------------------------------------- */
+
+gboolean cw_store_user_add(CwStore *store, const char *bare_jid, GError **error)
+{
+    g_return_val_if_fail(store != NULL && bare_jid != NULL, FALSE);
+    const char *op = "adding user";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "INSERT INTO users (jid, registered) VALUES (?1, ?2) "
+                                      "ON CONFLICT (jid) DO NOTHING",
+                                      error, 1, bare_jid);
+    if (st == NULL)
+        return FALSE;
+    sqlite3_bind_int64(st, 2, g_get_real_time() / G_USEC_PER_SEC);
+    return store_step_done(store, st, op, error);
+}
+
+gboolean cw_store_user_exists(CwStore *store, const char *bare_jid)
+{
+    g_return_val_if_fail(store != NULL && bare_jid != NULL, FALSE);
+    const char *op = "looking up user";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CwStmt) st =
+        store_stmt(store, op, "SELECT 1 FROM users WHERE jid = ?1", &error, 1, bare_jid);
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, &error))
+        g_warning("store: %s", error->message);
+    return row;
+}
+
+gboolean cw_store_user_remove(CwStore *store, const char *bare_jid, GError **error)
+{
+    g_return_val_if_fail(store != NULL && bare_jid != NULL, FALSE);
+    return store_exec(store, "removing user", "DELETE FROM users WHERE jid = ?1", error, 1,
+                      bare_jid);
+}
+
+GPtrArray *cw_store_user_list(CwStore *store, GError **error)
+{
+    g_return_val_if_fail(store != NULL, NULL);
+    const char *op = "listing users";
+    g_autoptr(CwStmt) st = store_stmt(store, op, "SELECT jid FROM users ORDER BY jid", error, 0);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func(g_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row)
+        g_ptr_array_add(users, store_column_dup(st, 0));
+    return row ? NULL : g_steal_pointer(&users);
+}
+
+gint64 cw_store_user_count(CwStore *store)
+{
+    g_return_val_if_fail(store != NULL, -1);
+    g_autoptr(GError) error = NULL;
+    gint64 count = -1;
+    if (!store_query_int(store, "counting users", "SELECT count(*) FROM users", &count, &error)) {
+        g_warning("store: %s", error->message);
+        return -1;
+    }
+    return count;
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+gboolean cw_store_value_set(CwStore *store, const char *user, const char *scope,
+                            const char *key, const char *value, gboolean secret,
+                            GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && scope != NULL && key != NULL, FALSE);
+    g_return_val_if_fail(value == NULL || !secret || store->secrets != NULL, FALSE);
+
+    if (value == NULL)
+        return store_exec(store, "deleting value",
+                          "DELETE FROM user_values WHERE user = ?1 AND scope = ?2 AND key = ?3",
+                          error, 3, user, scope, key);
+
+    const char *op = "storing value";
+    g_autofree char *encrypted = secret ? store_encrypt(store, value) : NULL;
+    g_autoptr(CwStmt) st =
+        store_stmt(store, op,
+                   "INSERT INTO user_values (user, scope, key, value, secret) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user, scope, key) "
+                   "DO UPDATE SET value = excluded.value, secret = excluded.secret",
+                   error, 4, user, scope, key, secret ? encrypted : value);
+    if (st == NULL)
+        return FALSE;
+    sqlite3_bind_int(st, 5, secret ? 1 : 0);
+    return store_step_done(store, st, op, error);
+}
+
+/* Plaintext of the value in column 0 of st (secret flag in column 1). */
+static char *store_value_plain(CwStore *store, CwStmt *st, const char *scope, const char *key,
+                               GError **error)
+{
+    const char *text = (const char *)sqlite3_column_text(st, 0);
+    if (!sqlite3_column_int(st, 1))
+        return g_strdup(text);
+    g_autofree char *what = g_strdup_printf("value %s/%s", scope, key);
+    return store_decrypt(store, text, what, error);
+}
+
+char *cw_store_value_get(CwStore *store, const char *user, const char *scope,
+                         const char *key, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && scope != NULL && key != NULL, NULL);
+    const char *op = "reading value";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT value, secret FROM user_values "
+                                      "WHERE user = ?1 AND scope = ?2 AND key = ?3",
+                                      error, 3, user, scope, key);
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, error) || !row)
+        return NULL;
+    return store_value_plain(store, st, scope, key, error);
+}
+
+GHashTable *cw_store_values_get_all(CwStore *store, const char *user, const char *scope,
+                                    GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && scope != NULL, NULL);
+    const char *op = "reading values";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT value, secret, key FROM user_values "
+                                      "WHERE user = ?1 AND scope = ?2",
+                                      error, 2, user, scope);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GHashTable) values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row) {
+        const char *key = (const char *)sqlite3_column_text(st, 2);
+        char *value = store_value_plain(store, st, scope, key, error);
+        if (value == NULL)
+            return NULL;
+        g_hash_table_insert(values, g_strdup(key), value);
+    }
+    return row ? NULL : g_steal_pointer(&values);
+}
+
+gboolean cw_store_value_is_secret(CwStore *store, const char *user, const char *scope,
+                                  const char *key)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && scope != NULL && key != NULL, FALSE);
+    const char *op = "reading value flags";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT secret FROM user_values "
+                                      "WHERE user = ?1 AND scope = ?2 AND key = ?3",
+                                      &error, 3, user, scope, key);
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, &error)) {
+        g_warning("store: %s", error->message);
+        return FALSE;
+    }
+    return row && sqlite3_column_int(st, 0) != 0;
+}
+
+gboolean cw_store_scope_clear(CwStore *store, const char *user, const char *scope,
+                              GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && scope != NULL, FALSE);
+    return store_exec(store, "clearing scope",
+                      "DELETE FROM user_values WHERE user = ?1 AND scope = ?2", error, 2, user,
+                      scope);
+}
+
+/* ---- contacts ----------------------------------------------------------- */
+
+void cw_stored_contact_free(CwStoredContact *c)
+{
+    if (c == NULL)
+        return;
+    g_free(c->jid);
+    g_free(c->legacy_id);
+    g_free(c->name);
+    g_free(c);
+}
+
+gboolean cw_store_contact_add(CwStore *store, const char *user, const char *contact_jid,
+                              const char *legacy_id, const char *name, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && contact_jid != NULL, FALSE);
+    g_return_val_if_fail(legacy_id != NULL, FALSE);
+    return store_exec(store, "storing contact",
+                      "INSERT INTO contacts (user, jid, legacy_id, name) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT (user, jid) "
+                      "DO UPDATE SET legacy_id = excluded.legacy_id, name = excluded.name",
+                      error, 4, user, contact_jid, legacy_id, name);
+}
+
+gboolean cw_store_contact_remove(CwStore *store, const char *user, const char *contact_jid,
+                                 GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && contact_jid != NULL, FALSE);
+    return store_exec(store, "removing contact",
+                      "DELETE FROM contacts WHERE user = ?1 AND jid = ?2", error, 2, user,
+                      contact_jid);
+}
+
+GPtrArray *cw_store_contact_list(CwStore *store, const char *user, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL, NULL);
+    const char *op = "listing contacts";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT jid, legacy_id, name FROM contacts "
+                                      "WHERE user = ?1 ORDER BY jid",
+                                      error, 1, user);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) contacts =
+        g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_contact_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row) {
+        CwStoredContact *c = g_new0(CwStoredContact, 1);
+        c->jid = store_column_dup(st, 0);
+        c->legacy_id = store_column_dup(st, 1);
+        c->name = store_column_dup(st, 2);
+        g_ptr_array_add(contacts, c);
+    }
+    return row ? NULL : g_steal_pointer(&contacts);
+}
+
+/* ---- rooms -------------------------------------------------------------- */
+
+void cw_stored_room_free(CwStoredRoom *r)
+{
+    if (r == NULL)
+        return;
+    g_free(r->room_jid);
+    g_free(r->nick);
+    g_free(r->password);
+    g_free(r);
+}
+
+gboolean cw_store_room_add(CwStore *store, const char *user, const char *room_jid,
+                           const char *nick, const char *password, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && room_jid != NULL, FALSE);
+    g_return_val_if_fail(nick != NULL, FALSE);
+    g_return_val_if_fail(password == NULL || store->secrets != NULL, FALSE);
+    g_autofree char *encrypted = store_encrypt(store, password);
+    return store_exec(store, "storing room",
+                      "INSERT INTO rooms (user, jid, nick, password) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT (user, jid) "
+                      "DO UPDATE SET nick = excluded.nick, password = excluded.password",
+                      error, 4, user, room_jid, nick, encrypted);
+}
+
+gboolean cw_store_room_remove(CwStore *store, const char *user, const char *room_jid,
+                              GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && room_jid != NULL, FALSE);
+    return store_exec(store, "removing room", "DELETE FROM rooms WHERE user = ?1 AND jid = ?2",
+                      error, 2, user, room_jid);
+}
+
+GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL, NULL);
+    const char *op = "listing rooms";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT jid, nick, password FROM rooms "
+                                      "WHERE user = ?1 ORDER BY jid",
+                                      error, 1, user);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_room_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row) {
+        CwStoredRoom *r = g_new0(CwStoredRoom, 1);
+        g_ptr_array_add(rooms, r);
+        r->room_jid = store_column_dup(st, 0);
+        r->nick = store_column_dup(st, 1);
+        const char *encrypted = (const char *)sqlite3_column_text(st, 2);
+        if (encrypted == NULL)
+            continue;
+        g_autofree char *what = g_strdup_printf("password of room %s", r->room_jid);
+        r->password = store_decrypt(store, encrypted, what, error);
+        if (r->password == NULL)
+            return NULL;
+    }
+    return row ? NULL : g_steal_pointer(&rooms);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer, GError **),
+                              gpointer data, GError **error)
+{
+    g_return_val_if_fail(store != NULL && fn != NULL, FALSE);
+    g_return_val_if_fail(sqlite3_get_autocommit(store->db), FALSE); /* not nestable */
+
+    if (!store_exec(store, "starting transaction", "BEGIN IMMEDIATE", error, 0))
+        return FALSE;
+    if (fn(store, data, error) &&
+        store_exec(store, "committing transaction", "COMMIT", error, 0))
+        return TRUE;
+    /* SQLite may already have rolled back on its own (e.g. after SQLITE_FULL). */
+    if (!sqlite3_get_autocommit(store->db) &&
+        !store_exec(store, "rolling back transaction", "ROLLBACK", NULL, 0))
+        g_warning("store: rolling back failed: %s", sqlite3_errmsg(store->db));
+    return FALSE;
+}

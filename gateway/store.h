@@ -1,0 +1,135 @@
+/* store.h — persistent state of one transport: SQLite (WAL), one file per transport.
+ *
+ * Schema is versioned with PRAGMA user_version and upgraded by numbered
+ * migrations in cw_store_open(). Every statement is prepared with bound
+ * parameters. Values flagged secret are encrypted with CwSecrets before they
+ * reach the database and decrypted on read; a stolen database file alone
+ * reveals no password.
+ *
+ * Model:
+ *   users        bare JID of each registered XMPP user (+ registration time)
+ *   user_values  (user, scope, key) -> value, secret flag. scope "" holds the
+ *                legacy account fields from the registration form; other
+ *                scopes hold settings ("settings", "server:irc.example.net"...).
+ *   contacts     (user, contact JID) -> legacy id, display name: contacts the
+ *                gateway added to the user's roster.
+ *   rooms        (user, room JID) -> nick, password (secret): rooms to rejoin
+ *                after a restart.
+ * Removing a user removes all of their rows (ON DELETE CASCADE); values,
+ * contacts and rooms can only be stored for a user that was added (otherwise
+ * CW_STORE_ERROR_QUERY, "FOREIGN KEY constraint failed").
+ * Secrets: user_values.value holds cw_secrets_encrypt() text when its
+ * secret column is 1; rooms.password is always encrypted (or NULL).
+ * The database file is created 0600 (SQLite gives -wal/-shm the same mode).
+ * Ids are compared byte for byte; lists are sorted by byte order.
+ * A CwStore is one SQLite connection: use it from one thread at a time.
+ *
+ * All functions return FALSE/NULL and set error on SQLite failure (quark
+ * CW_STORE_ERROR); the error message names the operation and SQLite's text
+ * (e.g. "database is locked", "disk I/O error").
+ */
+#pragma once
+#include <glib.h>
+#include "secrets.h"
+
+G_BEGIN_DECLS
+
+#define CW_STORE_ERROR (cw_store_error_quark())
+GQuark cw_store_error_quark(void);
+typedef enum {
+    CW_STORE_ERROR_OPEN,
+    CW_STORE_ERROR_MIGRATE,
+    CW_STORE_ERROR_QUERY,
+    CW_STORE_ERROR_BUSY, /* SQLITE_BUSY / LOCKED after the busy timeout */
+    CW_STORE_ERROR_FULL, /* SQLITE_FULL */
+    CW_STORE_ERROR_DECRYPT,
+} CwStoreError;
+
+/* Latest schema version that cw_store_open() migrates to. */
+#define CW_STORE_SCHEMA_VERSION 1
+
+typedef struct CwStore CwStore;
+
+typedef struct {
+    char *jid;        /* contact JID (bare) */
+    char *legacy_id;
+    char *name;       /* may be NULL */
+} CwStoredContact;
+void cw_stored_contact_free(CwStoredContact *c);
+
+typedef struct {
+    char *room_jid;   /* bare room JID */
+    char *nick;
+    char *password;   /* decrypted; may be NULL */
+} CwStoredRoom;
+void cw_stored_room_free(CwStoredRoom *r);
+
+/* Open (creating if needed) the database file at path, set WAL, foreign keys,
+ * busy_timeout (5 s) and run migrations (under BEGIN IMMEDIATE, so concurrent
+ * openers do not both migrate). A database newer than CW_STORE_SCHEMA_VERSION
+ * is refused (CW_STORE_ERROR_MIGRATE). secrets is borrowed and must outlive
+ * the store; it may be NULL only if no secret value is ever written (reading
+ * one then fails with CW_STORE_ERROR_DECRYPT). */
+CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error);
+void cw_store_close(CwStore *store); /* NULL-safe */
+/* How long a statement waits for another connection's lock before failing with
+ * CW_STORE_ERROR_BUSY; 5000 ms after open. For tests and tuning. */
+void cw_store_set_busy_timeout(CwStore *store, int ms);
+/* PRAGMA user_version; -1 on error (logged). */
+int cw_store_schema_version(CwStore *store);
+/* PRAGMA integrity_check == "ok"; otherwise the error lists the problems. */
+gboolean cw_store_check_integrity(CwStore *store, GError **error);
+
+/* Users. cw_store_user_add is idempotent (TRUE if it already exists), and so
+ * is cw_store_user_remove (TRUE if absent). user_exists returns FALSE and
+ * user_count -1 on error (logged). */
+gboolean cw_store_user_add(CwStore *store, const char *bare_jid, GError **error);
+gboolean cw_store_user_exists(CwStore *store, const char *bare_jid);
+gboolean cw_store_user_remove(CwStore *store, const char *bare_jid, GError **error);
+/* Newly allocated array of char* (g_free), sorted; NULL on error. */
+GPtrArray *cw_store_user_list(CwStore *store, GError **error);
+gint64 cw_store_user_count(CwStore *store);
+
+/* Values. set with value NULL deletes the key. get returns NULL when absent
+ * (error unset) or on failure (error set). Secret values are decrypted. */
+gboolean cw_store_value_set(CwStore *store, const char *user, const char *scope,
+                            const char *key, const char *value, gboolean secret,
+                            GError **error);
+char *cw_store_value_get(CwStore *store, const char *user, const char *scope,
+                         const char *key, GError **error);
+/* key -> value (both g_free), decrypted; empty table when none. */
+GHashTable *cw_store_values_get_all(CwStore *store, const char *user,
+                                    const char *scope, GError **error);
+/* TRUE if the key is stored as a secret (so its value is never echoed back);
+ * FALSE if absent, not secret, or on error (logged). */
+gboolean cw_store_value_is_secret(CwStore *store, const char *user,
+                                  const char *scope, const char *key);
+gboolean cw_store_scope_clear(CwStore *store, const char *user, const char *scope,
+                              GError **error);
+
+/* Contacts (upsert on (user, jid)); name may be NULL. Remove is TRUE if absent. */
+gboolean cw_store_contact_add(CwStore *store, const char *user, const char *contact_jid,
+                              const char *legacy_id, const char *name, GError **error);
+gboolean cw_store_contact_remove(CwStore *store, const char *user,
+                                 const char *contact_jid, GError **error);
+/* Array of CwStoredContact* (with free func); NULL on error. */
+GPtrArray *cw_store_contact_list(CwStore *store, const char *user, GError **error);
+
+/* Rooms (upsert on (user, room_jid)); password may be NULL, stored encrypted.
+ * list: array of CwStoredRoom* (with free func), passwords decrypted; NULL on
+ * error (CW_STORE_ERROR_DECRYPT if a password cannot be decrypted). */
+gboolean cw_store_room_add(CwStore *store, const char *user, const char *room_jid,
+                           const char *nick, const char *password, GError **error);
+gboolean cw_store_room_remove(CwStore *store, const char *user, const char *room_jid,
+                              GError **error);
+GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error);
+
+/* Run fn inside one transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK if fn
+ * returns FALSE or COMMIT fails). For batched writes. Not nestable: fn must not
+ * call cw_store_transaction. Returns FALSE with fn's error if fn fails. */
+gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer, GError **),
+                              gpointer data, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwStore, cw_store_close)
+
+G_END_DECLS

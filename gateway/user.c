@@ -1,0 +1,70 @@
+/* user.c — core.h's view of a user: identity, state, transport data, stored values. */
+#define G_LOG_DOMAIN "causeway"
+#include "gateway.h"
+
+const char *
+cw_user_jid(CwUser *user)
+{
+    return user->jid;
+}
+
+CwGateway *
+cw_user_gateway(CwUser *user)
+{
+    return user->gw;
+}
+
+gboolean
+cw_user_is_registered(CwUser *user)
+{
+    return user->registered;
+}
+
+gboolean
+cw_user_is_online(CwUser *user)
+{
+    return user->online;
+}
+
+CwShow
+cw_user_show(CwUser *user)
+{
+    return user->online ? user->show : CW_SHOW_OFFLINE;
+}
+
+gpointer
+cw_user_get_data(CwUser *user)
+{
+    return user->data;
+}
+
+void
+cw_user_set_data(CwUser *user, gpointer data, GDestroyNotify destroy)
+{
+    if (user->data && user->data_destroy && user->data != data)
+        user->data_destroy(user->data);
+    user->data = data;
+    user->data_destroy = destroy;
+}
+
+char *
+cw_user_get_value(CwUser *user, const char *scope, const char *key)
+{
+    g_autoptr(GError) error = NULL;
+    char *v = cw_store_value_get(user->gw->store, user->jid, scope, key, &error);
+    if (error)
+        g_warning("cannot read %s/%s of %s: %s", scope, key, user->jid, error->message);
+    return v;
+}
+
+gboolean
+cw_user_set_value(CwUser *user, const char *scope, const char *key, const char *value,
+                  gboolean secret)
+{
+    g_autoptr(GError) error = NULL;
+    if (!cw_store_value_set(user->gw->store, user->jid, scope, key, value, secret, &error)) {
+        g_warning("cannot store %s/%s of %s: %s", scope, key, user->jid, error->message);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,94 @@
+/* core.h — the core API a transport calls: users, settings, and the legacy
+ * side's events (cw_legacy_*), translated by the core into XMPP.
+ *
+ * All functions must be called on the main loop thread. Strings are borrowed
+ * for the call unless stated otherwise. Legacy ids are the transport's own
+ * identifiers; the core maps them to JIDs with the transport's addressing ops.
+ */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct CwGateway CwGateway; /* one per transport process */
+typedef struct CwUser CwUser;       /* one per XMPP user (bare JID) known to the process */
+
+typedef enum {
+    CW_SHOW_OFFLINE = 0,
+    CW_SHOW_ONLINE,
+    CW_SHOW_CHAT,
+    CW_SHOW_AWAY,
+    CW_SHOW_XA,
+    CW_SHOW_DND,
+} CwShow;
+
+typedef enum {
+    CW_CHAT_STATE_NONE = 0,
+    CW_CHAT_STATE_ACTIVE,
+    CW_CHAT_STATE_COMPOSING,
+    CW_CHAT_STATE_PAUSED,
+    CW_CHAT_STATE_INACTIVE,
+    CW_CHAT_STATE_GONE,
+} CwChatState;
+
+typedef struct {
+    const char *body;      /* UTF-8; "/me " prefix for actions, as XMPP clients send them */
+    const char *id;        /* XMPP message id (user -> legacy) or legacy id (legacy -> user); may be NULL */
+    gint64 timestamp;      /* legacy -> user: unix microseconds for a delayed message, 0 = now */
+    gboolean want_receipt; /* user -> legacy: XEP-0184 receipt requested */
+} CwMessage;
+
+/* ---- the gateway (process) ---- */
+const char *cw_gateway_domain(CwGateway *gw);
+const char *cw_gateway_name(CwGateway *gw);       /* the config section's NAME */
+gpointer cw_gateway_get_data(CwGateway *gw);      /* transport's process-wide state */
+void cw_gateway_set_data(CwGateway *gw, gpointer data);
+/* Bare JID of a user known to the process, or NULL. */
+CwUser *cw_gateway_lookup_user(CwGateway *gw, const char *bare_jid);
+/* Every registered user (from the store), as CwUser handles; free the array. */
+GPtrArray *cw_gateway_registered_users(CwGateway *gw);
+
+/* ---- users ---- */
+const char *cw_user_jid(CwUser *user);            /* bare JID */
+CwGateway *cw_user_gateway(CwUser *user);
+gboolean cw_user_is_registered(CwUser *user);
+gboolean cw_user_is_online(CwUser *user);         /* has at least one available resource */
+CwShow cw_user_show(CwUser *user);
+/* Transport state attached to the user; destroy is called when the user object goes. */
+gpointer cw_user_get_data(CwUser *user);
+void cw_user_set_data(CwUser *user, gpointer data, GDestroyNotify destroy);
+/* Stored values: scope "" = registration fields, "settings" = settings form,
+ * anything else is the transport's own (e.g. "server:irc.example.net").
+ * get returns an allocated string or NULL. */
+char *cw_user_get_value(CwUser *user, const char *scope, const char *key);
+gboolean cw_user_set_value(CwUser *user, const char *scope, const char *key, const char *value,
+                           gboolean secret);
+
+/* ---- legacy -> XMPP (one-to-one) ---- */
+/* A chat message from a legacy contact to the user. */
+void cw_legacy_message(CwUser *user, const char *legacy_id, const CwMessage *msg);
+/* A message from the gateway itself (notices, command replies). */
+void cw_legacy_gateway_message(CwUser *user, const char *body);
+/* A contact's presence (CW_SHOW_OFFLINE = unavailable); status may be NULL. */
+void cw_legacy_contact_presence(CwUser *user, const char *legacy_id, CwShow show,
+                                const char *status);
+/* Put a contact in the user's roster (XEP-0356 roster push when the server
+ * grants it, else a subscription request from the contact). Remembered in the
+ * store; idempotent. name may be NULL. */
+void cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name);
+/* Remove a contact from the user's roster and the store. */
+void cw_legacy_contact_remove(CwUser *user, const char *legacy_id);
+/* A contact's chat state. */
+void cw_legacy_chat_state(CwUser *user, const char *legacy_id, CwChatState state);
+/* A message the user sent (msg_id) could not be delivered: an error stanza
+ * with the XMPP condition (e.g. "recipient-unavailable", "service-unavailable")
+ * and a human text goes back to the user from the contact's JID. */
+void cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id,
+                     const char *condition, const char *text);
+/* XEP-0184: the legacy network confirmed delivery of msg_id. */
+void cw_legacy_receipt(CwUser *user, const char *legacy_id, const char *msg_id);
+
+/* Map a legacy id to its full JID (allocated). */
+char *cw_legacy_id_to_jid(CwGateway *gw, const char *legacy_id);
+
+G_END_DECLS

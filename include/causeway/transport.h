@@ -1,0 +1,121 @@
+/* transport.h — the transport interface: what the core calls in a transport.
+ *
+ * A transport (irc, sms, purple, loopback) fills one const CwTransportOps with
+ * designated initialisers and lists it in gateway/transports.c. The core owns
+ * every XMPP detail (stanzas, forms, disco, rosters, MUC presence); a
+ * transport speaks its legacy protocol and calls back up through the cw_legacy_*
+ * and cw_user_* functions of <causeway/core.h>. No file under transports/
+ * includes strophe.h.
+ *
+ * Threading: everything runs on the process's one GLib main loop; no op may
+ * block. Ops return quickly and report results later through cw_legacy_*.
+ *
+ * Optional ops: a NULL op means the feature is not offered; the core then
+ * answers the XMPP request with feature-not-implemented (or does not
+ * advertise the feature in disco).
+ *
+ * Strings passed to ops are borrowed for the duration of the call.
+ * Legacy ids are the transport's own identifiers (an IRC nick with its server,
+ * a phone number, a libpurple buddy name), never escaped JIDs: the core maps
+ * them to JIDs with legacy_to_node / node_to_legacy.
+ */
+#pragma once
+#include <causeway/core.h>
+#include <causeway/form.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct CwTransportOps CwTransportOps;
+
+struct CwTransportOps {
+    /* ---- identity (required) ---- */
+    const char *type;          /* config `type =` value, e.g. "irc" */
+    const char *description;   /* one line for --help and disco identity name */
+    const char *disco_type;    /* XEP-0030 identity type under category "gateway" */
+    const char *const *features; /* extra disco#info features, NULL-terminated; may be NULL */
+
+    /* ---- life cycle ---- */
+    /* Keys this type accepts in its [transport:NAME] section besides type,
+     * domain, secret, host and port; NULL-terminated. Others are rejected. */
+    const char *const *config_keys;
+    /* Read the transport's own keys from its config section; every error
+     * names the file, the key and the fix (use cw_config_error()). Optional. */
+    gboolean (*configure)(CwGateway *gw, GKeyFile *kf, const char *file, const char *group,
+                          GError **error);
+    /* Called once the store is open, before connecting. Optional. */
+    gboolean (*init)(CwGateway *gw, GError **error);
+    /* Undo init: close legacy connections, free state. Optional. */
+    void (*deinit)(CwGateway *gw);
+
+    /* ---- registration (XEP-0077) ---- */
+    /* The registration form (required). Fields of type TEXT_PRIVATE are
+     * stored encrypted and never echoed. */
+    const CwFormSpec *registration_form;
+    /* Check submitted values (already validated against the form) before they
+     * are stored; a FALSE return shows error->message to the user as
+     * not-acceptable. Optional. */
+    gboolean (*check_registration)(CwGateway *gw, const char *user_jid, GHashTable *values,
+                                   GError **error);
+    /* The user's account was stored (new or changed). Optional. */
+    void (*registered)(CwUser *user, gboolean is_new);
+    /* The user unregistered: drop legacy sessions. Called before the store
+     * rows go. Optional. */
+    void (*unregistered)(CwUser *user);
+    /* Whether a user must register before using the transport. Unregistered
+     * users of a transport that returns FALSE get a CwUser all the same. */
+    gboolean requires_registration;
+
+    /* Settings form for the "Configure" ad-hoc command: values live in the
+     * store scope "settings". Optional (NULL: Configure edits the
+     * registration fields). */
+    const CwFormSpec *settings_form;
+
+    /* ---- sessions ---- */
+    /* First available resource of the user (log in to the legacy network). */
+    void (*user_online)(CwUser *user);
+    /* Last resource gone (log out, unless the transport keeps sessions). */
+    void (*user_offline)(CwUser *user);
+    /* The user's aggregate presence changed while online. Optional. */
+    void (*user_presence)(CwUser *user, CwShow show, const char *status);
+
+    /* ---- one-to-one ---- */
+    /* A chat message from the user to a legacy contact. id is the XMPP
+     * message id (may be NULL); report failure with cw_legacy_error(). */
+    void (*send_message)(CwUser *user, const char *legacy_id, const CwMessage *msg);
+    /* XEP-0085 chat state to a contact. Optional. */
+    void (*send_chat_state)(CwUser *user, const char *legacy_id, CwChatState state);
+    /* The user added / removed a contact in their roster (subscribe /
+     * unsubscribe presence to a contact JID). Optional. */
+    void (*add_contact)(CwUser *user, const char *legacy_id);
+    void (*remove_contact)(CwUser *user, const char *legacy_id);
+
+    /* ---- group chats (XEP-0045 facade; all optional as a set) ---- */
+    void (*join_room)(CwUser *user, const char *room_id, const char *nick, const char *password);
+    void (*leave_room)(CwUser *user, const char *room_id, const char *status);
+    void (*send_groupchat)(CwUser *user, const char *room_id, const CwMessage *msg);
+    void (*set_subject)(CwUser *user, const char *room_id, const char *subject);
+    void (*change_nick)(CwUser *user, const char *room_id, const char *nick);
+    /* Private message to an occupant (room JID with resource). */
+    void (*send_private)(CwUser *user, const char *room_id, const char *nick,
+                         const CwMessage *msg);
+    /* Is this legacy id a room (e.g. IRC "#chan%server")? Required with join_room. */
+    gboolean (*is_room)(CwGateway *gw, const char *legacy_id);
+
+    /* ---- addressing (optional; default: XEP-0106 escaping) ---- */
+    /* legacy id -> JID localpart (allocated). */
+    char *(*legacy_to_node)(CwGateway *gw, const char *legacy_id);
+    /* JID localpart -> legacy id (allocated), NULL if not a valid id. */
+    char *(*node_to_legacy)(CwGateway *gw, const char *node);
+    /* XEP-0100 prompt text, e.g. "Phone number (E.164)". Optional. */
+    const char *gateway_prompt;
+
+    /* ---- text commands to the gateway JID ---- */
+    /* A message body sent to the bare gateway JID that is not a core command
+     * ("help" is answered by the core, which appends commands_help).
+     * Return FALSE if unknown (the core answers with help). Optional. */
+    gboolean (*gateway_command)(CwUser *user, const char *text);
+    const char *commands_help;
+};
+
+G_END_DECLS

@@ -1,0 +1,582 @@
+/* test-store.c — unit tests for the SQLite store (store.c): schema, CRUD, secrets at rest, errors. */
+#include "store.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define EVIL "'; DROP TABLE users; --"
+#define PASSWORD "Hunter2-plaintext-Secret"
+
+/* A temp dir with a key file and an open store; all removed at teardown. */
+typedef struct {
+    char *dir;
+    char *db_path;
+    char *key_path;
+    CwSecrets *secrets;
+    CwStore *store;
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    f->dir = g_dir_make_tmp("cw-store-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->db_path = g_build_filename(f->dir, "irc.db", NULL);
+    f->key_path = g_build_filename(f->dir, "key", NULL);
+    f->secrets = cw_secrets_open(f->key_path, &error);
+    g_assert_no_error(error);
+    f->store = cw_store_open(f->db_path, f->secrets, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(f->store);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+    g_clear_pointer(&f->store, cw_store_close);
+    g_clear_pointer(&f->secrets, cw_secrets_free);
+    g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *path = g_build_filename(f->dir, name, NULL);
+        g_unlink(path);
+    }
+    g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+    g_free(f->db_path);
+    g_free(f->key_path);
+    g_free(f->dir);
+}
+
+/* ---- raw access to the database file, bypassing the store ---------------- */
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        g_error("%s: %s", sql, msg);
+}
+
+static gint64 raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    gint64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *raw_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    char *v = g_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static gint64 rows(const char *db_path, const char *table)
+{
+    sqlite3 *db = raw_open(db_path);
+    g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM %s", table);
+    gint64 n = raw_int(db, sql);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Does file path (missing = empty) contain needle? */
+static gboolean file_contains(const char *path, const char *needle)
+{
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &bytes, &len, NULL))
+        return FALSE;
+    return memmem(bytes, len, needle, strlen(needle)) != NULL;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_migrate_and_reopen(Fixture *f, gconstpointer data)
+{
+    g_assert_cmpint(cw_store_schema_version(f->store), ==, CW_STORE_SCHEMA_VERSION);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, "alice@example.org", &error));
+    g_assert_no_error(error);
+    g_clear_pointer(&f->store, cw_store_close);
+
+    struct stat st;
+    g_assert_cmpint(g_stat(f->db_path, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+
+    sqlite3 *db = raw_open(f->db_path);
+    g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, CW_STORE_SCHEMA_VERSION);
+    g_autofree char *mode = raw_text(db, "PRAGMA journal_mode");
+    g_assert_cmpstr(mode, ==, "wal");
+    g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                                "name IN ('users', 'user_values', 'contacts', 'rooms')"),
+                    ==, 4);
+    sqlite3_close(db);
+
+    /* Re-open twice: migrations are not re-run and data survives. */
+    for (int i = 0; i < 2; i++) {
+        f->store = cw_store_open(f->db_path, f->secrets, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(cw_store_schema_version(f->store), ==, CW_STORE_SCHEMA_VERSION);
+        g_assert_true(cw_store_user_exists(f->store, "alice@example.org"));
+        g_assert_true(cw_store_check_integrity(f->store, &error));
+        g_assert_no_error(error);
+        g_clear_pointer(&f->store, cw_store_close);
+    }
+}
+
+static void test_newer_schema_refused(Fixture *f, gconstpointer data)
+{
+    g_clear_pointer(&f->store, cw_store_close);
+    sqlite3 *db = raw_open(f->db_path);
+    raw_exec(db, "PRAGMA user_version = 99");
+    sqlite3_close(db);
+
+    g_autoptr(GError) error = NULL;
+    CwStore *store = cw_store_open(f->db_path, f->secrets, &error);
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE);
+    g_assert_null(store);
+    g_assert_nonnull(strstr(error->message, f->db_path));
+    g_assert_nonnull(strstr(error->message, "99"));
+}
+
+static void test_open_error(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    CwStore *store = cw_store_open(f->dir, f->secrets, &error); /* a directory */
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_OPEN);
+    g_assert_null(store);
+    g_assert_nonnull(strstr(error->message, f->dir));
+}
+
+static void test_users(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpint(cw_store_user_count(f->store), ==, 0);
+    g_assert_false(cw_store_user_exists(f->store, "bob@example.org"));
+    g_assert_true(cw_store_user_add(f->store, "bob@example.org", &error));
+    g_assert_true(cw_store_user_add(f->store, "alice@example.org", &error));
+    g_assert_true(cw_store_user_add(f->store, "bob@example.org", &error)); /* idempotent */
+    g_assert_no_error(error);
+    g_assert_true(cw_store_user_exists(f->store, "bob@example.org"));
+    g_assert_false(cw_store_user_exists(f->store, "BOB@example.org"));
+    g_assert_cmpint(cw_store_user_count(f->store), ==, 2);
+
+    g_autoptr(GPtrArray) users = cw_store_user_list(f->store, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(users->len, ==, 2);
+    g_assert_cmpstr(users->pdata[0], ==, "alice@example.org");
+    g_assert_cmpstr(users->pdata[1], ==, "bob@example.org");
+
+    g_assert_true(cw_store_user_remove(f->store, "bob@example.org", &error));
+    g_assert_true(cw_store_user_remove(f->store, "bob@example.org", &error)); /* absent: ok */
+    g_assert_no_error(error);
+    g_assert_false(cw_store_user_exists(f->store, "bob@example.org"));
+    g_assert_cmpint(cw_store_user_count(f->store), ==, 1);
+}
+
+static void add_everything(Fixture *f, const char *user)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, user, &error));
+    g_assert_true(cw_store_value_set(f->store, user, "", "nick", "al", FALSE, &error));
+    g_assert_true(cw_store_value_set(f->store, user, "", "password", PASSWORD, TRUE, &error));
+    g_assert_true(cw_store_contact_add(f->store, user, "bob%irc@gw", "bob", NULL, &error));
+    g_assert_true(cw_store_room_add(f->store, user, "#c%irc@gw", "al", "key", &error));
+    g_assert_no_error(error);
+}
+
+static void test_remove_cascades(Fixture *f, gconstpointer data)
+{
+    add_everything(f, "alice@example.org");
+    add_everything(f, "carol@example.org");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_remove(f->store, "alice@example.org", &error));
+    g_assert_no_error(error);
+
+    const char *tables[] = {"users", "user_values", "contacts", "rooms"};
+    const gint64 left[] = {1, 2, 1, 1}; /* carol's rows only */
+    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++)
+        g_assert_cmpint(rows(f->db_path, tables[i]), ==, left[i]);
+
+    /* Re-registering starts from nothing. */
+    g_assert_true(cw_store_user_add(f->store, "alice@example.org", &error));
+    g_autoptr(GHashTable) values = cw_store_values_get_all(f->store, "alice@example.org", "", &error);
+    g_autoptr(GPtrArray) contacts = cw_store_contact_list(f->store, "alice@example.org", &error);
+    g_autoptr(GPtrArray) rooms = cw_store_room_list(f->store, "alice@example.org", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_hash_table_size(values), ==, 0);
+    g_assert_cmpuint(contacts->len, ==, 0);
+    g_assert_cmpuint(rooms->len, ==, 0);
+}
+
+static void test_values(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+
+    /* Absent: NULL without error. */
+    g_autofree char *none = cw_store_value_get(f->store, u, "", "nick", &error);
+    g_assert_no_error(error);
+    g_assert_null(none);
+
+    g_assert_true(cw_store_value_set(f->store, u, "", "nick", "al", FALSE, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "nick", "alice", FALSE, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "password", PASSWORD, TRUE, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "settings", "nick", "other", FALSE, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "settings", "empty", "", FALSE, &error));
+    g_assert_no_error(error);
+
+    g_autofree char *nick = cw_store_value_get(f->store, u, "", "nick", &error);
+    g_autofree char *pw = cw_store_value_get(f->store, u, "", "password", &error);
+    g_autofree char *other = cw_store_value_get(f->store, u, "settings", "nick", &error);
+    g_autofree char *empty = cw_store_value_get(f->store, u, "settings", "empty", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(nick, ==, "alice");
+    g_assert_cmpstr(pw, ==, PASSWORD);
+    g_assert_cmpstr(other, ==, "other");
+    g_assert_cmpstr(empty, ==, "");
+
+    g_assert_true(cw_store_value_is_secret(f->store, u, "", "password"));
+    g_assert_false(cw_store_value_is_secret(f->store, u, "", "nick"));
+    g_assert_false(cw_store_value_is_secret(f->store, u, "", "absent"));
+
+    g_autoptr(GHashTable) all = cw_store_values_get_all(f->store, u, "", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_hash_table_size(all), ==, 2);
+    g_assert_cmpstr(g_hash_table_lookup(all, "nick"), ==, "alice");
+    g_assert_cmpstr(g_hash_table_lookup(all, "password"), ==, PASSWORD);
+
+    /* Overwriting a secret with a plain value clears the flag. */
+    g_assert_true(cw_store_value_set(f->store, u, "", "password", "public", FALSE, &error));
+    g_assert_false(cw_store_value_is_secret(f->store, u, "", "password"));
+
+    /* NULL deletes. */
+    g_assert_true(cw_store_value_set(f->store, u, "", "nick", NULL, FALSE, &error));
+    g_autofree char *gone = cw_store_value_get(f->store, u, "", "nick", &error);
+    g_assert_no_error(error);
+    g_assert_null(gone);
+
+    /* Clearing one scope leaves the others. */
+    g_assert_true(cw_store_scope_clear(f->store, u, "settings", &error));
+    g_assert_no_error(error);
+    g_autoptr(GHashTable) settings = cw_store_values_get_all(f->store, u, "settings", &error);
+    g_autoptr(GHashTable) account = cw_store_values_get_all(f->store, u, "", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_hash_table_size(settings), ==, 0);
+    g_assert_cmpuint(g_hash_table_size(account), ==, 1);
+}
+
+static void test_unknown_user_refused(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cw_store_value_set(f->store, "ghost@example.org", "", "k", "v", FALSE, &error));
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_QUERY);
+    g_assert_nonnull(strstr(error->message, "storing value"));
+    g_assert_nonnull(strstr(error->message, "FOREIGN KEY"));
+    g_clear_error(&error);
+    g_assert_false(cw_store_contact_add(f->store, "ghost@example.org", "a@b", "a", NULL, &error));
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_QUERY);
+}
+
+static void test_contacts(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_contact_add(f->store, u, "zed%irc@gw", "zed", "Zed", &error));
+    g_assert_true(cw_store_contact_add(f->store, u, "bob%irc@gw", "bob", NULL, &error));
+    g_assert_true(cw_store_contact_add(f->store, u, "bob%irc@gw", "Bob", "Bobby", &error));
+    g_assert_no_error(error);
+
+    g_autoptr(GPtrArray) list = cw_store_contact_list(f->store, u, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(list->len, ==, 2);
+    CwStoredContact *c0 = list->pdata[0], *c1 = list->pdata[1];
+    g_assert_cmpstr(c0->jid, ==, "bob%irc@gw");
+    g_assert_cmpstr(c0->legacy_id, ==, "Bob");
+    g_assert_cmpstr(c0->name, ==, "Bobby");
+    g_assert_cmpstr(c1->jid, ==, "zed%irc@gw");
+    g_assert_cmpstr(c1->name, ==, "Zed");
+
+    g_assert_true(cw_store_contact_add(f->store, u, "zed%irc@gw", "zed", NULL, &error));
+    g_assert_true(cw_store_contact_remove(f->store, u, "bob%irc@gw", &error));
+    g_assert_true(cw_store_contact_remove(f->store, u, "nobody@gw", &error));
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) after = cw_store_contact_list(f->store, u, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(after->len, ==, 1);
+    g_assert_null(((CwStoredContact *)after->pdata[0])->name);
+}
+
+static void test_rooms(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#b%irc@gw", "al", NULL, &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#a%irc@gw", "al", "old", &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#a%irc@gw", "alice", PASSWORD, &error));
+    g_assert_no_error(error);
+
+    g_autoptr(GPtrArray) list = cw_store_room_list(f->store, u, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(list->len, ==, 2);
+    CwStoredRoom *r0 = list->pdata[0], *r1 = list->pdata[1];
+    g_assert_cmpstr(r0->room_jid, ==, "#a%irc@gw");
+    g_assert_cmpstr(r0->nick, ==, "alice");
+    g_assert_cmpstr(r0->password, ==, PASSWORD);
+    g_assert_cmpstr(r1->room_jid, ==, "#b%irc@gw");
+    g_assert_null(r1->password);
+
+    g_assert_true(cw_store_room_remove(f->store, u, "#a%irc@gw", &error));
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) after = cw_store_room_list(f->store, u, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(after->len, ==, 1);
+}
+
+static void test_sql_metacharacters(Fixture *f, gconstpointer data)
+{
+    const char *ids[] = {EVIL, "a\"b", "x' OR '1'='1", "%_*?\\", "ünï©ødé"};
+    g_autoptr(GError) error = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+        const char *id = ids[i];
+        g_assert_true(cw_store_user_add(f->store, id, &error));
+        g_assert_true(cw_store_value_set(f->store, id, id, id, id, FALSE, &error));
+        g_assert_true(cw_store_value_set(f->store, id, id, "pw", id, TRUE, &error));
+        g_assert_true(cw_store_contact_add(f->store, id, id, id, id, &error));
+        g_assert_true(cw_store_room_add(f->store, id, id, id, id, &error));
+        g_assert_no_error(error);
+    }
+    g_assert_cmpint(cw_store_user_count(f->store), ==, G_N_ELEMENTS(ids));
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+        const char *id = ids[i];
+        g_assert_true(cw_store_user_exists(f->store, id));
+        g_autofree char *v = cw_store_value_get(f->store, id, id, id, &error);
+        g_autofree char *pw = cw_store_value_get(f->store, id, id, "pw", &error);
+        g_autoptr(GPtrArray) contacts = cw_store_contact_list(f->store, id, &error);
+        g_autoptr(GPtrArray) rooms = cw_store_room_list(f->store, id, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(v, ==, id);
+        g_assert_cmpstr(pw, ==, id);
+        g_assert_cmpuint(contacts->len, ==, 1);
+        g_assert_cmpstr(((CwStoredContact *)contacts->pdata[0])->legacy_id, ==, id);
+        g_assert_cmpuint(rooms->len, ==, 1);
+        g_assert_cmpstr(((CwStoredRoom *)rooms->pdata[0])->password, ==, id);
+    }
+    /* A LIKE-style id must not match others. */
+    g_assert_false(cw_store_user_exists(f->store, "%"));
+    g_assert_true(cw_store_user_remove(f->store, EVIL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(cw_store_user_count(f->store), ==, G_N_ELEMENTS(ids) - 1);
+    g_assert_true(cw_store_check_integrity(f->store, &error));
+    g_assert_no_error(error);
+}
+
+static void test_no_plaintext_on_disk(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    const char *canary = "Plain-Canary-Value"; /* not secret: proves the search works */
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "password", PASSWORD, TRUE, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "note", canary, FALSE, &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#c%irc@gw", "al", PASSWORD "-room", &error));
+    g_assert_no_error(error);
+
+    g_autofree char *wal_path = g_strconcat(f->db_path, "-wal", NULL);
+    const char *files[] = {f->db_path, wal_path};
+
+    /* 1. Before any checkpoint: the data is in the WAL. */
+    g_assert_true(file_contains(wal_path, canary) || file_contains(f->db_path, canary));
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
+        g_assert_false(file_contains(files[i], PASSWORD));
+
+    /* 2. After a checkpoint (the WAL keeps its frames). */
+    sqlite3 *db = raw_open(f->db_path);
+    raw_exec(db, "PRAGMA wal_checkpoint(FULL)");
+    sqlite3_close(db);
+    g_assert_true(file_contains(f->db_path, canary));
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
+        g_assert_false(file_contains(files[i], PASSWORD));
+
+    /* 3. After close. */
+    g_clear_pointer(&f->store, cw_store_close);
+    g_assert_true(file_contains(f->db_path, canary));
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
+        g_assert_false(file_contains(files[i], PASSWORD));
+}
+
+static void test_tampered_ciphertext(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "password", PASSWORD, TRUE, &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#c%irc@gw", "al", PASSWORD, &error));
+    g_assert_no_error(error);
+
+    /* Flip one bit of each stored ciphertext through a second connection. */
+    sqlite3 *db = raw_open(f->db_path);
+    const char *columns[][2] = {{"user_values", "value"}, {"rooms", "password"}};
+    for (gsize i = 0; i < G_N_ELEMENTS(columns); i++) {
+        g_autofree char *select = g_strdup_printf("SELECT %s FROM %s", columns[i][1], columns[i][0]);
+        g_autofree char *text = raw_text(db, select);
+        gsize len = 0;
+        g_autofree guchar *raw = g_base64_decode(text, &len);
+        raw[len / 2] ^= 0x10;
+        g_autofree char *bad = g_base64_encode(raw, len);
+        g_autofree char *update = g_strdup_printf("UPDATE %s SET %s = ?1", columns[i][0], columns[i][1]);
+        sqlite3_stmt *st = NULL;
+        g_assert_cmpint(sqlite3_prepare_v2(db, update, -1, &st, NULL), ==, SQLITE_OK);
+        sqlite3_bind_text(st, 1, bad, -1, SQLITE_TRANSIENT);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+
+    g_autofree char *pw = cw_store_value_get(f->store, u, "", "password", &error);
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+    g_assert_null(pw);
+    g_assert_nonnull(strstr(error->message, "password"));
+    g_clear_error(&error);
+
+    g_autoptr(GHashTable) all = cw_store_values_get_all(f->store, u, "", &error);
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+    g_assert_null(all);
+    g_clear_error(&error);
+
+    g_autoptr(GPtrArray) rooms = cw_store_room_list(f->store, u, &error);
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+    g_assert_null(rooms);
+}
+
+static void test_wrong_or_no_key(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "password", PASSWORD, TRUE, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "nick", "al", FALSE, &error));
+    g_assert_no_error(error);
+    g_clear_pointer(&f->store, cw_store_close);
+
+    g_autofree char *other_key = g_build_filename(f->dir, "other-key", NULL);
+    g_autoptr(CwSecrets) other = cw_secrets_open(other_key, &error);
+    g_assert_no_error(error);
+    CwSecrets *keys[] = {other, NULL};
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autoptr(CwStore) store = cw_store_open(f->db_path, keys[i], &error);
+        g_assert_no_error(error);
+        g_autofree char *nick = cw_store_value_get(store, u, "", "nick", &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(nick, ==, "al");
+        g_autofree char *pw = cw_store_value_get(store, u, "", "password", &error);
+        g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+        g_assert_null(pw);
+        g_clear_error(&error);
+    }
+}
+
+static gboolean add_three(CwStore *store, gpointer data, GError **error)
+{
+    const char *users[] = {"u1@x", "u2@x", "u3@x"};
+    for (gsize i = 0; i < G_N_ELEMENTS(users); i++)
+        if (!cw_store_user_add(store, users[i], error))
+            return FALSE;
+    if (GPOINTER_TO_INT(data)) {
+        g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "changed my mind");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void test_transaction(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cw_store_transaction(f->store, add_three, GINT_TO_POINTER(1), &error));
+    g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+    g_clear_error(&error);
+    g_assert_cmpint(cw_store_user_count(f->store), ==, 0); /* rolled back */
+
+    g_assert_true(cw_store_transaction(f->store, add_three, GINT_TO_POINTER(0), &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(cw_store_user_count(f->store), ==, 3);
+}
+
+static void test_busy(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, "alice@example.org", &error));
+    g_assert_no_error(error);
+
+    sqlite3 *other = raw_open(f->db_path);
+    raw_exec(other, "BEGIN EXCLUSIVE");
+    cw_store_set_busy_timeout(f->store, 50);
+
+    g_assert_false(cw_store_user_add(f->store, "bob@example.org", &error));
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_BUSY);
+    g_assert_nonnull(strstr(error->message, "adding user"));
+    g_assert_nonnull(strstr(error->message, "locked"));
+    g_clear_error(&error);
+
+    g_assert_false(cw_store_transaction(f->store, add_three, GINT_TO_POINTER(0), &error));
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_BUSY);
+    g_clear_error(&error);
+
+    /* WAL: readers are not blocked by the writer. */
+    g_assert_true(cw_store_user_exists(f->store, "alice@example.org"));
+
+    raw_exec(other, "COMMIT");
+    sqlite3_close(other);
+    g_assert_true(cw_store_user_add(f->store, "bob@example.org", &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(cw_store_user_count(f->store), ==, 2);
+}
+
+static void test_integrity(Fixture *f, gconstpointer data)
+{
+    add_everything(f, "alice@example.org");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_check_integrity(f->store, &error));
+    g_assert_no_error(error);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(name, fn) g_test_add("/store/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    ADD("migrate-and-reopen", test_migrate_and_reopen);
+    ADD("newer-schema-refused", test_newer_schema_refused);
+    ADD("open-error", test_open_error);
+    ADD("users", test_users);
+    ADD("remove-cascades", test_remove_cascades);
+    ADD("values", test_values);
+    ADD("unknown-user-refused", test_unknown_user_refused);
+    ADD("contacts", test_contacts);
+    ADD("rooms", test_rooms);
+    ADD("sql-metacharacters", test_sql_metacharacters);
+    ADD("no-plaintext-on-disk", test_no_plaintext_on_disk);
+    ADD("tampered-ciphertext", test_tampered_ciphertext);
+    ADD("wrong-or-no-key", test_wrong_or_no_key);
+    ADD("transaction", test_transaction);
+    ADD("busy", test_busy);
+    ADD("integrity", test_integrity);
+#undef ADD
+    return g_test_run();
+}
