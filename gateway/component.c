@@ -226,7 +226,9 @@ conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
             comp->events.fatal(comp, reason, comp->user_data);
         return;
     }
-    if (stream_error && stream_error->type == XMPP_SE_CONFLICT)
+    if (comp->stopped)
+        g_debug("component %s: closed", comp->domain);
+    else if (stream_error && stream_error->type == XMPP_SE_CONFLICT)
         g_warning("component %s: the server says another connection already serves this domain "
                   "(conflict); retrying", comp->domain);
     else if (stream_error)

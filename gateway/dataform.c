@@ -102,7 +102,7 @@ cw_dataform_find(xmpp_stanza_t *parent)
 }
 
 GHashTable *
-cw_dataform_parse_submit(xmpp_stanza_t *x, GError **error)
+cw_dataform_parse_submit(xmpp_stanza_t *x, const char *form_type, GError **error)
 {
     const char *type = xmpp_stanza_get_type(x);
     if (g_strcmp0(type, "submit") != 0) {
@@ -115,8 +115,18 @@ cw_dataform_parse_submit(xmpp_stanza_t *x, GError **error)
         if (!xmpp_stanza_is_tag(f) || g_strcmp0(xmpp_stanza_get_name(f), "field"))
             continue;
         const char *var = xmpp_stanza_get_attribute(f, "var");
-        if (!var || strcmp(var, "FORM_TYPE") == 0)
+        if (!var)
             continue;
+        if (strcmp(var, "FORM_TYPE") == 0) {
+            g_autofree char *ft = cw_stanza_child_text(f, "value", NULL);
+            if (form_type && g_strcmp0(ft, form_type) != 0) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                            "The form's FORM_TYPE must be %s.", form_type);
+                g_hash_table_unref(values);
+                return NULL;
+            }
+            continue;
+        }
         GString *joined = g_string_new(NULL);
         gboolean first = TRUE;
         for (xmpp_stanza_t *v = xmpp_stanza_get_children(f); v; v = xmpp_stanza_get_next(v)) {

@@ -24,9 +24,10 @@ xmpp_stanza_t *cw_dataform_result(xmpp_ctx_t *ctx, const char *title, const char
                                   const char *const *labels, const char *const *values);
 
 /* The values of a submitted form <x type='submit'/>: var -> value, multiple
- * <value/>s joined with '\n'. FORM_TYPE is dropped. NULL with error
- * (G_IO_ERROR_INVALID_DATA, readable text) when x is not a submit form. */
-GHashTable *cw_dataform_parse_submit(xmpp_stanza_t *x, GError **error);
+ * <value/>s joined with '\n'. FORM_TYPE is dropped; when form_type is not
+ * NULL a FORM_TYPE present in the form must equal it. NULL with error
+ * (G_IO_ERROR_INVALID_DATA, readable text) when x is not such a submit form. */
+GHashTable *cw_dataform_parse_submit(xmpp_stanza_t *x, const char *form_type, GError **error);
 
 /* The x:data child of a stanza, or NULL. Borrowed. */
 xmpp_stanza_t *cw_dataform_find(xmpp_stanza_t *parent);

@@ -67,6 +67,11 @@ static gboolean cw_form_check_field(const CwFormField *f, const char *v, GError 
                     "The field \"%s\" is not valid UTF-8.", name);
         return FALSE;
     }
+    if (f->type != CW_FIELD_TEXT_MULTI && strpbrk(v, "\r\n") != NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "The field \"%s\" takes a single line.", name);
+        return FALSE;
+    }
     switch (f->type) {
     case CW_FIELD_BOOLEAN:
         if (cw_form_bool_norm(v) == NULL) {

@@ -292,7 +292,7 @@ command_set(CwRequest *req)
     }
     xmpp_stanza_t *x = cw_dataform_find(req->payload);
     g_autoptr(GError) error = NULL;
-    g_autoptr(GHashTable) values = x ? cw_dataform_parse_submit(x, &error) : NULL;
+    g_autoptr(GHashTable) values = x ? cw_dataform_parse_submit(x, NULL, &error) : NULL;
     if (!values) {
         cw_request_error(req, "bad-request", error ? error->message : "Submit the form.");
         return;

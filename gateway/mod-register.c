@@ -59,7 +59,7 @@ register_set(CwRequest *req)
     g_autoptr(GHashTable) values = NULL;
     xmpp_stanza_t *x = cw_dataform_find(req->payload);
     if (x)
-        values = cw_dataform_parse_submit(x, &error);
+        values = cw_dataform_parse_submit(x, NS_REGISTER, &error);
     else
         values = cw_dataform_parse_legacy(req->payload, req->gw->ops->registration_form);
     if (!values) {
