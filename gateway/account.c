@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "dataform.h"
+#include "muc.h"
 #include "roster.h"
 
 static gboolean
@@ -84,6 +85,7 @@ cw_account_unregister(CwUser *user, GError **error)
     CwGateway *gw = user->gw;
     if (gw->ops->unregistered)
         gw->ops->unregistered(user);
+    cw_muc_user_offline(user);
     if (user->online && gw->ops->user_offline)
         gw->ops->user_offline(user);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "muc.h"
 #include "roster.h"
 #include "router.h"
 #include "stanza.h"
@@ -127,6 +128,7 @@ cw_gateway_new(CwConfig *config, const char *transport_name, GError **error)
     gw->tconf = t;
     gw->ops = t->ops;
     gw->started_us = g_get_monotonic_time();
+    gw->room_history_max = 20;
     gw->users = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, user_free);
     gw->pending_iqs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     cw_router_init();
@@ -309,6 +311,7 @@ static void
 user_free(gpointer p)
 {
     CwUser *user = p;
+    cw_muc_user_clear(user);
     if (user->data_destroy)
         user->data_destroy(user->data);
     g_hash_table_unref(user->resources);
@@ -338,7 +341,8 @@ cw_gateway_user(CwGateway *gw, const char *bare_jid)
 void
 cw_gateway_forget_user(CwGateway *gw, CwUser *user)
 {
-    if (user->registered || user->online || user->data || g_hash_table_size(user->resources))
+    if (user->registered || user->online || user->data || cw_muc_room_count(user) ||
+        g_hash_table_size(user->resources))
         return;
     g_hash_table_remove(gw->users, user->jid);
 }

@@ -43,6 +43,7 @@ struct CwGateway {
     gboolean roster_fallback_logged;
 
     char *caps_ver;              /* XEP-0115 verification string */
+    guint room_history_max;      /* groupchat messages kept per room for join history */
     gint64 started_us;           /* monotonic */
     int exit_status;             /* set by fatal errors before quitting */
     GMainLoop *loop;
@@ -55,6 +56,7 @@ struct CwUser {
     GHashTable *contact_presence;/* legacy id -> GINT_TO_POINTER(CwShow), last seen */
     CwShow show;
     char *status;
+    GHashTable *rooms;           /* room id -> CwRoom (muc.c); NULL when none */
     gboolean registered;
     gboolean online;
     gpointer data;

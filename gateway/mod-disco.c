@@ -4,6 +4,7 @@
 
 #include "adhoc.h"
 #include "caps.h"
+#include "muc.h"
 #include "router.h"
 #include "stanza.h"
 
@@ -39,6 +40,12 @@ disco_info(CwRequest *req)
     if (node)
         xmpp_stanza_set_attribute(query, "node", node);
 
+    g_autofree char *room_id = NULL;
+    if (cw_muc_is_room_request(req, &room_id)) {
+        xmpp_stanza_release(query);
+        cw_muc_handle_disco_info(req, room_id);
+        return;
+    }
     if (req->to_node) {
         /* A legacy contact: a plain client that can chat. */
         add_identity(query, "client", "pc", NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "muc.h"
 #include "roster.h"
 #include "router.h"
 #include "stanza.h"
@@ -58,8 +59,13 @@ message(CwRequest *req)
     }
     if (!strcmp(req->type, "error"))
         return;
+    g_autofree char *room_id = NULL;
+    if (cw_muc_is_room_request(req, &room_id)) {
+        cw_muc_handle_message(req, room_id);
+        return;
+    }
     if (!strcmp(req->type, "groupchat")) {
-        cw_request_error(req, "feature-not-implemented", "Group chats are not offered here yet.");
+        cw_request_error(req, "not-acceptable", "This address is not a group chat.");
         return;
     }
     g_autofree char *body = cw_stanza_child_text(req->stanza, "body", NULL);

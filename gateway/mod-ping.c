@@ -1,4 +1,5 @@
 /* mod-ping.c — XEP-0199 XMPP ping: the gateway and its contacts answer. */
+#include "muc.h"
 #include "router.h"
 
 #define NS_PING "urn:xmpp:ping"
@@ -6,6 +7,11 @@
 static void
 ping(CwRequest *req)
 {
+    g_autofree char *room_id = NULL;
+    if (cw_muc_is_room_request(req, &room_id)) {
+        cw_muc_handle_ping(req, room_id);
+        return;
+    }
     cw_request_result(req, NULL);
 }
 

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "causeway"
 #include <string.h>
 
+#include "muc.h"
 #include "router.h"
 #include "stanza.h"
 
@@ -129,6 +130,11 @@ presence(CwRequest *req)
     const char *type = req->type;
     if (req->from_server)
         return; /* the server's own presence carries nothing for us */
+    g_autofree char *room_id = NULL;
+    if (cw_muc_is_room_request(req, &room_id)) {
+        cw_muc_handle_presence(req, room_id);
+        return;
+    }
     if (!*type) {
         resource_available(req);
     } else if (!strcmp(type, "unavailable")) {

@@ -88,6 +88,59 @@ void cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id,
 /* XEP-0184: the legacy network confirmed delivery of msg_id. */
 void cw_legacy_receipt(CwUser *user, const char *legacy_id, const char *msg_id);
 
+/* ---- legacy -> XMPP (group chats, XEP-0045) ----
+ * room_id is the transport's id of the room (e.g. "#chan%irc.example.net").
+ * The core keeps, per user and room, the XMPP resources that joined, the
+ * occupant list and the subject, and sends every presence and message to each
+ * joined resource. Until cw_legacy_room_joined() the occupants and subject
+ * the transport reports are only recorded; joined() then sends them in the
+ * XEP-0045 order (occupants, self-presence, history, subject). */
+
+typedef enum { CW_ROLE_NONE = 0, CW_ROLE_VISITOR, CW_ROLE_PARTICIPANT, CW_ROLE_MODERATOR } CwRole;
+typedef enum {
+    CW_AFFILIATION_NONE = 0,
+    CW_AFFILIATION_MEMBER,
+    CW_AFFILIATION_ADMIN,
+    CW_AFFILIATION_OWNER,
+} CwAffiliation;
+
+/* The user is in the room as nick (status 110; 210 too when nick differs
+ * from the one the user asked for). */
+void cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick,
+                           CwRole role, CwAffiliation affiliation);
+/* Joining failed: presence error (condition e.g. "forbidden" for banned,
+ * "registration-required" for invite-only, "service-unavailable" for full,
+ * "not-authorized" for a bad key, "conflict" for nick in use). */
+void cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *condition,
+                                const char *text);
+/* The user is no longer in the room (parted, or the network closed). */
+void cw_legacy_room_left(CwUser *user, const char *room_id, const char *status);
+/* Someone is in the room (on join: each member; later: a join) or their role
+ * changed. real_id: their legacy id for 1:1 (muc#non-anonymous), may be NULL. */
+void cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick,
+                               CwRole role, CwAffiliation affiliation, const char *real_id);
+void cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick,
+                             const char *status);
+/* A nick change (status 303); applies to the user too when old_nick is theirs. */
+void cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_nick,
+                                const char *new_nick);
+/* A kick (status 307); when nick is the user's, the user is out of the room. */
+void cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick,
+                               const char *actor, const char *reason);
+/* The room's subject (nick may be NULL). */
+void cw_legacy_room_subject(CwUser *user, const char *room_id, const char *nick,
+                            const char *subject);
+/* A groupchat message from nick. For the user's own messages pass the id the
+ * XMPP client sent (msg->id), so clients match the reflection. */
+void cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick,
+                            const CwMessage *msg);
+/* A private message from an occupant, shown as from room@domain/nick. */
+void cw_legacy_room_private(CwUser *user, const char *room_id, const char *nick,
+                            const CwMessage *msg);
+/* How many groupchat messages per room the core keeps for join history
+ * (XEP-0203 delayed); 0 = none. Default 20. */
+void cw_gateway_set_room_history(CwGateway *gw, guint max_messages);
+
 /* Map a legacy id to its full JID (allocated). */
 char *cw_legacy_id_to_jid(CwGateway *gw, const char *legacy_id);
 

@@ -1,0 +1,703 @@
+/* muc.c — XEP-0045 facade: per-user rooms, occupants, subject, history; both directions. */
+#define G_LOG_DOMAIN "causeway"
+#include "muc.h"
+
+#include <causeway/jid.h>
+#include <string.h>
+
+#include "stanza.h"
+
+#define NS_MUC "http://jabber.org/protocol/muc"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_DELAY "urn:xmpp:delay"
+#define NS_SID "urn:xmpp:sid:0"
+
+typedef struct {
+    CwRole role;
+    CwAffiliation affiliation;
+    char *real_jid;
+} Occupant;
+
+typedef struct {
+    char *nick, *body, *id;
+    gint64 timestamp_us;
+} HistoryEntry;
+
+typedef struct {
+    char *id;             /* legacy room id */
+    char *jid;            /* bare room JID */
+    char *nick;           /* ours: requested until joined, then the actual one */
+    char *requested_nick;
+    GHashTable *resources; /* full JIDs of the user's resources in the room */
+    GHashTable *occupants; /* nick -> Occupant (others and ourselves) */
+    char *subject, *subject_nick;
+    GQueue history;        /* HistoryEntry, oldest first */
+    gboolean joined;
+} CwRoom;
+
+static const char *const role_names[] = { "none", "visitor", "participant", "moderator" };
+static const char *const affiliation_names[] = { "none", "member", "admin", "owner" };
+
+static void
+occupant_free(gpointer p)
+{
+    Occupant *o = p;
+    g_free(o->real_jid);
+    g_free(o);
+}
+
+static void
+history_entry_free(gpointer p)
+{
+    HistoryEntry *h = p;
+    g_free(h->nick);
+    g_free(h->body);
+    g_free(h->id);
+    g_free(h);
+}
+
+static void
+room_free(gpointer p)
+{
+    CwRoom *room = p;
+    g_free(room->id);
+    g_free(room->jid);
+    g_free(room->nick);
+    g_free(room->requested_nick);
+    g_hash_table_unref(room->resources);
+    g_hash_table_unref(room->occupants);
+    g_free(room->subject);
+    g_free(room->subject_nick);
+    g_queue_clear_full(&room->history, history_entry_free);
+    g_free(room);
+}
+
+static GHashTable *
+rooms_of(CwUser *user)
+{
+    if (!user->rooms)
+        user->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, room_free);
+    return user->rooms;
+}
+
+static CwRoom *
+room_lookup(CwUser *user, const char *room_id)
+{
+    return user->rooms ? g_hash_table_lookup(user->rooms, room_id) : NULL;
+}
+
+static void
+room_remove(CwUser *user, CwRoom *room)
+{
+    g_hash_table_remove(user->rooms, room->id);
+}
+
+gboolean
+cw_muc_is_room_request(CwRequest *req, char **room_id)
+{
+    CwGateway *gw = req->gw;
+    if (!req->to_node || !gw->ops->is_room)
+        return FALSE;
+    g_autofree char *legacy = cw_gateway_node_to_legacy(gw, req->to_node);
+    if (!legacy || !gw->ops->is_room(gw, legacy))
+        return FALSE;
+    *room_id = g_steal_pointer(&legacy);
+    return TRUE;
+}
+
+/* ---- stanzas to the user's joined resources ---- */
+
+static xmpp_stanza_t *
+occupant_presence(CwGateway *gw, CwRoom *room, const char *to, const char *nick, const Occupant *o,
+                  gboolean unavailable, const int *codes, const char *new_nick, const char *reason)
+{
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
+    xmpp_stanza_t *p = cw_stanza_new(ctx, "presence", NULL);
+    g_autofree char *from = g_strdup_printf("%s/%s", room->jid, nick);
+    xmpp_stanza_set_from(p, from);
+    xmpp_stanza_set_to(p, to);
+    if (unavailable)
+        xmpp_stanza_set_type(p, "unavailable");
+    xmpp_stanza_t *x = cw_stanza_add_child(p, cw_stanza_new(ctx, "x", NS_MUC_USER));
+    xmpp_stanza_t *item = cw_stanza_add_child(x, cw_stanza_new(ctx, "item", NULL));
+    xmpp_stanza_set_attribute(item, "affiliation", affiliation_names[o ? o->affiliation : 0]);
+    xmpp_stanza_set_attribute(item, "role", unavailable ? "none" : role_names[o ? o->role : 0]);
+    if (o && o->real_jid)
+        xmpp_stanza_set_attribute(item, "jid", o->real_jid);
+    if (new_nick)
+        xmpp_stanza_set_attribute(item, "nick", new_nick);
+    if (reason)
+        cw_stanza_add_text_child(item, "reason", NULL, reason);
+    for (const int *c = codes; c && *c; c++) {
+        xmpp_stanza_t *st = cw_stanza_add_child(x, cw_stanza_new(ctx, "status", NULL));
+        char code[8];
+        g_snprintf(code, sizeof code, "%d", *c);
+        xmpp_stanza_set_attribute(st, "code", code);
+    }
+    return p;
+}
+
+/* Send one occupant's presence to every joined resource (self codes added
+ * when nick is ours). */
+static void
+broadcast_presence(CwUser *user, CwRoom *room, const char *nick, const Occupant *o,
+                   gboolean unavailable, const int *codes, const int *self_codes,
+                   const char *new_nick, const char *reason)
+{
+    gboolean self = g_strcmp0(nick, room->nick) == 0;
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL)) {
+        g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, nick, o, unavailable,
+                                                       self ? self_codes : codes, new_nick, reason);
+        cw_gateway_send(user->gw, p);
+    }
+}
+
+static xmpp_stanza_t *
+groupchat_message(CwGateway *gw, CwRoom *room, const char *to, const char *nick, const char *id)
+{
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
+    xmpp_stanza_t *m = cw_stanza_new(ctx, "message", NULL);
+    xmpp_stanza_set_type(m, "groupchat");
+    if (nick) {
+        g_autofree char *from = g_strdup_printf("%s/%s", room->jid, nick);
+        xmpp_stanza_set_from(m, from);
+    } else {
+        xmpp_stanza_set_from(m, room->jid);
+    }
+    xmpp_stanza_set_to(m, to);
+    if (id)
+        xmpp_stanza_set_id(m, id);
+    return m;
+}
+
+static void
+send_subject(CwGateway *gw, CwRoom *room, const char *to)
+{
+    g_autoptr(xmpp_stanza_t) m = groupchat_message(gw, room, to, room->subject_nick, NULL);
+    cw_stanza_add_text_child(m, "subject", NULL, room->subject ? room->subject : "");
+    cw_gateway_send(gw, m);
+}
+
+static void
+send_history_entry(CwGateway *gw, CwRoom *room, const char *to, const HistoryEntry *h)
+{
+    g_autoptr(xmpp_stanza_t) m = groupchat_message(gw, room, to, h->nick, h->id);
+    cw_stanza_add_text_child(m, "body", NULL, h->body);
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(h->timestamp_us / G_USEC_PER_SEC);
+    g_autofree char *stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+    xmpp_stanza_t *d = cw_stanza_add_child(m, cw_stanza_new(cw_gateway_ctx(gw), "delay", NS_DELAY));
+    xmpp_stanza_set_attribute(d, "from", room->jid);
+    xmpp_stanza_set_attribute(d, "stamp", stamp);
+    cw_gateway_send(gw, m);
+}
+
+/* The whole join sequence for one resource (XEP-0045 §7.2). */
+static void
+send_room_state(CwUser *user, CwRoom *room, const char *to)
+{
+    CwGateway *gw = user->gw;
+    GHashTableIter it;
+    gpointer nick, value;
+    g_hash_table_iter_init(&it, room->occupants);
+    while (g_hash_table_iter_next(&it, &nick, &value)) {
+        if (g_strcmp0(nick, room->nick) == 0)
+            continue;
+        g_autoptr(xmpp_stanza_t) p = occupant_presence(gw, room, to, nick, value, FALSE, NULL, NULL, NULL);
+        cw_gateway_send(gw, p);
+    }
+    int codes[4] = { 100, 110, 0, 0 };
+    if (room->requested_nick && g_strcmp0(room->requested_nick, room->nick) != 0)
+        codes[2] = 210;
+    g_autoptr(xmpp_stanza_t) self = occupant_presence(
+        gw, room, to, room->nick, g_hash_table_lookup(room->occupants, room->nick), FALSE, codes,
+        NULL, NULL);
+    cw_gateway_send(gw, self);
+    for (GList *l = room->history.head; l; l = l->next)
+        send_history_entry(gw, room, to, l->data);
+    send_subject(gw, room, to);
+}
+
+static void
+send_self_unavailable(CwUser *user, CwRoom *room, const char *to, const char *status)
+{
+    static const int codes[] = { 110, 0 };
+    g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, room->nick, NULL, TRUE, codes,
+                                                   NULL, NULL);
+    if (status)
+        cw_stanza_add_text_child(p, "status", NULL, status);
+    cw_gateway_send(user->gw, p);
+}
+
+/* ---- XMPP -> legacy ---- */
+
+static void
+presence_error(CwRequest *req, const char *condition, const char *text)
+{
+    cw_request_error(req, condition, text);
+}
+
+void
+cw_muc_handle_presence(CwRequest *req, const char *room_id)
+{
+    CwGateway *gw = req->gw;
+    CwUser *user = req->user;
+    const char *type = req->type;
+    CwRoom *room = room_lookup(user, room_id);
+
+    if (!strcmp(type, "unavailable") || !strcmp(type, "error")) {
+        if (!room || !g_hash_table_contains(room->resources, req->from))
+            return;
+        if (!strcmp(type, "unavailable"))
+            send_self_unavailable(user, room, req->from, NULL);
+        g_hash_table_remove(room->resources, req->from);
+        if (g_hash_table_size(room->resources) == 0) {
+            g_autofree char *status = cw_stanza_child_text(req->stanza, "status", NULL);
+            g_autofree char *id = g_strdup(room->id);
+            room_remove(user, room);
+            if (gw->ops->leave_room)
+                gw->ops->leave_room(user, id, status);
+        }
+        return;
+    }
+    if (*type) /* probe, subscribe...: rooms do not take part */
+        return;
+
+    const char *nick = req->to_resource;
+    if (!nick || !*nick) {
+        presence_error(req, "jid-malformed", "Join a room as room@service/nick.");
+        return;
+    }
+    if (!gw->ops->join_room) {
+        presence_error(req, "service-unavailable", NULL);
+        return;
+    }
+    if (gw->ops->requires_registration && !user->registered) {
+        presence_error(req, "registration-required", "Register with the gateway first.");
+        return;
+    }
+    if (!room) {
+        room = g_new0(CwRoom, 1);
+        room->id = g_strdup(room_id);
+        g_autofree char *bare = cw_jid_make(req->to_node, cw_gateway_domain(gw), NULL);
+        room->jid = g_steal_pointer(&bare);
+        room->nick = g_strdup(nick);
+        room->requested_nick = g_strdup(nick);
+        room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, occupant_free);
+        g_queue_init(&room->history);
+        g_hash_table_add(room->resources, g_strdup(req->from));
+        g_hash_table_insert(rooms_of(user), room->id, room);
+        xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", NS_MUC);
+        g_autofree char *password = x ? cw_stanza_child_text(x, "password", NULL) : NULL;
+        gw->ops->join_room(user, room_id, nick, password);
+        return;
+    }
+    if (!g_hash_table_contains(room->resources, req->from)) {
+        /* Another of the user's clients joins: it shares the legacy session. */
+        g_hash_table_add(room->resources, g_strdup(req->from));
+        if (room->joined)
+            send_room_state(user, room, req->from);
+        return;
+    }
+    if (room->joined && g_strcmp0(nick, room->nick) != 0) {
+        if (!gw->ops->change_nick) {
+            presence_error(req, "not-acceptable", "Nick changes are not supported here.");
+            return;
+        }
+        g_free(room->requested_nick);
+        room->requested_nick = g_strdup(nick);
+        gw->ops->change_nick(user, room_id, nick);
+    }
+}
+
+void
+cw_muc_handle_message(CwRequest *req, const char *room_id)
+{
+    CwGateway *gw = req->gw;
+    CwUser *user = req->user;
+    if (!strcmp(req->type, "error"))
+        return;
+    CwRoom *room = room_lookup(user, room_id);
+    g_autofree char *body = cw_stanza_child_text(req->stanza, "body", NULL);
+    CwMessage msg = { .body = body, .id = xmpp_stanza_get_id(req->stanza) };
+
+    if (req->to_resource) {
+        /* A private message to an occupant. */
+        if (!body || !*body)
+            return;
+        if (!gw->ops->send_private) {
+            cw_request_error(req, "feature-not-implemented", "Private messages are not supported here.");
+            return;
+        }
+        if (!room || !room->joined) {
+            cw_request_error(req, "not-acceptable", "Join the room first.");
+            return;
+        }
+        gw->ops->send_private(user, room_id, req->to_resource, &msg);
+        return;
+    }
+    if (!room || !room->joined || !g_hash_table_contains(room->resources, req->from)) {
+        cw_request_error(req, "not-acceptable", "You are not in this room.");
+        return;
+    }
+    xmpp_stanza_t *subject = xmpp_stanza_get_child_by_name(req->stanza, "subject");
+    if (subject && !body) {
+        if (!gw->ops->set_subject) {
+            cw_request_error(req, "forbidden", "The subject cannot be changed here.");
+            return;
+        }
+        g_autofree char *text = cw_stanza_child_text(req->stanza, "subject", NULL);
+        gw->ops->set_subject(user, room_id, text);
+        return;
+    }
+    if (!body || !*body)
+        return;
+    if (!gw->ops->send_groupchat) {
+        cw_request_error(req, "service-unavailable", NULL);
+        return;
+    }
+    gw->ops->send_groupchat(user, room_id, &msg);
+}
+
+void
+cw_muc_handle_disco_info(CwRequest *req, const char *room_id)
+{
+    xmpp_ctx_t *ctx = cw_gateway_ctx(req->gw);
+    xmpp_stanza_t *q = cw_stanza_new(ctx, "query", "http://jabber.org/protocol/disco#info");
+    if (req->to_resource) {
+        /* An occupant: XEP-0045 leaves it to the service; answer like a client. */
+        xmpp_stanza_t *id = cw_stanza_add_child(q, cw_stanza_new(ctx, "identity", NULL));
+        xmpp_stanza_set_attribute(id, "category", "client");
+        xmpp_stanza_set_attribute(id, "type", "pc");
+        cw_request_result(req, q);
+        return;
+    }
+    xmpp_stanza_t *id = cw_stanza_add_child(q, cw_stanza_new(ctx, "identity", NULL));
+    xmpp_stanza_set_attribute(id, "category", "conference");
+    xmpp_stanza_set_attribute(id, "type", "text");
+    xmpp_stanza_set_attribute(id, "name", room_id);
+    static const char *const features[] = {
+        "http://jabber.org/protocol/disco#info", NS_MUC, "muc_nonanonymous", "muc_open",
+        "muc_public", "muc_temporary", "muc_unmoderated", NS_SID,
+        "http://jabber.org/protocol/muc#self-ping-optimization", "urn:xmpp:ping", NULL,
+    };
+    for (const char *const *f = features; *f; f++) {
+        xmpp_stanza_t *feat = cw_stanza_add_child(q, cw_stanza_new(ctx, "feature", NULL));
+        xmpp_stanza_set_attribute(feat, "var", *f);
+    }
+    cw_request_result(req, q);
+}
+
+void
+cw_muc_handle_ping(CwRequest *req, const char *room_id)
+{
+    /* XEP-0410: answered here, never forwarded to a legacy user. */
+    CwRoom *room = room_lookup(req->user, room_id);
+    if (!req->to_resource) {
+        cw_request_result(req, NULL);
+        return;
+    }
+    if (room && room->joined && g_hash_table_contains(room->resources, req->from) &&
+        g_strcmp0(room->nick, req->to_resource) == 0) {
+        cw_request_result(req, NULL);
+        return;
+    }
+    cw_request_error(req, "not-acceptable", "You are not joined to this room with that nick.");
+}
+
+void
+cw_muc_user_offline(CwUser *user)
+{
+    if (!user->rooms)
+        return;
+    GList *ids = g_hash_table_get_keys(user->rooms);
+    for (GList *l = ids; l; l = l->next) {
+        g_autofree char *id = g_strdup(l->data);
+        g_hash_table_remove(user->rooms, id);
+        if (user->gw->ops->leave_room)
+            user->gw->ops->leave_room(user, id, NULL);
+    }
+    g_list_free(ids);
+}
+
+void
+cw_muc_user_clear(CwUser *user)
+{
+    g_clear_pointer(&user->rooms, g_hash_table_unref);
+}
+
+guint
+cw_muc_room_count(CwUser *user)
+{
+    return user->rooms ? g_hash_table_size(user->rooms) : 0;
+}
+
+/* ---- legacy -> XMPP (core.h) ---- */
+
+static Occupant *
+occupant_set(CwRoom *room, const char *nick, CwRole role, CwAffiliation affiliation,
+             const char *real_jid)
+{
+    Occupant *o = g_hash_table_lookup(room->occupants, nick);
+    if (!o) {
+        o = g_new0(Occupant, 1);
+        g_hash_table_insert(room->occupants, g_strdup(nick), o);
+    }
+    o->role = role;
+    o->affiliation = affiliation;
+    if (real_jid) {
+        g_free(o->real_jid);
+        o->real_jid = g_strdup(real_jid);
+    }
+    return o;
+}
+
+void
+cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRole role,
+                      CwAffiliation affiliation)
+{
+    g_return_if_fail(user && room_id && nick);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return; /* the user left meanwhile */
+    g_free(room->nick);
+    room->nick = g_strdup(nick);
+    occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role, affiliation, NULL);
+    room->joined = TRUE;
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL))
+        send_room_state(user, room, to);
+    g_free(room->requested_nick);
+    room->requested_nick = g_strdup(nick);
+}
+
+void
+cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *condition,
+                           const char *text)
+{
+    g_return_if_fail(user && room_id && condition);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    xmpp_ctx_t *ctx = cw_gateway_ctx(user->gw);
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL)) {
+        g_autoptr(xmpp_stanza_t) p = cw_stanza_new(ctx, "presence", NULL);
+        g_autofree char *from = g_strdup_printf("%s/%s", room->jid, room->requested_nick);
+        xmpp_stanza_set_from(p, from);
+        xmpp_stanza_set_to(p, to);
+        xmpp_stanza_set_type(p, "error");
+        cw_stanza_add_child(p, cw_stanza_new(ctx, "x", NS_MUC));
+        xmpp_stanza_t *error = cw_stanza_add_child(p, cw_stanza_new(ctx, "error", NULL));
+        xmpp_stanza_set_type(error, cw_error_type_for(condition));
+        cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
+        if (text)
+            cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
+        cw_gateway_send(user->gw, p);
+    }
+    room_remove(user, room);
+}
+
+void
+cw_legacy_room_left(CwUser *user, const char *room_id, const char *status)
+{
+    g_return_if_fail(user && room_id);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL))
+        send_self_unavailable(user, room, to, status);
+    room_remove(user, room);
+}
+
+void
+cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, CwRole role,
+                          CwAffiliation affiliation, const char *real_id)
+{
+    g_return_if_fail(user && room_id && nick);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    g_autofree char *real_jid = real_id ? cw_legacy_id_to_jid(user->gw, real_id) : NULL;
+    Occupant *o = occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role,
+                               affiliation, real_jid);
+    if (room->joined) {
+        static const int self_codes[] = { 110, 0 };
+        broadcast_presence(user, room, nick, o, FALSE, NULL, self_codes, NULL, NULL);
+    }
+}
+
+void
+cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick, const char *status)
+{
+    g_return_if_fail(user && room_id && nick);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    Occupant *o = g_hash_table_lookup(room->occupants, nick);
+    if (!o)
+        return;
+    if (room->joined) {
+        GHashTableIter it;
+        gpointer to;
+        g_hash_table_iter_init(&it, room->resources);
+        while (g_hash_table_iter_next(&it, &to, NULL)) {
+            g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, nick, o, TRUE, NULL,
+                                                           NULL, NULL);
+            if (status)
+                cw_stanza_add_text_child(p, "status", NULL, status);
+            cw_gateway_send(user->gw, p);
+        }
+    }
+    g_hash_table_remove(room->occupants, nick);
+}
+
+void
+cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_nick,
+                           const char *new_nick)
+{
+    g_return_if_fail(user && room_id && old_nick && new_nick);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    gpointer key, value;
+    if (!g_hash_table_steal_extended(room->occupants, old_nick, &key, &value))
+        return;
+    g_free(key);
+    Occupant *o = value;
+    gboolean self = g_strcmp0(old_nick, room->nick) == 0;
+    if (room->joined) {
+        static const int codes[] = { 303, 0 };
+        static const int self_codes[] = { 303, 110, 0 };
+        broadcast_presence(user, room, old_nick, o, TRUE, codes, self_codes, new_nick, NULL);
+    }
+    g_hash_table_insert(room->occupants, g_strdup(new_nick), o);
+    if (self) {
+        g_free(room->nick);
+        room->nick = g_strdup(new_nick);
+    }
+    if (room->joined) {
+        static const int self_codes[] = { 110, 0 };
+        broadcast_presence(user, room, new_nick, o, FALSE, NULL, self_codes, NULL, NULL);
+    }
+}
+
+void
+cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, const char *actor,
+                          const char *reason)
+{
+    g_return_if_fail(user && room_id && nick);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    Occupant *o = g_hash_table_lookup(room->occupants, nick);
+    gboolean self = g_strcmp0(nick, room->nick) == 0;
+    if (room->joined) {
+        static const int codes[] = { 307, 0 };
+        static const int self_codes[] = { 307, 110, 0 };
+        broadcast_presence(user, room, nick, o, TRUE, codes, self_codes, NULL, reason);
+    }
+    if (self)
+        room_remove(user, room);
+    else
+        g_hash_table_remove(room->occupants, nick);
+}
+
+void
+cw_legacy_room_subject(CwUser *user, const char *room_id, const char *nick, const char *subject)
+{
+    g_return_if_fail(user && room_id);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room)
+        return;
+    g_free(room->subject);
+    room->subject = g_strdup(subject ? subject : "");
+    g_free(room->subject_nick);
+    room->subject_nick = g_strdup(nick);
+    if (!room->joined)
+        return;
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL))
+        send_subject(user->gw, room, to);
+}
+
+void
+cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
+{
+    g_return_if_fail(user && room_id && msg && msg->body);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room || !room->joined)
+        return;
+    CwGateway *gw = user->gw;
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
+    char *uuid = xmpp_uuid_gen(ctx);
+    const char *id = msg->id ? msg->id : uuid;
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL)) {
+        g_autoptr(xmpp_stanza_t) m = groupchat_message(gw, room, to, nick, id);
+        cw_stanza_add_text_child(m, "body", NULL, msg->body);
+        xmpp_stanza_t *sid = cw_stanza_add_child(m, cw_stanza_new(ctx, "stanza-id", NS_SID));
+        xmpp_stanza_set_attribute(sid, "id", uuid);
+        xmpp_stanza_set_attribute(sid, "by", room->jid);
+        if (msg->timestamp) {
+            g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(msg->timestamp / G_USEC_PER_SEC);
+            g_autofree char *stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+            xmpp_stanza_t *d = cw_stanza_add_child(m, cw_stanza_new(ctx, "delay", NS_DELAY));
+            xmpp_stanza_set_attribute(d, "from", room->jid);
+            xmpp_stanza_set_attribute(d, "stamp", stamp);
+        }
+        cw_gateway_send(gw, m);
+    }
+    xmpp_free(ctx, uuid);
+
+    if (gw->room_history_max == 0)
+        return;
+    HistoryEntry *h = g_new0(HistoryEntry, 1);
+    h->nick = g_strdup(nick);
+    h->body = g_strdup(msg->body);
+    h->timestamp_us = msg->timestamp ? msg->timestamp : g_get_real_time();
+    g_queue_push_tail(&room->history, h);
+    while (room->history.length > gw->room_history_max)
+        history_entry_free(g_queue_pop_head(&room->history));
+}
+
+void
+cw_legacy_room_private(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
+{
+    g_return_if_fail(user && room_id && nick && msg && msg->body);
+    CwRoom *room = room_lookup(user, room_id);
+    CwGateway *gw = user->gw;
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
+    g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
+    g_autofree char *from = g_strdup_printf("%s/%s", room ? room->jid : room_jid, nick);
+    g_autoptr(xmpp_stanza_t) m = cw_stanza_new(ctx, "message", NULL);
+    xmpp_stanza_set_type(m, "chat");
+    xmpp_stanza_set_from(m, from);
+    xmpp_stanza_set_to(m, user->jid);
+    char *uuid = xmpp_uuid_gen(ctx);
+    xmpp_stanza_set_id(m, msg->id ? msg->id : uuid);
+    xmpp_free(ctx, uuid);
+    cw_stanza_add_text_child(m, "body", NULL, msg->body);
+    cw_stanza_add_child(m, cw_stanza_new(ctx, "x", NS_MUC_USER));
+    cw_gateway_send(gw, m);
+}
+
+void
+cw_gateway_set_room_history(CwGateway *gw, guint max_messages)
+{
+    gw->room_history_max = max_messages;
+}

@@ -1,0 +1,30 @@
+/* muc.h — the XEP-0045 facade: legacy group chats as MUC rooms.
+ *
+ * The core's per-user room state (CwRoom) and the XMPP side of it: joins,
+ * leaves and nick changes from presences, groupchat messages, subject changes,
+ * private messages, room disco#info and XEP-0410 self-ping. The legacy side
+ * reports through the cw_legacy_room_* / cw_legacy_occupant_* calls in core.h
+ * (implemented in muc.c).
+ */
+#pragma once
+#include "router.h"
+
+G_BEGIN_DECLS
+
+/* Is the request addressed to a room (or an occupant of one)? Needs the
+ * transport's is_room op; sets *room_id (allocated) when TRUE. */
+gboolean cw_muc_is_room_request(CwRequest *req, char **room_id);
+
+void cw_muc_handle_presence(CwRequest *req, const char *room_id);
+void cw_muc_handle_message(CwRequest *req, const char *room_id);
+void cw_muc_handle_disco_info(CwRequest *req, const char *room_id);
+void cw_muc_handle_ping(CwRequest *req, const char *room_id);
+
+/* The user's last resource went away: leave every room. */
+void cw_muc_user_offline(CwUser *user);
+/* Free the user's room table (user teardown). */
+void cw_muc_user_clear(CwUser *user);
+/* Number of rooms the user is in (stats). */
+guint cw_muc_room_count(CwUser *user);
+
+G_END_DECLS
