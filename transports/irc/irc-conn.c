@@ -1,0 +1,567 @@
+/* irc-conn.c — an IRC server connection on GIO: connect, TLS, lines in, flood-controlled lines out. */
+#define G_LOG_DOMAIN "causeway-irc"
+#include "irc-conn.h"
+
+#include <string.h>
+
+#define READ_CHUNK 8192
+#define CLOSE_FLUSH_MS 2000
+
+struct CwIrcConn {
+    char *host, *tls_fingerprint, *client_cert_file;
+    guint16 port;
+    gboolean tls, tls_verify;
+    guint flood_burst, flood_interval_ms;
+    CwIrcConnEvents events;
+    gpointer user_data;
+
+    int refs;
+    gboolean freed;
+    GCancellable *cancel;
+    GSocketConnection *tcp;
+    GIOStream *stream;          /* tcp, or the TLS connection on top of it */
+    CwIrcLineBuffer *lines;
+    guint8 *rbuf;
+
+    GQueue queue;               /* paced lines, each with "\r\n" */
+    GString *outbuf;            /* bytes being written */
+    gboolean writing;
+    guint tokens;
+    gint64 last_refill_us;
+    guint pace_id, close_timer_id;
+
+    gboolean connected, closing, closed;
+    gint64 last_rx_us, ping_sent_us;
+    guint lag_ms;
+};
+
+static void conn_closed(CwIrcConn *conn, GError *error);
+static void flush(CwIrcConn *conn);
+
+/* ---- refcount: callbacks may free the conn ---- */
+
+static CwIrcConn *
+conn_ref(CwIrcConn *conn)
+{
+    conn->refs++;
+    return conn;
+}
+
+static void
+conn_unref(CwIrcConn *conn)
+{
+    if (--conn->refs > 0)
+        return;
+    g_clear_handle_id(&conn->pace_id, g_source_remove);
+    g_clear_handle_id(&conn->close_timer_id, g_source_remove);
+    g_queue_clear_full(&conn->queue, g_free);
+    g_string_free(conn->outbuf, TRUE);
+    g_clear_object(&conn->cancel);
+    g_clear_object(&conn->stream);
+    g_clear_object(&conn->tcp);
+    cw_irc_line_buffer_free(conn->lines);
+    g_free(conn->rbuf);
+    g_free(conn->host);
+    g_free(conn->tls_fingerprint);
+    g_free(conn->client_cert_file);
+    g_free(conn);
+}
+
+/* ---- keep-alive: one timer for every connection ---- */
+
+static GList *live_conns;
+static guint keepalive_id;
+static guint keepalive_idle_s = 120, keepalive_timeout_s = 60;
+
+static gboolean
+on_keepalive_tick(gpointer data)
+{
+    gint64 now = g_get_monotonic_time();
+    GList *snapshot = g_list_copy(live_conns);
+    for (GList *l = snapshot; l; l = l->next) {
+        CwIrcConn *conn = l->data;
+        if (!conn->connected || conn->closed)
+            continue;
+        if (conn->ping_sent_us && now - conn->ping_sent_us > (gint64)keepalive_timeout_s * G_USEC_PER_SEC) {
+            GError *err = g_error_new(G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                      "no answer from %s for %u s (ping timeout)", conn->host,
+                                      keepalive_idle_s + keepalive_timeout_s);
+            conn_closed(conn, err);
+            g_error_free(err);
+        } else if (!conn->ping_sent_us && now - conn->last_rx_us > (gint64)keepalive_idle_s * G_USEC_PER_SEC) {
+            conn->ping_sent_us = now;
+            g_autofree char *ping = g_strdup_printf("PING :cw%" G_GINT64_FORMAT, now);
+            cw_irc_conn_send_now(conn, ping);
+        }
+    }
+    g_list_free(snapshot);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+keepalive_track(CwIrcConn *conn)
+{
+    live_conns = g_list_prepend(live_conns, conn);
+    if (!keepalive_id)
+        keepalive_id = g_timeout_add_seconds(MAX(1, MIN(keepalive_idle_s, keepalive_timeout_s) / 2),
+                                             on_keepalive_tick, NULL);
+}
+
+static void
+keepalive_untrack(CwIrcConn *conn)
+{
+    live_conns = g_list_remove(live_conns, conn);
+    if (!live_conns)
+        g_clear_handle_id(&keepalive_id, g_source_remove);
+}
+
+void
+cw_irc_conn_set_keepalive(guint idle_s, guint timeout_s)
+{
+    keepalive_idle_s = MAX(1, idle_s);
+    keepalive_timeout_s = MAX(1, timeout_s);
+    if (keepalive_id) {
+        g_source_remove(keepalive_id);
+        keepalive_id = g_timeout_add_seconds(MAX(1, MIN(keepalive_idle_s, keepalive_timeout_s) / 2),
+                                             on_keepalive_tick, NULL);
+    }
+}
+
+/* ---- closing ---- */
+
+static void
+on_stream_closed(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_io_stream_close_finish(G_IO_STREAM(source), res, NULL);
+}
+
+/* Tear the transport down and report once. error NULL: closed on request. */
+static void
+conn_closed(CwIrcConn *conn, GError *error)
+{
+    if (conn->closed)
+        return;
+    conn->closed = TRUE;
+    conn->connected = FALSE;
+    keepalive_untrack(conn);
+    g_clear_handle_id(&conn->pace_id, g_source_remove);
+    g_clear_handle_id(&conn->close_timer_id, g_source_remove);
+    g_cancellable_cancel(conn->cancel);
+    if (conn->stream)
+        g_io_stream_close_async(conn->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);
+
+    GPtrArray *unsent = g_ptr_array_new_with_free_func(g_free);
+    char *line;
+    while ((line = g_queue_pop_head(&conn->queue))) {
+        g_strchomp(line);
+        g_ptr_array_add(unsent, line);
+    }
+    if (!conn->freed && conn->events.closed) {
+        conn_ref(conn);
+        conn->events.closed(conn, error, unsent, conn->user_data);
+        conn_unref(conn);
+    }
+    g_ptr_array_unref(unsent);
+}
+
+/* ---- writing ---- */
+
+static void
+on_written(GObject *source, GAsyncResult *res, gpointer data)
+{
+    CwIrcConn *conn = data;
+    g_autoptr(GError) error = NULL;
+    gssize n = g_output_stream_write_finish(G_OUTPUT_STREAM(source), res, &error);
+    conn->writing = FALSE;
+    if (n < 0) {
+        if (!conn->closed)
+            conn_closed(conn, error);
+        conn_unref(conn);
+        return;
+    }
+    g_string_erase(conn->outbuf, 0, n);
+    flush(conn);
+    conn_unref(conn);
+}
+
+static gboolean
+on_pace(gpointer data)
+{
+    CwIrcConn *conn = data;
+    conn->pace_id = 0;
+    flush(conn);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+refill_tokens(CwIrcConn *conn)
+{
+    if (!conn->flood_burst)
+        return;
+    gint64 now = g_get_monotonic_time();
+    gint64 interval_us = (gint64)conn->flood_interval_ms * 1000;
+    if (interval_us <= 0) {
+        conn->tokens = conn->flood_burst;
+        return;
+    }
+    gint64 earned = (now - conn->last_refill_us) / interval_us;
+    if (earned > 0) {
+        conn->tokens = (guint)MIN((gint64)conn->flood_burst, conn->tokens + earned);
+        conn->last_refill_us += earned * interval_us;
+        if (conn->tokens == conn->flood_burst)
+            conn->last_refill_us = now;
+    }
+}
+
+/* Move paced lines into the output buffer as tokens allow, then write. */
+static void
+flush(CwIrcConn *conn)
+{
+    if (conn->closed || !conn->stream)
+        return;
+    refill_tokens(conn);
+    while (!g_queue_is_empty(&conn->queue) && (!conn->flood_burst || conn->tokens > 0)) {
+        char *line = g_queue_pop_head(&conn->queue);
+        g_string_append(conn->outbuf, line);
+        g_free(line);
+        if (conn->flood_burst)
+            conn->tokens--;
+    }
+    if (!g_queue_is_empty(&conn->queue) && !conn->pace_id)
+        conn->pace_id = g_timeout_add(MAX(1, conn->flood_interval_ms), on_pace, conn);
+    if (conn->writing)
+        return;
+    if (conn->outbuf->len == 0) {
+        if (conn->closing && g_queue_is_empty(&conn->queue))
+            conn_closed(conn, NULL);
+        return;
+    }
+    conn->writing = TRUE;
+    g_output_stream_write_async(g_io_stream_get_output_stream(conn->stream), conn->outbuf->str,
+                                conn->outbuf->len, G_PRIORITY_DEFAULT, conn->cancel, on_written,
+                                conn_ref(conn));
+}
+
+static gboolean
+line_is_safe(const char *line)
+{
+    return line && *line && !strpbrk(line, "\r\n");
+}
+
+gboolean
+cw_irc_conn_send(CwIrcConn *conn, const char *line)
+{
+    if (!line_is_safe(line) || !conn->connected || conn->closing)
+        return FALSE;
+    g_queue_push_tail(&conn->queue, g_strconcat(line, "\r\n", NULL));
+    flush(conn);
+    return TRUE;
+}
+
+gboolean
+cw_irc_conn_send_now(CwIrcConn *conn, const char *line)
+{
+    if (!line_is_safe(line) || !conn->stream || conn->closed)
+        return FALSE;
+    g_string_append(conn->outbuf, line);
+    g_string_append(conn->outbuf, "\r\n");
+    flush(conn);
+    return TRUE;
+}
+
+guint
+cw_irc_conn_queue_length(CwIrcConn *conn)
+{
+    return g_queue_get_length(&conn->queue);
+}
+
+/* ---- reading ---- */
+
+static void start_read(CwIrcConn *conn);
+
+static void
+dispatch_line(CwIrcConn *conn, const char *raw)
+{
+    g_autoptr(CwIrcLine) line = cw_irc_line_parse(raw);
+    if (!line)
+        return;
+    if (strcmp(line->command, "PING") == 0) {
+        const char *token = cw_irc_line_last_param(line);
+        g_autofree char *pong = cw_irc_line_build("PONG", token ? token : "", NULL);
+        if (pong)
+            cw_irc_conn_send_now(conn, pong);
+        return;
+    }
+    if (strcmp(line->command, "PONG") == 0 && conn->ping_sent_us) {
+        const char *token = cw_irc_line_last_param(line);
+        if (token && g_str_has_prefix(token, "cw")) {
+            conn->lag_ms = (guint)((g_get_monotonic_time() - conn->ping_sent_us) / 1000);
+            conn->ping_sent_us = 0;
+            return;
+        }
+    }
+    if (conn->events.line)
+        conn->events.line(conn, line, conn->user_data);
+}
+
+static void
+on_read(GObject *source, GAsyncResult *res, gpointer data)
+{
+    CwIrcConn *conn = data;
+    g_autoptr(GError) error = NULL;
+    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, &error);
+    if (conn->closed || conn->freed) {
+        conn_unref(conn);
+        return;
+    }
+    if (n <= 0) {
+        if (!error)
+            error = g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                "%s closed the connection", conn->host);
+        conn_closed(conn, error);
+        conn_unref(conn);
+        return;
+    }
+    conn->last_rx_us = g_get_monotonic_time();
+    cw_irc_line_buffer_push(conn->lines, conn->rbuf, (gsize)n);
+    char *raw;
+    while (!conn->closed && !conn->freed && (raw = cw_irc_line_buffer_next(conn->lines, NULL))) {
+        dispatch_line(conn, raw);
+        g_free(raw);
+    }
+    guint dropped = cw_irc_line_buffer_take_dropped(conn->lines);
+    if (dropped)
+        g_message("%s: dropped %u line(s) longer than %d bytes", conn->host, dropped, CW_IRC_LINE_MAX);
+    if (!conn->closed && !conn->freed)
+        start_read(conn);
+    conn_unref(conn);
+}
+
+static void
+start_read(CwIrcConn *conn)
+{
+    g_input_stream_read_async(g_io_stream_get_input_stream(conn->stream), conn->rbuf, READ_CHUNK,
+                              G_PRIORITY_DEFAULT, conn->cancel, on_read, conn_ref(conn));
+}
+
+/* ---- connecting ---- */
+
+static void
+stream_ready(CwIrcConn *conn, GIOStream *stream)
+{
+    conn->stream = stream;
+    conn->connected = TRUE;
+    conn->last_rx_us = g_get_monotonic_time();
+    conn->last_refill_us = conn->last_rx_us;
+    conn->tokens = conn->flood_burst;
+    keepalive_track(conn);
+    start_read(conn);
+    if (conn->events.connected)
+        conn->events.connected(conn, conn->user_data);
+}
+
+static char *
+normalise_fingerprint(const char *fp)
+{
+    GString *s = g_string_new(NULL);
+    for (const char *p = fp; *p; p++)
+        if (g_ascii_isxdigit(*p))
+            g_string_append_c(s, g_ascii_tolower(*p));
+    return g_string_free(s, FALSE);
+}
+
+static gboolean
+on_accept_certificate(GTlsConnection *tls, GTlsCertificate *cert, GTlsCertificateFlags errors,
+                      gpointer data)
+{
+    CwIrcConn *conn = data;
+    if (conn->tls_fingerprint) {
+        g_autoptr(GByteArray) der = NULL;
+        g_object_get(cert, "certificate", &der, NULL);
+        g_autofree char *have = der ? g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len) : NULL;
+        g_autofree char *want = normalise_fingerprint(conn->tls_fingerprint);
+        if (have && g_strcmp0(have, want) == 0)
+            return TRUE;
+        g_warning("%s: TLS certificate fingerprint %s does not match the pinned %s", conn->host,
+                  have ? have : "(none)", want);
+        return FALSE;
+    }
+    if (!conn->tls_verify) {
+        g_debug("%s: accepting an unverified TLS certificate (verification is off)", conn->host);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+on_handshake(GObject *source, GAsyncResult *res, gpointer data)
+{
+    CwIrcConn *conn = data;
+    g_autoptr(GError) error = NULL;
+    if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &error)) {
+        if (!conn->closed && !conn->freed) {
+            GError *e = g_error_new(error->domain, error->code, "TLS with %s failed: %s",
+                                    conn->host, error->message);
+            g_object_unref(source);
+            conn_closed(conn, e);
+            g_error_free(e);
+        } else {
+            g_object_unref(source);
+        }
+        conn_unref(conn);
+        return;
+    }
+    if (conn->closed || conn->freed) {
+        g_object_unref(source);
+        conn_unref(conn);
+        return;
+    }
+    stream_ready(conn, G_IO_STREAM(source));
+    conn_unref(conn);
+}
+
+static void
+start_tls(CwIrcConn *conn)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocketConnectable) identity = g_network_address_new(conn->host, conn->port);
+    GIOStream *tls = g_tls_client_connection_new(G_IO_STREAM(conn->tcp), identity, &error);
+    if (!tls) {
+        conn_closed(conn, error);
+        return;
+    }
+    if (conn->client_cert_file) {
+        g_autoptr(GError) cerr = NULL;
+        g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file(conn->client_cert_file, &cerr);
+        if (cert)
+            g_tls_connection_set_certificate(G_TLS_CONNECTION(tls), cert);
+        else
+            g_warning("%s: cannot load client certificate %s: %s", conn->host,
+                      conn->client_cert_file, cerr->message);
+    }
+    g_signal_connect(tls, "accept-certificate", G_CALLBACK(on_accept_certificate), conn);
+    g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT, conn->cancel,
+                                     on_handshake, conn_ref(conn));
+}
+
+static void
+on_connected(GObject *source, GAsyncResult *res, gpointer data)
+{
+    CwIrcConn *conn = data;
+    g_autoptr(GError) error = NULL;
+    GSocketConnection *tcp = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error);
+    if (conn->closed || conn->freed) {
+        g_clear_object(&tcp);
+        conn_unref(conn);
+        return;
+    }
+    if (!tcp) {
+        GError *e = g_error_new(error->domain, error->code, "cannot connect to %s:%u: %s",
+                                conn->host, conn->port, error->message);
+        conn_closed(conn, e);
+        g_error_free(e);
+        conn_unref(conn);
+        return;
+    }
+    conn->tcp = tcp;
+    g_socket_set_keepalive(g_socket_connection_get_socket(tcp), TRUE);
+    if (conn->tls)
+        start_tls(conn);
+    else
+        stream_ready(conn, G_IO_STREAM(g_object_ref(tcp)));
+    conn_unref(conn);
+}
+
+/* ---- public ---- */
+
+CwIrcConn *
+cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents *events, gpointer user_data)
+{
+    CwIrcConn *conn = g_new0(CwIrcConn, 1);
+    conn->refs = 1;
+    conn->host = g_strdup(params->host);
+    conn->port = params->port;
+    conn->tls = params->tls;
+    conn->tls_verify = params->tls_verify;
+    conn->tls_fingerprint = params->tls_fingerprint && *params->tls_fingerprint
+                                ? g_strdup(params->tls_fingerprint) : NULL;
+    conn->client_cert_file = g_strdup(params->client_cert_file);
+    conn->flood_burst = params->flood_burst;
+    conn->flood_interval_ms = params->flood_interval_ms;
+    conn->events = *events;
+    conn->user_data = user_data;
+    conn->cancel = g_cancellable_new();
+    conn->lines = cw_irc_line_buffer_new();
+    conn->rbuf = g_malloc(READ_CHUNK);
+    conn->outbuf = g_string_new(NULL);
+    g_queue_init(&conn->queue);
+    return conn;
+}
+
+void
+cw_irc_conn_connect(CwIrcConn *conn)
+{
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_socket_client_set_timeout(client, 30);
+    g_socket_client_connect_to_host_async(client, conn->host, conn->port, conn->cancel,
+                                          on_connected, conn_ref(conn));
+}
+
+gboolean
+cw_irc_conn_is_connected(CwIrcConn *conn)
+{
+    return conn->connected && !conn->closing;
+}
+
+static gboolean
+on_close_timeout(gpointer data)
+{
+    CwIrcConn *conn = data;
+    conn->close_timer_id = 0;
+    conn_closed(conn, NULL);
+    return G_SOURCE_REMOVE;
+}
+
+void
+cw_irc_conn_close(CwIrcConn *conn, const char *quit_message)
+{
+    if (conn->closed || conn->closing)
+        return;
+    if (!conn->connected) {
+        conn_closed(conn, NULL);
+        return;
+    }
+    g_queue_clear_full(&conn->queue, g_free);
+    conn->closing = TRUE;
+    if (quit_message) {
+        g_autofree char *quit = cw_irc_line_build("QUIT", quit_message, NULL);
+        cw_irc_conn_send_now(conn, quit ? quit : "QUIT");
+    } else {
+        flush(conn);
+    }
+    if (!conn->closed)
+        conn->close_timer_id = g_timeout_add(CLOSE_FLUSH_MS, on_close_timeout, conn);
+}
+
+guint
+cw_irc_conn_lag_ms(CwIrcConn *conn)
+{
+    return conn->lag_ms;
+}
+
+void
+cw_irc_conn_free(CwIrcConn *conn)
+{
+    if (!conn)
+        return;
+    conn->freed = TRUE;
+    if (!conn->closed) {
+        conn->closed = TRUE;
+        conn->connected = FALSE;
+        keepalive_untrack(conn);
+        g_cancellable_cancel(conn->cancel);
+        if (conn->stream)
+            g_io_stream_close_async(conn->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);
+    }
+    conn_unref(conn);
+}
