@@ -90,11 +90,13 @@ xmpp_conn_t *
 cw_component_conn_new_with_sm_state(xmpp_ctx_t *ctx)
 {
     /* A client conn allocates its SM state when xmpp_connect_client() starts;
-     * an unresolvable host makes that fail at once without any I/O. The
-     * component conn then adopts the state. */
+     * a numeric broadcast address makes that fail at once without any I/O
+     * (no DNS query: a host name would block the loop in getaddrinfo(), and
+     * the kernel refuses TCP to broadcast in connect()). The component conn
+     * then adopts the state. */
     xmpp_conn_t *client = xmpp_conn_new(ctx);
-    xmpp_conn_set_jid(client, "sm-workaround@invalid.");
-    xmpp_connect_client(client, "invalid.", 1, dummy_conn_handler, NULL);
+    xmpp_conn_set_jid(client, "sm-workaround@invalid");
+    xmpp_connect_client(client, "255.255.255.255", 1, dummy_conn_handler, NULL);
     xmpp_sm_state_t *sm = xmpp_conn_get_sm_state(client);
     xmpp_conn_release(client);
 
@@ -398,13 +400,16 @@ cw_component_start(CwComponent *comp)
 void
 cw_component_stop(CwComponent *comp)
 {
+    /* Stopping twice (cw_gateway_free, then cw_component_free) must not
+     * close the stream twice: the stream is already closing. */
+    gboolean was_stopped = comp->stopped;
     comp->stopped = TRUE;
     g_clear_handle_id(&comp->retry_id, g_source_remove);
     g_clear_handle_id(&comp->tick_id, g_source_remove);
     if (comp->resolving)
         g_cancellable_cancel(comp->resolving);
     g_clear_object(&comp->resolving);
-    if (comp->conn && !xmpp_conn_is_disconnected(comp->conn)) {
+    if (!was_stopped && comp->conn && !xmpp_conn_is_disconnected(comp->conn)) {
         xmpp_disconnect(comp->conn);
         /* Flush the closing </stream:stream> without waiting for the server. */
         for (int i = 0; i < 4 && !xmpp_conn_is_disconnected(comp->conn); i++)

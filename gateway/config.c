@@ -161,7 +161,7 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     g_ptr_array_add(c->transports, t);
     t->group = g_strdup(group);
     t->name = g_strdup(group + strlen("transport:"));
-    if (!*t->name || strchr(t->name, '/') || strchr(t->name, ' ')) {
+    if (!*t->name || strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(t->name)) {
         cw_config_set_error(error, c->path, group, NULL,
                             "bad transport name; use [transport:NAME] with a NAME of letters, digits, - or _");
         return FALSE;

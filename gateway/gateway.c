@@ -129,6 +129,7 @@ cw_gateway_new(CwConfig *config, const char *transport_name, GError **error)
     gw->ops = t->ops;
     gw->started_us = g_get_monotonic_time();
     gw->room_history_max = 20;
+    gw->requires_registration = t->ops->requires_registration;
     gw->users = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, user_free);
     gw->pending_iqs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     cw_router_init();
@@ -379,6 +380,12 @@ void
 cw_gateway_set_data(CwGateway *gw, gpointer data)
 {
     gw->transport_data = data;
+}
+
+void
+cw_gateway_set_requires_registration(CwGateway *gw, gboolean required)
+{
+    gw->requires_registration = required;
 }
 
 CwUser *

@@ -43,7 +43,8 @@ struct CwGateway {
     gboolean roster_fallback_logged;
 
     char *caps_ver;              /* XEP-0115 verification string */
-    guint room_history_max;      /* groupchat messages kept per room for join history */
+    guint room_history_max;
+    gboolean requires_registration;      /* groupchat messages kept per room for join history */
     gint64 started_us;           /* monotonic */
     int exit_status;             /* set by fatal errors before quitting */
     GMainLoop *loop;

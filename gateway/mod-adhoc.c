@@ -26,6 +26,7 @@ struct Command {
 typedef struct {
     char *owner; /* bare JID that started the session */
     const Command *command;
+    char *entity; /* legacy id, for commands on an entity's JID */
 } Session;
 
 static void
@@ -33,8 +34,68 @@ session_free(gpointer p)
 {
     Session *s = p;
     g_free(s->owner);
+    g_free(s->entity);
     g_free(s);
 }
+
+/* ---- Configure an entity (e.g. an IRC server), on its own JID ---- */
+
+static const CwFormSpec *
+entity_spec(CwRequest *req, char **legacy, char **scope)
+{
+    CwGateway *gw = req->gw;
+    if (!req->to_node || !gw->ops->entity_settings)
+        return NULL;
+    *legacy = cw_gateway_node_to_legacy(gw, req->to_node);
+    return *legacy ? gw->ops->entity_settings(gw, *legacy, scope) : NULL;
+}
+
+static xmpp_stanza_t *
+entity_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
+{
+    g_autofree char *legacy = NULL, *scope = NULL;
+    const CwFormSpec *spec = entity_spec(req, &legacy, &scope);
+    g_autoptr(GHashTable) values = cw_store_values_get_all(req->gw->store, req->user->jid, scope, NULL);
+    for (gsize i = 0; values && i < spec->n_fields; i++)
+        if (spec->fields[i].type == CW_FIELD_TEXT_PRIVATE)
+            g_hash_table_remove(values, spec->fields[i].var);
+    return cw_dataform_build(cw_gateway_ctx(req->gw), spec, "form", NULL, values);
+}
+
+static gboolean
+entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+{
+    CwGateway *gw = req->gw;
+    g_autofree char *legacy = NULL, *scope = NULL;
+    const CwFormSpec *spec = entity_spec(req, &legacy, &scope);
+    /* Empty private fields keep their stored value. */
+    for (gsize i = 0; i < spec->n_fields; i++) {
+        const CwFormField *f = &spec->fields[i];
+        const char *v = g_hash_table_lookup(values, f->var);
+        if (f->type == CW_FIELD_TEXT_PRIVATE && (!v || !*v))
+            g_hash_table_remove(values, f->var);
+    }
+    if (!cw_form_validate(spec, values, error))
+        return FALSE;
+    if (!cw_store_user_add(gw->store, req->user->jid, error))
+        return FALSE;
+    req->user->registered = TRUE;
+    for (gsize i = 0; i < spec->n_fields; i++) {
+        const CwFormField *f = &spec->fields[i];
+        if (f->type == CW_FIELD_FIXED)
+            continue;
+        const char *v = g_hash_table_lookup(values, f->var);
+        if (f->type == CW_FIELD_TEXT_PRIVATE && !v)
+            continue;
+        if (!cw_store_value_set(gw->store, req->user->jid, scope, f->var, v,
+                                f->type == CW_FIELD_TEXT_PRIVATE, error))
+            return FALSE;
+    }
+    *note = g_strdup("Saved; the settings apply at the next connection.");
+    return TRUE;
+}
+
+static const Command entity_command;
 
 /* ---- Configure ---- */
 
@@ -157,6 +218,9 @@ static const Command commands[] = {
     { "reload", "Reload configuration", WHO_ADMIN, reload_execute, NULL },
 };
 
+static const Command entity_command = { "configure", "Configure", WHO_REGISTERED, entity_execute,
+                                        entity_complete };
+
 static const Command *
 find_command(const char *node)
 {
@@ -181,10 +245,24 @@ allowed(CwGateway *gw, CwUser *user, const Command *c)
 }
 
 xmpp_stanza_t *
-cw_adhoc_items(CwGateway *gw, CwUser *user, xmpp_ctx_t *ctx)
+cw_adhoc_items(CwRequest *req)
 {
+    CwGateway *gw = req->gw;
+    CwUser *user = req->user;
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
     xmpp_stanza_t *q = cw_stanza_new(ctx, "query", "http://jabber.org/protocol/disco#items");
     xmpp_stanza_set_attribute(q, "node", CW_NS_COMMANDS);
+    if (req->to_node) {
+        g_autofree char *legacy = NULL, *scope = NULL;
+        if (entity_spec(req, &legacy, &scope)) {
+            g_autofree char *bare = g_strdup_printf("%s@%s", req->to_node, cw_gateway_domain(gw));
+            xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
+            xmpp_stanza_set_attribute(item, "jid", bare);
+            xmpp_stanza_set_attribute(item, "node", entity_command.node);
+            xmpp_stanza_set_attribute(item, "name", "Configure server");
+        }
+        return q;
+    }
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (!user || !allowed(gw, user, &commands[i]))
             continue;
@@ -222,19 +300,22 @@ static void
 command_set(CwRequest *req)
 {
     CwGateway *gw = req->gw;
-    if (req->to_node) {
-        cw_request_error(req, "item-not-found", NULL);
-        return;
-    }
     const char *node = xmpp_stanza_get_attribute(req->payload, "node");
     const char *action = xmpp_stanza_get_attribute(req->payload, "action");
     const char *sessionid = xmpp_stanza_get_attribute(req->payload, "sessionid");
     const Command *cmd = find_command(node);
+    if (req->to_node) {
+        g_autofree char *legacy = NULL, *scope = NULL;
+        cmd = g_strcmp0(node, entity_command.node) == 0 && entity_spec(req, &legacy, &scope)
+                  ? &entity_command : NULL;
+    }
     if (!cmd) {
         cw_request_error(req, "item-not-found", "No such command.");
         return;
     }
-    if (!allowed(gw, req->user, cmd)) {
+    if (cmd == &entity_command && !req->user->registered && !gw->requires_registration) {
+        /* Configuring a server is how users of an open gateway keep settings. */
+    } else if (!allowed(gw, req->user, cmd)) {
         cw_request_error(req, "forbidden", cmd->who == WHO_ADMIN
                                                ? "This command is for the gateway's administrators."
                                                : "Register with the gateway first.");
@@ -264,6 +345,7 @@ command_set(CwRequest *req)
         Session *s = g_new0(Session, 1);
         s->owner = g_strdup(req->user->jid);
         s->command = cmd;
+        s->entity = g_strdup(req->to_node);
         g_hash_table_replace(gw->adhoc_sessions, g_strdup(sid), s);
         xmpp_stanza_t *c = command_reply(req, node, sid, "executing");
         xmpp_stanza_t *actions = cw_stanza_add_child(c, cw_stanza_new(cw_gateway_ctx(gw), "actions", NULL));
@@ -280,7 +362,7 @@ command_set(CwRequest *req)
         cw_request_error(req, "bad-request", "Unknown or expired session.");
         return;
     }
-    if (g_strcmp0(s->owner, req->user->jid) != 0) {
+    if (g_strcmp0(s->owner, req->user->jid) != 0 || g_strcmp0(s->entity, req->to_node) != 0) {
         /* Somebody else's session: never let one user act in another's. */
         cw_request_error(req, "forbidden", "This session belongs to somebody else.");
         return;

@@ -80,8 +80,8 @@ disco_items(CwRequest *req)
 {
     xmpp_ctx_t *ctx = cw_gateway_ctx(req->gw);
     const char *node = xmpp_stanza_get_attribute(req->payload, "node");
-    if (node && strcmp(node, CW_NS_COMMANDS) == 0 && !req->to_node) {
-        cw_request_result(req, cw_adhoc_items(req->gw, req->user, ctx));
+    if (node && strcmp(node, CW_NS_COMMANDS) == 0) {
+        cw_request_result(req, cw_adhoc_items(req));
         return;
     }
     xmpp_stanza_t *query = cw_stanza_new(ctx, "query", NS_ITEMS);

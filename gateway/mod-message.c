@@ -41,7 +41,8 @@ gateway_message(CwRequest *req, const char *body)
     if (gw->ops->commands_help)
         g_string_append(help, gw->ops->commands_help);
     if (g_ascii_strcasecmp(text, "help") != 0)
-        g_string_append_printf(help, "\n(Unknown command: %s)", text);
+        g_string_append_printf(help, "\n(Unknown command: %.40s%s)", text,
+                               strlen(text) > 40 ? "…" : "");
     cw_legacy_gateway_message(req->user, help->str);
     g_string_free(help, TRUE);
 }
@@ -74,7 +75,7 @@ message(CwRequest *req)
             gateway_message(req, body);
         return;
     }
-    if (gw->ops->requires_registration && !req->user->registered) {
+    if (gw->requires_registration && !req->user->registered) {
         cw_request_error(req, "registration-required", "Register with the gateway first.");
         return;
     }

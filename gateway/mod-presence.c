@@ -28,7 +28,7 @@ parse_show(xmpp_stanza_t *presence)
 static gboolean
 has_session(CwGateway *gw, CwUser *user)
 {
-    return user->registered || !gw->ops->requires_registration;
+    return user->registered || !gw->requires_registration;
 }
 
 static void
@@ -94,7 +94,7 @@ contact_subscription(CwRequest *req, gboolean subscribe)
         return;
     }
     if (subscribe) {
-        if (gw->ops->requires_registration && !req->user->registered) {
+        if (gw->requires_registration && !req->user->registered) {
             cw_request_error(req, "registration-required", "Register with the gateway first.");
             return;
         }

@@ -274,7 +274,7 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         presence_error(req, "service-unavailable", NULL);
         return;
     }
-    if (gw->ops->requires_registration && !user->registered) {
+    if (gw->requires_registration && !user->registered) {
         presence_error(req, "registration-required", "Register with the gateway first.");
         return;
     }

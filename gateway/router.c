@@ -87,6 +87,19 @@ cw_router_features(CwGateway *gw)
     return out;
 }
 
+/* An error about the 'to' address itself: sent from our own domain, not from
+ * the address we do not serve (a server closes a component's stream when it
+ * sends from another domain: Prosody's validate_from_addresses). */
+static void
+address_error(CwRequest *req, const char *condition, const char *text)
+{
+    g_autoptr(xmpp_stanza_t) reply = cw_reply_error(req->stanza, condition, text);
+    if (!reply)
+        return;
+    xmpp_stanza_set_from(reply, cw_gateway_domain(req->gw));
+    cw_gateway_send(req->gw, reply);
+}
+
 static void
 request_clear(CwRequest *req)
 {
@@ -145,12 +158,12 @@ cw_router_dispatch(CwGateway *gw, xmpp_stanza_t *stanza)
     req.from_bare = cw_jid_make(from_node, from_domain, NULL);
     if (!req.to || !cw_jid_split(req.to, &req.to_node, &to_domain, &req.to_resource)) {
         if (answerable)
-            cw_request_error(&req, "jid-malformed", "The 'to' address is not a valid JID.");
+            address_error(&req, "jid-malformed", "The 'to' address is not a valid JID.");
         goto out;
     }
     if (strcmp(to_domain, cw_gateway_domain(gw)) != 0) {
         if (answerable)
-            cw_request_error(&req, "item-not-found", "This component does not serve that domain.");
+            address_error(&req, "item-not-found", "This component does not serve that domain.");
         goto out;
     }
 

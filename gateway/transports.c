@@ -3,9 +3,10 @@
 
 #include <string.h>
 
-extern const CwTransportOps cw_loopback_transport;
+extern const CwTransportOps cw_loopback_transport, cw_irc_transport;
 
 static const CwTransportOps *const transports[] = {
+    &cw_irc_transport,
     &cw_loopback_transport,
 };
 

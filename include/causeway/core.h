@@ -45,6 +45,9 @@ gpointer cw_gateway_get_data(CwGateway *gw);      /* transport's process-wide st
 void cw_gateway_set_data(CwGateway *gw, gpointer data);
 /* Bare JID of a user known to the process, or NULL. */
 CwUser *cw_gateway_lookup_user(CwGateway *gw, const char *bare_jid);
+/* Whether users must register before using the transport (default: the
+ * transport's requires_registration). For transports that let the admin choose. */
+void cw_gateway_set_requires_registration(CwGateway *gw, gboolean required);
 /* Every registered user (from the store), as CwUser handles; free the array. */
 GPtrArray *cw_gateway_registered_users(CwGateway *gw);
 

@@ -66,6 +66,12 @@ struct CwTransportOps {
      * users of a transport that returns FALSE get a CwUser all the same. */
     gboolean requires_registration;
 
+    /* Settings of one legacy entity (e.g. an IRC server), offered as the
+     * ad-hoc command "configure" on that entity's JID. Return the form and set
+     * *scope (allocated) to the store scope its values live in, or NULL when
+     * the entity has no settings. Optional. */
+    const CwFormSpec *(*entity_settings)(CwGateway *gw, const char *legacy_id, char **scope);
+
     /* Settings form for the "Configure" ad-hoc command: values live in the
      * store scope "settings". Optional (NULL: Configure edits the
      * registration fields). */

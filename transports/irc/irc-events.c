@@ -1,0 +1,519 @@
+/* irc-events.c — what the IRC server says, turned into cw_legacy_* calls (one handler per command). */
+#define G_LOG_DOMAIN "causeway-irc"
+#include <string.h>
+
+#include "irc-address.h"
+#include "irc-session.h"
+#include "irc-text.h"
+
+typedef void (*Handler)(CwIrcSession *s, const CwIrcLine *line);
+
+static gboolean
+is_self(CwIrcSession *s, const char *nick)
+{
+    if (!nick || !s->nick)
+        return FALSE;
+    g_autofree char *a = cw_irc_casefold(nick);
+    g_autofree char *b = cw_irc_casefold(s->nick);
+    return strcmp(a, b) == 0;
+}
+
+/* ---- roles from channel prefixes (~ & @ % +) ---- */
+
+static void
+role_of(const char *prefixes, CwRole *role, CwAffiliation *affiliation)
+{
+    *role = CW_ROLE_PARTICIPANT;
+    *affiliation = CW_AFFILIATION_NONE;
+    if (!prefixes)
+        return;
+    if (strchr(prefixes, '~')) {
+        *role = CW_ROLE_MODERATOR;
+        *affiliation = CW_AFFILIATION_OWNER;
+    } else if (strchr(prefixes, '&') || strchr(prefixes, '@')) {
+        *role = CW_ROLE_MODERATOR;
+        *affiliation = CW_AFFILIATION_ADMIN;
+    } else if (strchr(prefixes, '%')) {
+        *role = CW_ROLE_MODERATOR;
+        *affiliation = CW_AFFILIATION_MEMBER;
+    } else if (strchr(prefixes, '+')) {
+        *affiliation = CW_AFFILIATION_MEMBER;
+    }
+}
+
+static void
+report_occupant(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *prefixes)
+{
+    CwRole role;
+    CwAffiliation aff;
+    role_of(prefixes, &role, &aff);
+    g_autofree char *real = cw_irc_session_user_id(s, nick);
+    cw_legacy_occupant_joined(s->user, c->room_id, nick, role, aff, real);
+}
+
+/* ---- registration ---- */
+
+static void
+on_welcome(CwIrcSession *s, const CwIrcLine *line)
+{
+    g_message("%s: logged in to %s as %s", cw_user_jid(s->user), s->server,
+              cw_irc_line_param(line, 0));
+    cw_irc_session_on_registered(s);
+}
+
+static void
+on_isupport(CwIrcSession *s, const CwIrcLine *line)
+{
+    for (guint i = 1; i + 1 < line->params->len; i++) {
+        const char *p = line->params->pdata[i];
+        if (g_str_has_prefix(p, "PREFIX=(")) {
+            const char *modes = p + 8;
+            const char *close = strchr(modes, ')');
+            if (!close)
+                continue;
+            g_free(s->prefix_modes);
+            g_free(s->prefix_chars);
+            s->prefix_modes = g_strndup(modes, close - modes);
+            s->prefix_chars = g_strdup(close + 1);
+        }
+    }
+}
+
+static void
+on_motd(CwIrcSession *s, const CwIrcLine *line)
+{
+    int n = cw_irc_line_numeric(line);
+    if (n == 375) {
+        if (s->motd)
+            g_string_free(s->motd, TRUE);
+        s->motd = g_string_new(NULL);
+        return;
+    }
+    if (n == 372) {
+        if (!s->motd)
+            s->motd = g_string_new(NULL);
+        g_autofree char *text = cw_irc_session_text(s, cw_irc_line_last_param(line));
+        g_string_append_printf(s->motd, "%s%s", s->motd->len ? "\n" : "", text);
+        return;
+    }
+    if (s->motd && s->motd->len) {
+        g_autofree char *id = cw_irc_session_user_id(s, NULL);
+        CwMessage msg = { .body = s->motd->str };
+        cw_legacy_message(s->user, id, &msg);
+    }
+    if (s->motd)
+        g_string_free(s->motd, TRUE);
+    s->motd = NULL;
+}
+
+/* ---- channels ---- */
+
+static void
+on_join(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *chan = cw_irc_line_param(line, 0);
+    CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
+    if (!c || !line->nick)
+        return;
+    if (is_self(s, line->nick)) {
+        g_free(c->name);
+        c->name = g_strdup(chan);
+        g_clear_pointer(&c->names_pending, g_hash_table_unref);
+        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        return;
+    }
+    g_hash_table_replace(c->members, g_strdup(line->nick), g_strdup(""));
+    if (c->joined)
+        report_occupant(s, c, line->nick, "");
+}
+
+static void
+on_names(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 353 me = #chan :@op +voice plain */
+    CwIrcChannel *c = cw_irc_session_channel(s, cw_irc_line_param(line, 2) ? cw_irc_line_param(line, 2) : "");
+    if (!c)
+        return;
+    if (!c->names_pending)
+        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_auto(GStrv) names = g_strsplit(cw_irc_line_last_param(line), " ", -1);
+    for (char **n = names; *n; n++) {
+        const char *nick = *n;
+        while (*nick && strchr(s->prefix_chars, *nick))
+            nick++;
+        if (!*nick)
+            continue;
+        /* userhost-in-names: nick!user@host */
+        g_autofree char *bare = g_strndup(nick, strcspn(nick, "!"));
+        g_hash_table_replace(c->names_pending, g_steal_pointer(&bare), g_strndup(*n, nick - *n));
+    }
+}
+
+static void
+on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
+{
+    CwIrcChannel *c = cw_irc_session_channel(s, cw_irc_line_param(line, 1) ? cw_irc_line_param(line, 1) : "");
+    if (!c || !c->names_pending)
+        return;
+    g_autoptr(GHashTable) fresh = g_steal_pointer(&c->names_pending);
+    gboolean rejoin = c->joined || g_hash_table_size(c->members) > 0;
+    if (rejoin) {
+        /* After a reconnect: tell only what changed. */
+        GHashTableIter it;
+        gpointer nick, prefix;
+        g_hash_table_iter_init(&it, c->members);
+        while (g_hash_table_iter_next(&it, &nick, &prefix))
+            if (!g_hash_table_contains(fresh, nick) && !is_self(s, nick))
+                cw_legacy_occupant_left(s->user, c->room_id, nick, NULL);
+    }
+    GHashTableIter it;
+    gpointer nick, prefix;
+    g_hash_table_iter_init(&it, fresh);
+    while (g_hash_table_iter_next(&it, &nick, &prefix)) {
+        if (is_self(s, nick))
+            continue;
+        const char *old = g_hash_table_lookup(c->members, nick);
+        if (!rejoin || !old || strcmp(old, prefix) != 0)
+            report_occupant(s, c, nick, prefix);
+    }
+    g_hash_table_unref(c->members);
+    c->members = g_hash_table_ref(fresh);
+    CwRole role;
+    CwAffiliation aff;
+    role_of(g_hash_table_lookup(fresh, s->nick), &role, &aff);
+    gboolean first = !c->joined;
+    c->joined = TRUE;
+    if (first)
+        cw_legacy_room_joined(s->user, c->room_id, s->nick, role, aff);
+}
+
+static void
+on_topic(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 332 me #chan :topic   or   :nick TOPIC #chan :topic */
+    gboolean numeric = cw_irc_line_numeric(line) == 332;
+    const char *chan = cw_irc_line_param(line, numeric ? 1 : 0);
+    CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
+    if (!c)
+        return;
+    g_autofree char *text = cw_irc_session_text(s, cw_irc_line_last_param(line));
+    cw_legacy_room_subject(s->user, c->room_id, numeric ? NULL : line->nick, text);
+}
+
+static void
+on_part(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *chan = cw_irc_line_param(line, 0);
+    CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
+    if (!c || !line->nick)
+        return;
+    g_autofree char *reason = line->params->len > 1 ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
+    if (is_self(s, line->nick)) {
+        cw_legacy_room_left(s->user, c->room_id, reason);
+        cw_irc_session_remove_channel(s, chan);
+        cw_irc_session_release_if_idle(s);
+        return;
+    }
+    g_hash_table_remove(c->members, line->nick);
+    cw_legacy_occupant_left(s->user, c->room_id, line->nick, reason);
+}
+
+static void
+on_quit(CwIrcSession *s, const CwIrcLine *line)
+{
+    if (!line->nick)
+        return;
+    g_autofree char *reason = line->params->len ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CwIrcChannel *c = value;
+        if (g_hash_table_remove(c->members, line->nick))
+            cw_legacy_occupant_left(s->user, c->room_id, line->nick, reason);
+    }
+}
+
+static void
+on_kick(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *chan = cw_irc_line_param(line, 0), *target = cw_irc_line_param(line, 1);
+    CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
+    if (!c || !target)
+        return;
+    g_autofree char *reason = line->params->len > 2 ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
+    cw_legacy_occupant_kicked(s->user, c->room_id, target, line->nick, reason);
+    if (is_self(s, target)) {
+        cw_irc_session_remove_channel(s, chan);
+        cw_irc_session_release_if_idle(s);
+    } else {
+        g_hash_table_remove(c->members, target);
+    }
+}
+
+static void
+on_nick(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *new_nick = cw_irc_line_param(line, 0);
+    if (!line->nick || !new_nick)
+        return;
+    gboolean self = is_self(s, line->nick);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CwIrcChannel *c = value;
+        gpointer key, prefix;
+        if (g_hash_table_steal_extended(c->members, line->nick, &key, &prefix)) {
+            g_free(key);
+            g_hash_table_replace(c->members, g_strdup(new_nick), prefix);
+            cw_legacy_occupant_renamed(s->user, c->room_id, line->nick, new_nick);
+        } else if (self && c->joined) {
+            cw_legacy_occupant_renamed(s->user, c->room_id, line->nick, new_nick);
+        }
+    }
+    if (self) {
+        g_free(s->nick);
+        s->nick = g_strdup(new_nick);
+    }
+}
+
+static void
+on_mode(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *chan = cw_irc_line_param(line, 0), *modes = cw_irc_line_param(line, 1);
+    CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
+    if (!c || !modes)
+        return;
+    guint arg = 2;
+    gboolean adding = TRUE;
+    for (const char *m = modes; *m; m++) {
+        if (*m == '+' || *m == '-') {
+            adding = *m == '+';
+            continue;
+        }
+        const char *pos = strchr(s->prefix_modes, *m);
+        if (!pos) {
+            /* Modes with an argument we do not track still consume it. */
+            if (strchr("beIkfjl", *m) && (adding || *m != 'l'))
+                arg++;
+            continue;
+        }
+        const char *nick = cw_irc_line_param(line, arg++);
+        if (!nick)
+            break;
+        char symbol = s->prefix_chars[pos - s->prefix_modes];
+        const char *old = g_hash_table_lookup(c->members, nick);
+        GString *prefixes = g_string_new(old ? old : "");
+        char *at = strchr(prefixes->str, symbol);
+        if (adding && !at)
+            g_string_append_c(prefixes, symbol);
+        else if (!adding && at)
+            g_string_erase(prefixes, at - prefixes->str, 1);
+        char *updated = g_string_free(prefixes, FALSE);
+        g_hash_table_replace(c->members, g_strdup(nick), updated);
+        if (is_self(s, nick)) {
+            CwRole role;
+            CwAffiliation aff;
+            role_of(updated, &role, &aff);
+            cw_legacy_occupant_joined(s->user, c->room_id, nick, role, aff, NULL);
+        } else {
+            report_occupant(s, c, nick, updated);
+        }
+    }
+}
+
+/* ---- messages ---- */
+
+static void
+answer_ctcp(CwIrcSession *s, const char *nick, const char *command, const char *args)
+{
+    g_autofree char *reply = NULL;
+    if (!strcmp(command, "VERSION"))
+        reply = cw_irc_ctcp_build("VERSION", "Causeway " CW_VERSION " (XMPP gateway)");
+    else if (!strcmp(command, "PING"))
+        reply = cw_irc_ctcp_build("PING", args);
+    else if (!strcmp(command, "TIME")) {
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        g_autofree char *stamp = g_date_time_format(now, "%a, %d %b %Y %H:%M:%S +0000");
+        reply = cw_irc_ctcp_build("TIME", stamp);
+    }
+    if (!reply)
+        return;
+    g_autofree char *line = cw_irc_line_build("NOTICE", nick, reply, NULL);
+    cw_irc_session_send(s, line);
+}
+
+static gint64
+server_time(const CwIrcLine *line)
+{
+    const char *t = cw_irc_line_tag(line, "time");
+    if (!t)
+        return 0;
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(t, NULL);
+    if (!dt)
+        return 0;
+    gint64 us = g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
+    /* Only a message that waited (playback) needs a delay stamp. */
+    return g_get_real_time() - us > 5 * G_USEC_PER_SEC ? us : 0;
+}
+
+static void
+on_privmsg(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *target = cw_irc_line_param(line, 0);
+    const char *raw = cw_irc_line_last_param(line);
+    if (!target || !raw || line->params->len < 2)
+        return;
+    gboolean notice = strcmp(line->command, "NOTICE") == 0;
+    g_autofree char *ctcp = NULL, *args = NULL;
+    g_autofree char *body = NULL;
+    if (cw_irc_ctcp_parse(raw, &ctcp, &args)) {
+        if (strcmp(ctcp, "ACTION") != 0) {
+            if (!notice && line->nick)
+                answer_ctcp(s, line->nick, ctcp, args);
+            return;
+        }
+        g_autofree char *text = cw_irc_session_text(s, args);
+        body = g_strdup_printf("/me %s", text);
+    } else {
+        body = cw_irc_session_text(s, raw);
+    }
+    CwMessage msg = { .body = body, .id = cw_irc_line_tag(line, "msgid"),
+                      .timestamp = server_time(line) };
+
+    /* From the server itself (no user@host), or before registration. */
+    if (!line->user || !line->host) {
+        g_autofree char *id = cw_irc_session_user_id(s, NULL);
+        cw_legacy_message(s->user, id, &msg);
+        return;
+    }
+    if (cw_irc_is_channel_name(target)) {
+        CwIrcChannel *c = cw_irc_session_channel(s, target);
+        if (!c || is_self(s, line->nick))
+            return;
+        cw_legacy_room_message(s->user, c->room_id, line->nick, &msg);
+        return;
+    }
+    g_autofree char *from = cw_irc_session_user_id(s, line->nick);
+    g_autofree char *key = cw_irc_casefold(line->nick);
+    if (!notice)
+        g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(line->nick));
+    cw_legacy_message(s->user, from, &msg);
+}
+
+/* ---- errors ---- */
+
+static void
+on_join_error(CwIrcSession *s, const CwIrcLine *line)
+{
+    const char *chan = cw_irc_line_param(line, 1);
+    CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
+    if (!c)
+        return;
+    const char *condition;
+    switch (cw_irc_line_numeric(line)) {
+    case 471: condition = "service-unavailable"; break;   /* full */
+    case 473: condition = "registration-required"; break; /* invite only */
+    case 474: condition = "forbidden"; break;             /* banned */
+    case 475: condition = "not-authorized"; break;        /* bad key */
+    case 403: condition = "item-not-found"; break;
+    default: condition = "not-allowed"; break;
+    }
+    g_autofree char *text = g_strdup_printf("%s: %s", chan, cw_irc_line_last_param(line));
+    if (c->joined) {
+        /* E.g. 477 "cannot send" is not a join failure. */
+        g_autofree char *id = cw_irc_session_user_id(s, NULL);
+        CwMessage msg = { .body = text };
+        cw_legacy_message(s->user, id, &msg);
+        return;
+    }
+    cw_legacy_room_join_failed(s->user, c->room_id, condition, text);
+    cw_irc_session_remove_channel(s, chan);
+    cw_irc_session_release_if_idle(s);
+}
+
+static void
+on_cannot_send(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 404 me #chan :Cannot send to channel; 401 me nick :No such nick */
+    const char *target = cw_irc_line_param(line, 1);
+    if (!target)
+        return;
+    g_autofree char *text = g_strdup_printf("%s: %s", target, cw_irc_line_last_param(line));
+    CwIrcChannel *c = cw_irc_is_channel_name(target) ? cw_irc_session_channel(s, target) : NULL;
+    g_autofree char *id = c ? g_strdup(c->room_id) : cw_irc_session_user_id(s, target);
+    cw_legacy_error(s->user, id, NULL,
+                    cw_irc_line_numeric(line) == 401 ? "item-not-found" : "not-allowed", text);
+}
+
+static void
+on_nick_error(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* After registration (the cap machine handles it before): a nick change failed. */
+    const char *wanted = cw_irc_line_param(line, 1);
+    g_autofree char *text = g_strdup_printf("Nick %s: %s", wanted ? wanted : "",
+                                            cw_irc_line_last_param(line));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        cw_legacy_error(s->user, ((CwIrcChannel *)value)->room_id, NULL, "conflict", text);
+}
+
+static void
+on_server_text(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* Errors and notices worth showing: from the server's JID. */
+    GString *text = g_string_new(NULL);
+    for (guint i = 1; i < line->params->len; i++)
+        g_string_append_printf(text, "%s%s", i > 1 ? " " : "", (char *)line->params->pdata[i]);
+    g_autofree char *body = cw_irc_session_text(s, text->str);
+    g_string_free(text, TRUE);
+    g_autofree char *id = cw_irc_session_user_id(s, NULL);
+    CwMessage msg = { .body = body };
+    cw_legacy_message(s->user, id, &msg);
+}
+
+static const struct {
+    const char *command;
+    Handler handler;
+} handlers[] = {
+    { "001", on_welcome },      { "005", on_isupport },    { "375", on_motd },
+    { "372", on_motd },         { "376", on_motd },        { "422", on_motd },
+    { "JOIN", on_join },        { "353", on_names },       { "366", on_end_of_names },
+    { "332", on_topic },        { "TOPIC", on_topic },     { "PART", on_part },
+    { "QUIT", on_quit },        { "KICK", on_kick },       { "NICK", on_nick },
+    { "MODE", on_mode },        { "PRIVMSG", on_privmsg }, { "NOTICE", on_privmsg },
+    { "403", on_join_error },   { "405", on_join_error },  { "471", on_join_error },
+    { "473", on_join_error },   { "474", on_join_error },  { "475", on_join_error },
+    { "477", on_join_error },   { "401", on_cannot_send }, { "404", on_cannot_send },
+    { "432", on_nick_error },   { "433", on_nick_error },  { "436", on_nick_error },
+};
+
+static GHashTable *
+handler_table(void)
+{
+    static GHashTable *table;
+    if (!table) {
+        table = g_hash_table_new(g_str_hash, g_str_equal);
+        for (gsize i = 0; i < G_N_ELEMENTS(handlers); i++)
+            g_hash_table_insert(table, (gpointer)handlers[i].command, handlers[i].handler);
+    }
+    return table;
+}
+
+void
+cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line)
+{
+    Handler h = g_hash_table_lookup(handler_table(), line->command);
+    if (h) {
+        h(s, line);
+        return;
+    }
+    int numeric = cw_irc_line_numeric(line);
+    if (numeric >= 400 && numeric < 600)
+        on_server_text(s, line);
+    else
+        g_debug("%s: unhandled %s", s->server, line->command);
+}

@@ -1,0 +1,434 @@
+/* irc-session.c — a user's connection to one IRC server: open, register, reconnect, close. */
+#define G_LOG_DOMAIN "causeway-irc"
+#include "irc-session.h"
+
+#include <string.h>
+
+#include "irc-address.h"
+#include "irc-text.h"
+
+#define RECONNECT_MIN_MS 1000
+
+static void session_connect(CwIrcSession *s);
+
+/* Caps we ask for. Not echo-message: the gateway reflects the user's own
+ * messages itself, with the id their client sent. */
+static const char *const wanted_caps[] = {
+    "multi-prefix", "message-tags", "server-time", "away-notify", "account-notify",
+    "extended-join", "account-tag", "userhost-in-names", "cap-notify", NULL,
+};
+
+static void
+channel_free(gpointer p)
+{
+    CwIrcChannel *c = p;
+    g_free(c->name);
+    g_free(c->room_id);
+    if (c->key)
+        memset(c->key, 0, strlen(c->key));
+    g_free(c->key);
+    g_hash_table_unref(c->members);
+    g_clear_pointer(&c->names_pending, g_hash_table_unref);
+    g_free(c);
+}
+
+static void
+session_free(gpointer p)
+{
+    CwIrcSession *s = p;
+    g_clear_handle_id(&s->reconnect_id, g_source_remove);
+    g_clear_pointer(&s->conn, cw_irc_conn_free);
+    g_clear_pointer(&s->cap, cw_irc_cap_free);
+    g_hash_table_unref(s->channels);
+    g_hash_table_unref(s->queries);
+    g_ptr_array_unref(s->pending);
+    g_free(s->server);
+    g_free(s->nick);
+    g_free(s->prefix_modes);
+    g_free(s->prefix_chars);
+    if (s->motd)
+        g_string_free(s->motd, TRUE);
+    g_free(s);
+}
+
+static void
+irc_user_free(gpointer p)
+{
+    CwIrcUser *u = p;
+    g_hash_table_unref(u->sessions);
+    g_free(u);
+}
+
+CwIrcUser *
+cw_irc_user_get(CwUser *user)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!u) {
+        u = g_new0(CwIrcUser, 1);
+        u->user = user;
+        u->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, session_free);
+        cw_user_set_data(user, u, irc_user_free);
+    }
+    return u;
+}
+
+CwIrcSession *
+cw_irc_session_lookup(CwUser *user, const char *server)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    return u ? g_hash_table_lookup(u->sessions, server) : NULL;
+}
+
+char *
+cw_irc_session_user_id(CwIrcSession *s, const char *nick)
+{
+    return cw_irc_address_format(nick, s->server);
+}
+
+char *
+cw_irc_session_text(CwIrcSession *s, const char *raw)
+{
+    g_autofree char *utf8 = cw_irc_text_to_utf8(raw, -1, s->transport->charset);
+    return cw_irc_text_strip_format(utf8, CW_IRC_STYLE_XEP0393);
+}
+
+static void
+server_notice(CwIrcSession *s, const char *text)
+{
+    g_autofree char *id = cw_irc_session_user_id(s, NULL);
+    CwMessage msg = { .body = text };
+    cw_legacy_message(s->user, id, &msg);
+}
+
+/* ---- channels ---- */
+
+CwIrcChannel *
+cw_irc_session_channel(CwIrcSession *s, const char *name)
+{
+    g_autofree char *key = cw_irc_casefold(name);
+    return g_hash_table_lookup(s->channels, key);
+}
+
+CwIrcChannel *
+cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_id, const char *key)
+{
+    CwIrcChannel *c = cw_irc_session_channel(s, name);
+    if (c)
+        return c;
+    c = g_new0(CwIrcChannel, 1);
+    c->name = g_strdup(name);
+    c->room_id = g_strdup(room_id);
+    c->key = key && *key ? g_strdup(key) : NULL;
+    c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert(s->channels, cw_irc_casefold(name), c);
+    return c;
+}
+
+void
+cw_irc_session_remove_channel(CwIrcSession *s, const char *name)
+{
+    g_autofree char *key = cw_irc_casefold(name);
+    g_hash_table_remove(s->channels, key);
+}
+
+static void
+send_join(CwIrcSession *s, CwIrcChannel *c)
+{
+    g_autofree char *line = c->key ? cw_irc_line_build("JOIN", c->name, c->key, NULL)
+                                   : cw_irc_line_build("JOIN", c->name, NULL);
+    if (line)
+        cw_irc_conn_send_now(s->conn, line);
+}
+
+/* ---- sending ---- */
+
+gboolean
+cw_irc_session_send(CwIrcSession *s, const char *line)
+{
+    if (!line || strpbrk(line, "\r\n"))
+        return FALSE;
+    if (!s->conn || !s->registered) {
+        if (!s->reconnect_id && s->conn) {
+            g_ptr_array_add(s->pending, g_strdup(line));
+            return TRUE;
+        }
+        return FALSE;
+    }
+    return cw_irc_conn_send(s->conn, line);
+}
+
+void
+cw_irc_session_on_registered(CwIrcSession *s)
+{
+    s->registered = TRUE;
+    s->attempt = 0;
+    g_free(s->nick);
+    s->nick = g_strdup(cw_irc_cap_nick(s->cap));
+    CwUser *user = s->user;
+    g_autofree char *scope = g_strdup_printf("server:%s", s->server);
+    g_autofree char *nickserv = cw_user_get_value(user, scope, "nickserv_password");
+    if (nickserv && *nickserv) {
+        g_autofree char *text = g_strdup_printf("IDENTIFY %s", nickserv);
+        g_autofree char *line = cw_irc_line_build("PRIVMSG", "NickServ", text, NULL);
+        if (line)
+            cw_irc_conn_send_now(s->conn, line);
+        memset(nickserv, 0, strlen(nickserv));
+    }
+    g_autofree char *after = cw_user_get_value(user, scope, "after_connect");
+    if (after) {
+        g_auto(GStrv) commands = g_strsplit(after, "\n", -1);
+        for (char **c = commands; *c; c++) {
+            char *cmd = g_strstrip(*c);
+            if (*cmd)
+                cw_irc_conn_send(s->conn, cmd[0] == '/' ? cmd + 1 : cmd);
+        }
+    }
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        send_join(s, value);
+    for (guint i = 0; i < s->pending->len; i++)
+        cw_irc_conn_send(s->conn, s->pending->pdata[i]);
+    g_ptr_array_set_size(s->pending, 0);
+    if (cw_user_show(user) >= CW_SHOW_AWAY) {
+        g_autofree char *away = cw_irc_line_build("AWAY", "Away", NULL);
+        cw_irc_conn_send(s->conn, away);
+    }
+}
+
+/* ---- connection events ---- */
+
+static void
+on_connected(CwIrcConn *conn, gpointer data)
+{
+    CwIrcSession *s = data;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    cw_irc_cap_start(s->cap, out);
+    for (guint i = 0; i < out->len; i++)
+        cw_irc_conn_send_now(conn, out->pdata[i]);
+}
+
+static void
+on_line(CwIrcConn *conn, const CwIrcLine *line, gpointer data)
+{
+    CwIrcSession *s = data;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    gboolean consumed = cw_irc_cap_feed(s->cap, line, out);
+    for (guint i = 0; i < out->len; i++)
+        cw_irc_conn_send_now(conn, out->pdata[i]);
+    if (cw_irc_cap_state(s->cap) == CW_IRC_CAP_STATE_FAILED) {
+        g_autofree char *text = g_strdup_printf("Cannot log in to %s: %s", s->server,
+                                                cw_irc_cap_fail_reason(s->cap));
+        server_notice(s, text);
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, s->channels);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
+                                       "not-authorized", text);
+        g_hash_table_remove_all(s->channels);
+        cw_irc_session_quit(s, NULL);
+        return;
+    }
+    if (!consumed)
+        cw_irc_session_handle_line(s, line);
+}
+
+static gboolean
+on_reconnect(gpointer data)
+{
+    CwIrcSession *s = data;
+    s->reconnect_id = 0;
+    session_connect(s);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+session_needed(CwIrcSession *s)
+{
+    return g_hash_table_size(s->channels) > 0 || g_hash_table_size(s->queries) > 0 ||
+           s->transport->persistent;
+}
+
+static void
+forget_session(CwIrcSession *s)
+{
+    g_hash_table_remove(s->owner->sessions, s->server); /* frees s */
+}
+
+static void
+on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data)
+{
+    CwIrcSession *s = data;
+    gboolean was_registered = s->registered;
+    s->registered = FALSE;
+    if (unsent->len > 0) {
+        g_autofree char *text = g_strdup_printf(
+            "%u message(s) to %s were not sent: the connection closed before they could go out.",
+            unsent->len, s->server);
+        server_notice(s, text);
+    }
+    if (s->quitting || !session_needed(s)) {
+        forget_session(s);
+        return;
+    }
+    guint delay = RECONNECT_MIN_MS;
+    for (guint i = 0; i < s->attempt && delay < s->transport->reconnect_max_ms; i++)
+        delay *= 2;
+    delay = MIN(delay, s->transport->reconnect_max_ms);
+    s->attempt++;
+    g_autofree char *text = g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
+                                            was_registered ? "Lost the connection to" : "Cannot connect to",
+                                            s->server, error ? error->message : "closed",
+                                            (delay + 999) / 1000);
+    g_message("%s: %s", cw_user_jid(s->user), text);
+    server_notice(s, text);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        ((CwIrcChannel *)value)->joined = FALSE;
+    g_ptr_array_set_size(s->pending, 0);
+    s->reconnect_id = g_timeout_add(delay, on_reconnect, s);
+}
+
+static const CwIrcConnEvents conn_events = {
+    .connected = on_connected,
+    .line = on_line,
+    .closed = on_closed,
+};
+
+static gboolean
+setting_bool(const char *value, gboolean fallback)
+{
+    if (!value || !*value)
+        return fallback;
+    return strcmp(value, "1") == 0 || g_ascii_strcasecmp(value, "true") == 0;
+}
+
+static void
+session_connect(CwIrcSession *s)
+{
+    CwUser *user = s->user;
+    CwIrcTransport *t = s->transport;
+    g_autofree char *scope = g_strdup_printf("server:%s", s->server);
+    g_autofree char *port_s = cw_user_get_value(user, scope, "port");
+    g_autofree char *tls_s = cw_user_get_value(user, scope, "tls");
+    g_autofree char *verify_s = cw_user_get_value(user, scope, "tls_verify");
+    g_autofree char *fingerprint = cw_user_get_value(user, scope, "tls_fingerprint");
+    g_autofree char *sasl = cw_user_get_value(user, scope, "sasl");
+    g_autofree char *account = cw_user_get_value(user, scope, "sasl_account");
+    g_autofree char *password = cw_user_get_value(user, scope, "sasl_password");
+    g_autofree char *server_password = cw_user_get_value(user, scope, "server_password");
+    g_autofree char *cert = cw_user_get_value(user, scope, "client_cert");
+    g_autofree char *username = cw_user_get_value(user, "", "username");
+    g_autofree char *realname = cw_user_get_value(user, "", "realname");
+    guint64 port = t->port;
+    if (port_s && *port_s)
+        g_ascii_string_to_unsigned(port_s, 10, 1, 65535, &port, NULL);
+
+    CwIrcConnParams params = {
+        .host = s->server,
+        .port = (guint16)port,
+        .tls = setting_bool(tls_s, t->tls),
+        .tls_verify = setting_bool(verify_s, t->tls_verify),
+        .tls_fingerprint = fingerprint,
+        .client_cert_file = cert && *cert ? cert : NULL,
+        .flood_burst = t->flood_burst,
+        .flood_interval_ms = t->flood_interval_ms,
+    };
+    CwIrcSaslMech mech = CW_IRC_SASL_NONE;
+    if (sasl && !g_ascii_strcasecmp(sasl, "plain"))
+        mech = CW_IRC_SASL_PLAIN;
+    else if (sasl && !g_ascii_strcasecmp(sasl, "external"))
+        mech = CW_IRC_SASL_EXTERNAL;
+    CwIrcCapConfig cc = {
+        .nick = s->nick,
+        .username = username && *username ? username : NULL,
+        .realname = realname && *realname ? realname : t->realname,
+        .server_password = server_password && *server_password ? server_password : NULL,
+        .wanted_caps = wanted_caps,
+        .sasl_mech = mech,
+        .sasl_account = account && *account ? account : s->nick,
+        .sasl_password = password,
+    };
+    g_autoptr(GError) error = NULL;
+    g_clear_pointer(&s->cap, cw_irc_cap_free);
+    s->cap = cw_irc_cap_new(&cc, &error);
+    if (password)
+        memset(password, 0, strlen(password));
+    if (server_password)
+        memset(server_password, 0, strlen(server_password));
+    if (!s->cap) {
+        g_autofree char *text = g_strdup_printf("Cannot connect to %s: %s", s->server, error->message);
+        server_notice(s, text);
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, s->channels);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            cw_legacy_room_join_failed(user, ((CwIrcChannel *)value)->room_id, "not-acceptable", text);
+        s->quitting = TRUE;
+        g_hash_table_remove_all(s->channels);
+        g_idle_add_once((GSourceOnceFunc)forget_session, s);
+        return;
+    }
+    g_clear_pointer(&s->conn, cw_irc_conn_free);
+    s->registered = FALSE;
+    s->conn = cw_irc_conn_new(&params, &conn_events, s);
+    g_debug("%s: connecting to %s:%u%s", cw_user_jid(user), s->server, params.port,
+            params.tls ? " (TLS)" : "");
+    cw_irc_conn_connect(s->conn);
+}
+
+CwIrcSession *
+cw_irc_session_get(CwUser *user, const char *server, const char *nick)
+{
+    CwIrcUser *u = cw_irc_user_get(user);
+    CwIrcSession *s = g_hash_table_lookup(u->sessions, server);
+    if (s)
+        return s;
+    CwGateway *gw = cw_user_gateway(user);
+    s = g_new0(CwIrcSession, 1);
+    s->owner = u;
+    s->user = user;
+    s->transport = cw_gateway_get_data(gw);
+    s->server = g_strdup(server);
+    g_autofree char *scope = g_strdup_printf("server:%s", server);
+    g_autofree char *server_nick = cw_user_get_value(user, scope, "nick");
+    g_autofree char *reg_nick = cw_user_get_value(user, "", "nick");
+    if (server_nick && *server_nick)
+        s->nick = g_steal_pointer(&server_nick);
+    else if (reg_nick && *reg_nick)
+        s->nick = g_steal_pointer(&reg_nick);
+    else if (nick && *nick)
+        s->nick = g_strdup(nick);
+    else
+        s->nick = g_strndup(cw_user_jid(user), strcspn(cw_user_jid(user), "@"));
+    s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, channel_free);
+    s->queries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->pending = g_ptr_array_new_with_free_func(g_free);
+    s->prefix_modes = g_strdup("ov");
+    s->prefix_chars = g_strdup("@+");
+    g_hash_table_insert(u->sessions, s->server, s);
+    session_connect(s);
+    return s;
+}
+
+void
+cw_irc_session_quit(CwIrcSession *s, const char *message)
+{
+    s->quitting = TRUE;
+    g_clear_handle_id(&s->reconnect_id, g_source_remove);
+    if (s->conn && cw_irc_conn_is_connected(s->conn))
+        cw_irc_conn_close(s->conn, message ? message : "Causeway");
+    else
+        forget_session(s);
+}
+
+void
+cw_irc_session_release_if_idle(CwIrcSession *s)
+{
+    if (!session_needed(s))
+        cw_irc_session_quit(s, "Leaving");
+}

@@ -1,0 +1,96 @@
+/* irc-session.h — one XMPP user's connection to one IRC server, and its channels.
+ *
+ * Opened when the user first joins a channel or writes to someone on that
+ * server; closed after the last channel is left with no 1:1 conversation
+ * open (unless persistent). An unexpected disconnect is retried with backoff
+ * (1 s doubling to 60 s) and every channel rejoined; while it is down, what
+ * the user sends gets an error back instead of vanishing.
+ */
+#pragma once
+#include <causeway/core.h>
+
+#include "irc-cap.h"
+#include "irc-conn.h"
+
+G_BEGIN_DECLS
+
+typedef struct CwIrcTransport CwIrcTransport;
+typedef struct CwIrcUser CwIrcUser;
+typedef struct CwIrcSession CwIrcSession;
+
+/* Process-wide settings from [transport:NAME]. */
+struct CwIrcTransport {
+    char *default_server;
+    guint16 port;
+    gboolean tls, tls_verify;
+    guint flood_burst, flood_interval_ms;
+    gboolean persistent;
+    char *realname;
+    char *charset;
+    guint reconnect_max_ms;
+};
+
+struct CwIrcUser {
+    CwUser *user;
+    GHashTable *sessions; /* server -> CwIrcSession */
+};
+
+typedef struct {
+    char *name;       /* as the server spells it, once known */
+    char *room_id;    /* the core's id for the room */
+    char *key;
+    gboolean joined;  /* 366 seen since the last (re)join */
+    GHashTable *members;       /* nick -> prefix chars ("@", "", ...) */
+    GHashTable *names_pending; /* collecting 353 until 366 */
+} CwIrcChannel;
+
+struct CwIrcSession {
+    CwIrcUser *owner;
+    CwUser *user;
+    CwIrcTransport *transport;
+    char *server;
+    CwIrcConn *conn;
+    CwIrcCap *cap;
+    char *nick;          /* current (after 001), else the one asked for */
+    gboolean registered; /* 001 seen on the current connection */
+    gboolean quitting;   /* we asked to close */
+    GHashTable *channels; /* casefolded name -> CwIrcChannel */
+    GHashTable *queries;  /* casefolded nick -> nick: 1:1 conversations */
+    GPtrArray *pending;   /* lines to send once registered */
+    char *prefix_modes, *prefix_chars;
+    GString *motd;
+    guint reconnect_id, attempt;
+};
+
+/* The user's IRC state (created on demand). */
+CwIrcUser *cw_irc_user_get(CwUser *user);
+/* The session for server, created and connecting if absent. nick: the nick to
+ * register with when a connection is made (NULL: registered nick or JID node). */
+CwIrcSession *cw_irc_session_get(CwUser *user, const char *server, const char *nick);
+CwIrcSession *cw_irc_session_lookup(CwUser *user, const char *server);
+
+/* Send a line (queued until registration is complete when not yet). FALSE
+ * when the connection is down or the line is unsafe. */
+gboolean cw_irc_session_send(CwIrcSession *s, const char *line);
+/* Close with QUIT and forget the session. */
+void cw_irc_session_quit(CwIrcSession *s, const char *message);
+/* Close the session if no channel and no conversation needs it. */
+void cw_irc_session_release_if_idle(CwIrcSession *s);
+
+CwIrcChannel *cw_irc_session_channel(CwIrcSession *s, const char *name);
+CwIrcChannel *cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_id,
+                                         const char *key);
+void cw_irc_session_remove_channel(CwIrcSession *s, const char *name);
+
+/* Legacy ids: "nick%server", "server". */
+char *cw_irc_session_user_id(CwIrcSession *s, const char *nick);
+
+/* Incoming lines (irc-events.c). */
+void cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line);
+/* After 001: join channels, send what waited. */
+void cw_irc_session_on_registered(CwIrcSession *s);
+
+/* Text from the network to UTF-8 without formatting codes. */
+char *cw_irc_session_text(CwIrcSession *s, const char *raw);
+
+G_END_DECLS

@@ -1,0 +1,461 @@
+/* irc-transport.c — the IRC transport: channels as MUC rooms, IRC users as contacts (CwTransportOps). */
+#define G_LOG_DOMAIN "causeway-irc"
+#include <causeway/jid.h>
+#include <causeway/transport.h>
+#include <errno.h>
+#include <string.h>
+
+#include "irc-address.h"
+#include "irc-session.h"
+#include "irc-text.h"
+
+/* ---- configuration ---- */
+
+static const char *const irc_config_keys[] = {
+    "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
+    "persistent", "realname", "charset", "history", "require_registration", NULL,
+};
+
+static gboolean
+read_bool(GKeyFile *kf, const char *file, const char *group, const char *key, gboolean def,
+          gboolean *out, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (!v) {
+        *out = def;
+        return TRUE;
+    }
+    g_strstrip(v);
+    if (!g_ascii_strcasecmp(v, "true") || !strcmp(v, "1") || !g_ascii_strcasecmp(v, "yes"))
+        *out = TRUE;
+    else if (!g_ascii_strcasecmp(v, "false") || !strcmp(v, "0") || !g_ascii_strcasecmp(v, "no"))
+        *out = FALSE;
+    else {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s: [%s] %s: '%s' is not a boolean; write true or false", file, group, key, v);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+read_uint(GKeyFile *kf, const char *file, const char *group, const char *key, guint64 def,
+          guint64 min, guint64 max, guint64 *out, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (!v) {
+        *out = def;
+        return TRUE;
+    }
+    g_strstrip(v);
+    if (!g_ascii_string_to_unsigned(v, 10, min, max, out, NULL)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s: [%s] %s: '%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                    "; write a whole number in that range", file, group, key, v, min, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+irc_transport_free(CwIrcTransport *t)
+{
+    g_free(t->default_server);
+    g_free(t->realname);
+    g_free(t->charset);
+    g_free(t);
+}
+
+static gboolean
+irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, GError **error)
+{
+    CwIrcTransport *t = g_new0(CwIrcTransport, 1);
+    guint64 port, burst, interval_ms, history;
+    gboolean required;
+    g_autofree char *interval_s = g_key_file_get_string(kf, group, "flood_interval", NULL);
+    double interval = 0.5;
+    if (interval_s) {
+        char *end = NULL;
+        g_strstrip(interval_s);
+        interval = g_ascii_strtod(interval_s, &end);
+        if (!end || *end || end == interval_s || interval < 0 || interval > 60) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "%s: [%s] flood_interval: '%s' is not a duration; write seconds from 0 to 60, e.g. 0.5",
+                        file, group, interval_s);
+            irc_transport_free(t);
+            return FALSE;
+        }
+    }
+    interval_ms = (guint64)(interval * 1000 + 0.5);
+    if (!read_uint(kf, file, group, "irc_port", 6667, 1, 65535, &port, error) ||
+        !read_uint(kf, file, group, "flood_burst", 10, 0, 10000, &burst, error) ||
+        !read_uint(kf, file, group, "history", 20, 0, 10000, &history, error) ||
+        !read_bool(kf, file, group, "tls", FALSE, &t->tls, error) ||
+        !read_bool(kf, file, group, "tls_verify", TRUE, &t->tls_verify, error) ||
+        !read_bool(kf, file, group, "persistent", FALSE, &t->persistent, error) ||
+        !read_bool(kf, file, group, "require_registration", FALSE, &required, error)) {
+        irc_transport_free(t);
+        return FALSE;
+    }
+    t->port = (guint16)port;
+    t->flood_burst = (guint)burst;
+    t->flood_interval_ms = (guint)interval_ms;
+    t->reconnect_max_ms = 60000;
+    g_autofree char *ds = g_key_file_get_string(kf, group, "default_server", NULL);
+    t->default_server = ds && *g_strstrip(ds) ? g_ascii_strdown(ds, -1) : NULL;
+    g_autofree char *rn = g_key_file_get_string(kf, group, "realname", NULL);
+    t->realname = g_strdup(rn && *g_strstrip(rn) ? rn : "Causeway XMPP gateway user");
+    g_autofree char *cs = g_key_file_get_string(kf, group, "charset", NULL);
+    t->charset = g_strdup(cs && *g_strstrip(cs) ? cs : "ISO-8859-1");
+    cw_gateway_set_data(gw, t);
+    cw_gateway_set_room_history(gw, (guint)history);
+    cw_gateway_set_requires_registration(gw, required);
+    return TRUE;
+}
+
+static void
+irc_deinit(CwGateway *gw)
+{
+    CwIrcTransport *t = cw_gateway_get_data(gw);
+    if (t)
+        irc_transport_free(t);
+    cw_gateway_set_data(gw, NULL);
+}
+
+static CwIrcAddress
+parse(CwGateway *gw, const char *legacy_id)
+{
+    CwIrcTransport *t = cw_gateway_get_data(gw);
+    return cw_irc_address_parse(legacy_id, t ? t->default_server : NULL);
+}
+
+/* ---- registration ---- */
+
+static const CwFormField registration_fields[] = {
+    { .var = "nick", .label = "Nickname", .type = CW_FIELD_TEXT_SINGLE, .legacy_name = "nick",
+      .desc = "Your IRC nick on every server (a room nick is used when empty)" },
+    { .var = "username", .label = "Username (ident)", .type = CW_FIELD_TEXT_SINGLE,
+      .legacy_name = "username" },
+    { .var = "realname", .label = "Real name", .type = CW_FIELD_TEXT_SINGLE, .legacy_name = "name" },
+};
+static const CwFormSpec registration_form = {
+    .title = "IRC gateway",
+    .instructions = "Defaults for your IRC identity. Per-server settings (port, TLS, SASL, "
+                    "NickServ) are in the ad-hoc command 'Configure server' on server@gateway.",
+    .fields = registration_fields,
+    .n_fields = G_N_ELEMENTS(registration_fields),
+};
+
+static gboolean
+irc_check_registration(CwGateway *gw, const char *user_jid, GHashTable *values, GError **error)
+{
+    for (const char *const *k = (const char *const[]){ "nick", "username", NULL }; *k; k++) {
+        const char *v = g_hash_table_lookup(values, *k);
+        if (v && (strpbrk(v, " :!@,\r\n") || *v == '#')) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "The %s may not hold spaces, ':', '!', '@', ',' or start with '#'.", *k);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Per-server settings, edited with the ad-hoc "Configure server" on server@domain. */
+static const char *const sasl_options[] = { "none", "plain", "external", NULL };
+static const CwFormField server_fields[] = {
+    { .var = "port", .label = "Port", .type = CW_FIELD_TEXT_SINGLE },
+    { .var = "tls", .label = "Use TLS", .type = CW_FIELD_BOOLEAN },
+    { .var = "tls_verify", .label = "Verify the TLS certificate", .type = CW_FIELD_BOOLEAN },
+    { .var = "tls_fingerprint", .label = "Accept only this certificate (SHA-256)",
+      .type = CW_FIELD_TEXT_SINGLE },
+    { .var = "nick", .label = "Nick on this server", .type = CW_FIELD_TEXT_SINGLE },
+    { .var = "sasl", .label = "SASL", .type = CW_FIELD_LIST_SINGLE, .options = sasl_options,
+      .default_value = "none" },
+    { .var = "sasl_account", .label = "SASL account", .type = CW_FIELD_TEXT_SINGLE },
+    { .var = "sasl_password", .label = "SASL password", .type = CW_FIELD_TEXT_PRIVATE },
+    { .var = "client_cert", .label = "Client certificate file (PEM, for SASL EXTERNAL)",
+      .type = CW_FIELD_TEXT_SINGLE },
+    { .var = "server_password", .label = "Server password (PASS)", .type = CW_FIELD_TEXT_PRIVATE },
+    { .var = "nickserv_password", .label = "NickServ password", .type = CW_FIELD_TEXT_PRIVATE },
+    { .var = "after_connect", .label = "Commands sent after connecting", .type = CW_FIELD_TEXT_MULTI },
+    { .var = "persistent", .label = "Stay connected when offline", .type = CW_FIELD_BOOLEAN },
+};
+static const CwFormSpec server_form = {
+    .title = "Configure server",
+    .instructions = "Settings for your connection to this IRC server; they apply at the next connection.",
+    .fields = server_fields,
+    .n_fields = G_N_ELEMENTS(server_fields),
+};
+
+static const CwFormSpec *
+irc_entity_settings(CwGateway *gw, const char *legacy_id, char **scope)
+{
+    CwIrcAddress a = parse(gw, legacy_id);
+    const CwFormSpec *spec = NULL;
+    if (a.kind == CW_IRC_ADDRESS_SERVER) {
+        *scope = g_strdup_printf("server:%s", a.server);
+        spec = &server_form;
+    }
+    cw_irc_address_clear(&a);
+    return spec;
+}
+
+/* ---- addressing ---- */
+
+static gboolean
+irc_is_room(CwGateway *gw, const char *legacy_id)
+{
+    CwIrcAddress a = parse(gw, legacy_id);
+    gboolean room = a.kind == CW_IRC_ADDRESS_CHANNEL;
+    cw_irc_address_clear(&a);
+    return room;
+}
+
+/* ---- sessions ---- */
+
+static void
+irc_user_offline(CwUser *user)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!u)
+        return;
+    GList *sessions = g_hash_table_get_values(u->sessions);
+    for (GList *l = sessions; l; l = l->next) {
+        CwIrcSession *s = l->data;
+        g_autofree char *scope = g_strdup_printf("server:%s", s->server);
+        g_autofree char *persistent = cw_user_get_value(user, scope, "persistent");
+        if (!s->transport->persistent && g_strcmp0(persistent, "1") != 0)
+            cw_irc_session_quit(s, "Gone offline");
+    }
+    g_list_free(sessions);
+}
+
+static void
+irc_user_presence(CwUser *user, CwShow show, const char *status)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!u)
+        return;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, u->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        g_autofree char *line = show >= CW_SHOW_AWAY
+                                    ? cw_irc_line_build("AWAY", status && *status ? status : "Away", NULL)
+                                    : g_strdup("AWAY");
+        cw_irc_session_send(value, line);
+    }
+}
+
+static void
+irc_unregistered(CwUser *user)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!u)
+        return;
+    GList *sessions = g_hash_table_get_values(u->sessions);
+    for (GList *l = sessions; l; l = l->next)
+        cw_irc_session_quit(l->data, "Unregistered");
+    g_list_free(sessions);
+}
+
+/* ---- text out ---- */
+
+static gsize
+text_budget(CwIrcSession *s, const char *target)
+{
+    /* 512 minus CRLF minus ":nick!user@host PRIVMSG target :" as others see it
+     * (user and host at their usual maxima) minus a CTCP ACTION wrapper. */
+    gsize overhead = 2 + 1 + strlen(s->nick) + 1 + 10 + 1 + 63 + 9 + strlen(target) + 2 + 9;
+    return overhead < 400 ? 512 - overhead : 100;
+}
+
+/* Send body (possibly several lines, "/me " actions) to target. FALSE when
+ * nothing could be queued. */
+static gboolean
+send_text(CwIrcSession *s, const char *command, const char *target, const char *body)
+{
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    gboolean action = g_str_has_prefix(body, "/me ");
+    const char *text = action ? body + 4 : body;
+    g_autoptr(GPtrArray) chunks = cw_irc_text_split(text, text_budget(s, target));
+    for (guint i = 0; i < chunks->len; i++) {
+        g_autofree char *payload = action ? cw_irc_ctcp_action(chunks->pdata[i]) : g_strdup(chunks->pdata[i]);
+        char *line = cw_irc_line_build(command, target, payload, NULL);
+        if (line)
+            g_ptr_array_add(lines, line);
+    }
+    gboolean ok = lines->len > 0;
+    for (guint i = 0; i < lines->len; i++)
+        ok = cw_irc_session_send(s, lines->pdata[i]) && ok;
+    return ok;
+}
+
+static void
+not_connected_error(CwUser *user, const char *legacy_id, const char *id, const char *server)
+{
+    g_autofree char *text = g_strdup_printf(
+        "Not sent: the connection to %s is down; Causeway is reconnecting, try again shortly.", server);
+    cw_legacy_error(user, legacy_id, id, "recipient-unavailable", text);
+}
+
+static void
+irc_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
+{
+    CwGateway *gw = cw_user_gateway(user);
+    CwIrcAddress a = parse(gw, legacy_id);
+    if (a.kind == CW_IRC_ADDRESS_INVALID || a.kind == CW_IRC_ADDRESS_CHANNEL) {
+        cw_legacy_error(user, legacy_id, msg->id, "item-not-found", "Not an IRC user or server address.");
+        cw_irc_address_clear(&a);
+        return;
+    }
+    CwIrcSession *s = cw_irc_session_get(user, a.server, NULL);
+    gboolean ok;
+    if (a.kind == CW_IRC_ADDRESS_SERVER) {
+        /* To the server JID: raw IRC commands of the user's own connection. */
+        g_auto(GStrv) lines = g_strsplit(msg->body, "\n", -1);
+        ok = TRUE;
+        for (char **l = lines; *l; l++) {
+            char *cmd = g_strstrip(*l);
+            if (*cmd)
+                ok = cw_irc_session_send(s, cmd[0] == '/' ? cmd + 1 : cmd) && ok;
+        }
+    } else {
+        g_autofree char *key = cw_irc_casefold(a.name);
+        g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(a.name));
+        ok = send_text(s, "PRIVMSG", a.name, msg->body);
+    }
+    if (!ok)
+        not_connected_error(user, legacy_id, msg->id, a.server);
+    cw_irc_address_clear(&a);
+}
+
+/* ---- rooms ---- */
+
+static void
+irc_join_room(CwUser *user, const char *room_id, const char *nick, const char *password)
+{
+    CwIrcAddress a = parse(cw_user_gateway(user), room_id);
+    if (a.kind != CW_IRC_ADDRESS_CHANNEL) {
+        cw_legacy_room_join_failed(user, room_id, "item-not-found", "Not an IRC channel address.");
+        cw_irc_address_clear(&a);
+        return;
+    }
+    CwIrcSession *s = cw_irc_session_get(user, a.server, nick);
+    CwIrcChannel *c = cw_irc_session_channel(s, a.name);
+    if (c && c->joined) {
+        /* Already in (another client of the user joined first). */
+        cw_legacy_room_joined(user, room_id, s->nick, CW_ROLE_PARTICIPANT, CW_AFFILIATION_NONE);
+    } else if (!c) {
+        c = cw_irc_session_add_channel(s, a.name, room_id, password);
+        if (s->registered) {
+            g_autofree char *line = c->key ? cw_irc_line_build("JOIN", a.name, c->key, NULL)
+                                           : cw_irc_line_build("JOIN", a.name, NULL);
+            if (!line || !cw_irc_session_send(s, line)) {
+                cw_legacy_room_join_failed(user, room_id, "not-acceptable", "Invalid channel name or key.");
+                cw_irc_session_remove_channel(s, a.name);
+            }
+        }
+    }
+    cw_irc_address_clear(&a);
+}
+
+static void
+irc_leave_room(CwUser *user, const char *room_id, const char *status)
+{
+    CwIrcAddress a = parse(cw_user_gateway(user), room_id);
+    CwIrcSession *s = a.kind == CW_IRC_ADDRESS_CHANNEL ? cw_irc_session_lookup(user, a.server) : NULL;
+    if (s && cw_irc_session_channel(s, a.name)) {
+        g_autofree char *line = status && *status ? cw_irc_line_build("PART", a.name, status, NULL)
+                                                  : cw_irc_line_build("PART", a.name, NULL);
+        if (line && s->registered)
+            cw_irc_session_send(s, line);
+        cw_irc_session_remove_channel(s, a.name);
+        cw_irc_session_release_if_idle(s);
+    }
+    cw_irc_address_clear(&a);
+}
+
+static CwIrcSession *
+room_session(CwUser *user, const char *room_id, char **channel)
+{
+    CwIrcAddress a = parse(cw_user_gateway(user), room_id);
+    CwIrcSession *s = a.kind == CW_IRC_ADDRESS_CHANNEL ? cw_irc_session_lookup(user, a.server) : NULL;
+    *channel = g_steal_pointer(&a.name);
+    cw_irc_address_clear(&a);
+    return s;
+}
+
+static void
+irc_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
+{
+    g_autofree char *chan = NULL;
+    CwIrcSession *s = room_session(user, room_id, &chan);
+    if (!s || !s->registered || !send_text(s, "PRIVMSG", chan, msg->body)) {
+        not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
+        return;
+    }
+    /* XEP-0045 §7.4: reflect with the id the client sent. */
+    cw_legacy_room_message(user, room_id, s->nick, msg);
+}
+
+static void
+irc_set_subject(CwUser *user, const char *room_id, const char *subject)
+{
+    g_autofree char *chan = NULL;
+    CwIrcSession *s = room_session(user, room_id, &chan);
+    g_autofree char *flat = g_strdelimit(g_strdup(subject ? subject : ""), "\r\n", ' ');
+    g_autofree char *line = cw_irc_line_build("TOPIC", chan, flat, NULL);
+    if (!s || !line || !cw_irc_session_send(s, line))
+        not_connected_error(user, room_id, NULL, s ? s->server : "the server");
+}
+
+static void
+irc_change_nick(CwUser *user, const char *room_id, const char *nick)
+{
+    g_autofree char *chan = NULL;
+    CwIrcSession *s = room_session(user, room_id, &chan);
+    g_autofree char *line = cw_irc_line_build("NICK", nick, NULL);
+    if (!line) {
+        cw_legacy_error(user, room_id, NULL, "not-acceptable", "That nick cannot be used on IRC.");
+        return;
+    }
+    if (!s || !cw_irc_session_send(s, line))
+        not_connected_error(user, room_id, NULL, s ? s->server : "the server");
+}
+
+static void
+irc_send_private(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
+{
+    g_autofree char *chan = NULL;
+    CwIrcSession *s = room_session(user, room_id, &chan);
+    if (!s || !send_text(s, "PRIVMSG", nick, msg->body))
+        not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
+}
+
+static const char *const irc_features[] = { "http://jabber.org/protocol/muc", NULL };
+
+const CwTransportOps cw_irc_transport = {
+    .type = "irc",
+    .description = "IRC",
+    .disco_type = "irc",
+    .features = irc_features,
+    .config_keys = irc_config_keys,
+    .configure = irc_configure,
+    .deinit = irc_deinit,
+    .registration_form = &registration_form,
+    .check_registration = irc_check_registration,
+    .unregistered = irc_unregistered,
+    .entity_settings = irc_entity_settings,
+    .user_offline = irc_user_offline,
+    .user_presence = irc_user_presence,
+    .send_message = irc_send_message,
+    .join_room = irc_join_room,
+    .leave_room = irc_leave_room,
+    .send_groupchat = irc_send_groupchat,
+    .set_subject = irc_set_subject,
+    .change_nick = irc_change_nick,
+    .send_private = irc_send_private,
+    .is_room = irc_is_room,
+    .gateway_prompt = "IRC nick%server or #channel%server",
+};
