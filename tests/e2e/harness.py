@@ -362,11 +362,13 @@ def causeway_bin():
 
 def causeway_config(path, port, data_dir, *, host="127.0.0.1", domain=GW_DOMAIN,
                     secret=GW_SECRET, allowed_domains="localhost", admins="admin@localhost",
-                    name="loop", extra=""):
+                    name="loop", extra="", ttype="loopback"):
+    """Write a causeway config with one [transport:NAME] section of type ttype;
+    `extra` is appended to that section (more `key = value` lines)."""
     text = ("[xmpp]\nhost = %s\nport = %d\n\n"
             "[gateway]\ndata_dir = %s\nallowed_domains = %s\nadmins = %s\n\n"
-            "[transport:%s]\ntype = loopback\ndomain = %s\nsecret = %s\n%s"
-            % (host, port, data_dir, allowed_domains, admins, name, domain, secret, extra))
+            "[transport:%s]\ntype = %s\ndomain = %s\nsecret = %s\n%s"
+            % (host, port, data_dir, allowed_domains, admins, name, ttype, domain, secret, extra))
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -380,7 +382,8 @@ class Causeway:
     """
 
     def __init__(self, run_dir, xmpp_port, *, secret=GW_SECRET, domain=GW_DOMAIN,
-                 allowed_domains="localhost", admins="admin@localhost", transport="loop"):
+                 allowed_domains="localhost", admins="admin@localhost", transport="loop",
+                 ttype="loopback", extra=""):
         self.dir = os.path.abspath(run_dir)
         os.makedirs(self.dir, exist_ok=True)
         self.domain = domain
@@ -391,7 +394,8 @@ class Causeway:
         self.log_path = os.path.join(self.dir, "causeway.log")
         self.bin = causeway_bin()
         causeway_config(self.cfg, xmpp_port, self.data_dir, domain=domain, secret=secret,
-                        allowed_domains=allowed_domains, admins=admins, name=transport)
+                        allowed_domains=allowed_domains, admins=admins, name=transport,
+                        ttype=ttype, extra=extra)
         self.proc = None
 
     def argv(self, supervisor=False, verbose=True):
@@ -819,9 +823,17 @@ class Rig:
         self.prosody = None
         self.causeways = []
         self.clients = []
+        self.services = []   # other servers (IRC...): objects with stop() and report()
 
-    def start_prosody(self):
-        self.prosody = Prosody(os.path.join(self.dir, "prosody"), privilege=self.privilege)
+    def add_service(self, svc):
+        """Track another server the test started: stopped after the causeways,
+        its report() shown on failure."""
+        self.services.append(svc)
+        return svc
+
+    def start_prosody(self, domain=GW_DOMAIN):
+        self.prosody = Prosody(os.path.join(self.dir, "prosody"), privilege=self.privilege,
+                               domain=domain)
         self.prosody.register_all()
         self.prosody.start()
         return self.prosody
@@ -859,6 +871,11 @@ class Rig:
                     errors.append("causeway %s exited with status %s on SIGTERM" % (cw.cfg, st))
             except Exception as e:  # noqa: BLE001
                 errors.append(e)
+        for svc in reversed(self.services):
+            try:
+                svc.stop()
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
         if self.prosody is not None:
             try:
                 self.prosody.stop()
@@ -870,6 +887,8 @@ class Rig:
         parts = []
         for cw in self.causeways:
             parts.append(cw.report())
+        for svc in self.services:
+            parts.append(svc.report())
         if self.prosody is not None:
             parts.append(self.prosody.report())
         for c in self.clients:

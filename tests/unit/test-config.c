@@ -232,7 +232,7 @@ static const ErrorCase error_cases[] = {
     { "transport-port-negative", LOOP "port = -1\n", "transport:loop", "port",
       MUST("'-1' is not a number from 1 to 65535") },
     { "unknown-type", "[transport:loop]\ntype = nope\ndomain = loop.example.org\nsecret = s\n",
-      "transport:loop", "type", MUST("unknown transport type 'nope'", "use one of: loopback") },
+      "transport:loop", "type", MUST("unknown transport type 'nope'", "use one of: irc, loopback") },
     { "duplicate-domain",
       LOOP "[transport:other]\ntype = loopback\ndomain = LOOP.example.org\nsecret = t\n",
       "transport:other", "domain",
