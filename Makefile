@@ -3,6 +3,7 @@
 #   make check      build and run every test (unit, then end-to-end)
 #   make unit       unit tests only        make e2e   end-to-end tests only
 #   make run        local sandbox: Prosody + ngircd on loopback + Causeway
+#   make check-asan       unit + e2e built with ASan+UBSan (part of make check)
 #   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
 
 PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium
@@ -26,7 +27,9 @@ CORE_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(TRANS_SRC))
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-all: causeway$(if $(filter 1,$(SANITIZE)),-asan)
+EXE       := causeway$(if $(filter 1,$(SANITIZE)),-asan)
+
+all: $(EXE)
 
 causeway: $(BUILD)/gateway/main.o $(BUILD)/libcauseway.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -51,13 +54,20 @@ deps:
 unit: deps $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-e2e: deps causeway
-	@scripts/run-e2e.sh
+e2e: deps $(EXE)
+	@CAUSEWAY_BIN=$(CURDIR)/$(EXE) scripts/run-e2e.sh
+
+# The same suites built with ASan+UBSan (LeakSanitizer included): any report fails.
+check-asan: deps
+	$(MAKE) SANITIZE=1 all
+	$(MAKE) SANITIZE=1 unit
+	$(MAKE) SANITIZE=1 e2e
 
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) check-asan
 
 run: deps causeway
 	@scripts/sandbox.sh
@@ -68,5 +78,5 @@ format:
 clean:
 	rm -rf build build-asan causeway causeway-asan
 
-.PHONY: all deps unit e2e check run format clean
+.PHONY: all deps unit e2e check check-asan run format clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
