@@ -72,11 +72,17 @@ check: deps
 run: deps causeway
 	@scripts/sandbox.sh
 
+# Unit tests under valgrind memcheck (definite leaks and errors fail).
+valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t --tap >/dev/null \
+	    && echo "valgrind clean: $$t" || { echo "valgrind FAILED: $$t"; exit 1; }; done
+
 format:
 	clang-format -i gateway/*.[ch] transports/*/*.[ch] include/causeway/*.h tests/unit/*.c
 
 clean:
 	rm -rf build build-asan causeway causeway-asan
 
-.PHONY: all deps unit e2e check check-asan run format clean
+.PHONY: all deps unit e2e check check-asan valgrind run format clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
