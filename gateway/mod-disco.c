@@ -84,6 +84,13 @@ disco_items(CwRequest *req)
         cw_request_result(req, cw_adhoc_items(req));
         return;
     }
+    if (req->to_node && !node && req->gw->ops->list_rooms) {
+        g_autofree char *legacy = cw_gateway_node_to_legacy(req->gw, req->to_node);
+        if (legacy && !(req->gw->ops->is_room && req->gw->ops->is_room(req->gw, legacy))) {
+            req->gw->ops->list_rooms(req->user, legacy, CW_ROOM_LIST_MAX, cw_room_list_new(req));
+            return;
+        }
+    }
     xmpp_stanza_t *query = cw_stanza_new(ctx, "query", NS_ITEMS);
     if (node)
         xmpp_stanza_set_attribute(query, "node", node);

@@ -701,3 +701,54 @@ cw_gateway_set_room_history(CwGateway *gw, guint max_messages)
 {
     gw->room_history_max = max_messages;
 }
+
+/* ---- room listings ---- */
+
+struct CwRoomList {
+    CwGateway *gw;
+    xmpp_stanza_t *request; /* a copy of the disco#items iq */
+    xmpp_stanza_t *query;
+};
+
+CwRoomList *
+cw_room_list_new(CwRequest *req)
+{
+    CwRoomList *list = g_new0(CwRoomList, 1);
+    list->gw = req->gw;
+    list->request = xmpp_stanza_copy(req->stanza);
+    list->query = cw_stanza_new(cw_gateway_ctx(req->gw), "query",
+                                "http://jabber.org/protocol/disco#items");
+    return list;
+}
+
+void
+cw_room_list_add(CwRoomList *list, const char *room_id, const char *name)
+{
+    g_return_if_fail(list && room_id);
+    g_autofree char *jid = cw_legacy_id_to_jid(list->gw, room_id);
+    if (!jid || !cw_jid_is_valid(jid))
+        return;
+    xmpp_stanza_t *item = cw_stanza_add_child(list->query,
+                                              cw_stanza_new(cw_gateway_ctx(list->gw), "item", NULL));
+    xmpp_stanza_set_attribute(item, "jid", jid);
+    if (name && g_utf8_validate(name, -1, NULL))
+        xmpp_stanza_set_attribute(item, "name", name);
+}
+
+void
+cw_room_list_done(CwRoomList *list, const char *condition, const char *text)
+{
+    g_return_if_fail(list);
+    if (condition) {
+        g_autoptr(xmpp_stanza_t) reply = cw_reply_error(list->request, condition, text);
+        if (reply)
+            cw_gateway_send(list->gw, reply);
+        xmpp_stanza_release(list->query);
+    } else {
+        g_autoptr(xmpp_stanza_t) reply = cw_iq_result(list->request);
+        cw_stanza_add_child(reply, list->query);
+        cw_gateway_send(list->gw, reply);
+    }
+    xmpp_stanza_release(list->request);
+    g_free(list);
+}

@@ -20,6 +20,11 @@ void cw_muc_handle_message(CwRequest *req, const char *room_id);
 void cw_muc_handle_disco_info(CwRequest *req, const char *room_id);
 void cw_muc_handle_ping(CwRequest *req, const char *room_id);
 
+/* Most rooms listed in one disco#items answer. */
+#define CW_ROOM_LIST_MAX 200
+/* A pending disco#items answer for req (see cw_room_list_* in core.h). */
+CwRoomList *cw_room_list_new(CwRequest *req);
+
 /* The user's last resource went away: leave every room. */
 void cw_muc_user_offline(CwUser *user);
 /* Free the user's room table (user teardown). */

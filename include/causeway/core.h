@@ -144,6 +144,14 @@ void cw_legacy_room_private(CwUser *user, const char *room_id, const char *nick,
  * (XEP-0203 delayed); 0 = none. Default 20. */
 void cw_gateway_set_room_history(CwGateway *gw, guint max_messages);
 
+/* ---- asynchronous room listings (disco#items on a legacy server's JID) ---- */
+typedef struct CwRoomList CwRoomList;
+/* Add one room; name (may be NULL) is shown by clients. */
+void cw_room_list_add(CwRoomList *list, const char *room_id, const char *name);
+/* Send the listing (or, with condition not NULL, an error) and free the list.
+ * A transport must call this exactly once for every list it is given. */
+void cw_room_list_done(CwRoomList *list, const char *condition, const char *text);
+
 /* Map a legacy id to its full JID (allocated). */
 char *cw_legacy_id_to_jid(CwGateway *gw, const char *legacy_id);
 

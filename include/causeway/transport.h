@@ -105,6 +105,9 @@ struct CwTransportOps {
     /* Private message to an occupant (room JID with resource). */
     void (*send_private)(CwUser *user, const char *room_id, const char *nick,
                          const CwMessage *msg);
+    /* disco#items on a legacy entity's JID (e.g. an IRC server): list its
+     * rooms, at most max_items, through cw_room_list_add()/_done(). Optional. */
+    void (*list_rooms)(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list);
     /* Is this legacy id a room (e.g. IRC "#chan%server")? Required with join_room. */
     gboolean (*is_room)(CwGateway *gw, const char *legacy_id);
 

@@ -402,6 +402,40 @@ on_privmsg(CwIrcSession *s, const CwIrcLine *line)
     cw_legacy_message(s->user, from, &msg);
 }
 
+static void
+on_list_start(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 321 RPL_LISTSTART: nothing to say. */
+}
+
+/* ---- LIST (disco#items on the server's JID) ---- */
+
+static void
+on_list_item(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 322 me #chan users :topic */
+    CwRoomList *list = g_queue_peek_head(&s->listings);
+    const char *chan = cw_irc_line_param(line, 1);
+    if (!list || !chan || s->listed >= s->list_max)
+        return;
+    g_autofree char *room_id = cw_irc_session_user_id(s, chan);
+    g_autofree char *topic = line->params->len > 3 ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
+    g_autofree char *name = g_strdup_printf("%s (%s)%s%s", chan, cw_irc_line_param(line, 2),
+                                            topic && *topic ? ": " : "", topic ? topic : "");
+    cw_room_list_add(list, room_id, name);
+    s->listed++;
+}
+
+static void
+on_list_end(CwIrcSession *s, const CwIrcLine *line)
+{
+    CwRoomList *list = g_queue_pop_head(&s->listings);
+    s->listed = 0;
+    if (list)
+        cw_room_list_done(list, NULL, NULL);
+    cw_irc_session_release_if_idle(s);
+}
+
 /* ---- errors ---- */
 
 static void
@@ -488,6 +522,7 @@ static const struct {
     { "403", on_join_error },   { "405", on_join_error },  { "471", on_join_error },
     { "473", on_join_error },   { "474", on_join_error },  { "475", on_join_error },
     { "477", on_join_error },   { "401", on_cannot_send }, { "404", on_cannot_send },
+    { "322", on_list_item },    { "323", on_list_end },    { "321", on_list_start },
     { "432", on_nick_error },   { "433", on_nick_error },  { "436", on_nick_error },
 };
 

@@ -33,9 +33,18 @@ channel_free(gpointer p)
 }
 
 static void
+fail_listings(CwIrcSession *s, const char *text)
+{
+    CwRoomList *list;
+    while ((list = g_queue_pop_head(&s->listings)))
+        cw_room_list_done(list, "remote-server-timeout", text);
+}
+
+static void
 session_free(gpointer p)
 {
     CwIrcSession *s = p;
+    fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
     g_clear_pointer(&s->conn, cw_irc_conn_free);
     g_clear_pointer(&s->cap, cw_irc_cap_free);
@@ -248,7 +257,7 @@ static gboolean
 session_needed(CwIrcSession *s)
 {
     return g_hash_table_size(s->channels) > 0 || g_hash_table_size(s->queries) > 0 ||
-           s->transport->persistent;
+           !g_queue_is_empty(&s->listings) || s->transport->persistent;
 }
 
 static void
@@ -269,6 +278,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
             unsent->len, s->server);
         server_notice(s, text);
     }
+    fail_listings(s, "The connection to the IRC server closed.");
     if (s->quitting || !session_needed(s)) {
         forget_session(s);
         return;
@@ -408,6 +418,7 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, channel_free);
     s->queries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->pending = g_ptr_array_new_with_free_func(g_free);
+    g_queue_init(&s->listings);
     s->prefix_modes = g_strdup("ov");
     s->prefix_chars = g_strdup("@+");
     g_hash_table_insert(u->sessions, s->server, s);

@@ -59,6 +59,8 @@ struct CwIrcSession {
     GPtrArray *pending;   /* lines to send once registered */
     char *prefix_modes, *prefix_chars;
     GString *motd;
+    GQueue listings;     /* CwRoomList* waiting for LIST replies, oldest first */
+    guint listed, list_max;
     guint reconnect_id, attempt;
 };
 

@@ -433,6 +433,25 @@ irc_send_private(CwUser *user, const char *room_id, const char *nick, const CwMe
         not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
 }
 
+static void
+irc_list_rooms(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list)
+{
+    CwIrcAddress a = parse(cw_user_gateway(user), legacy_id);
+    if (a.kind != CW_IRC_ADDRESS_SERVER) {
+        /* A user's JID: nothing to list. */
+        cw_room_list_done(list, NULL, NULL);
+        cw_irc_address_clear(&a);
+        return;
+    }
+    CwIrcSession *s = cw_irc_session_get(user, a.server, NULL);
+    g_queue_push_tail(&s->listings, list);
+    s->list_max = max_items;
+    if (!cw_irc_session_send(s, "LIST"))
+        cw_room_list_done(g_queue_pop_tail(&s->listings), "remote-server-timeout",
+                          "The IRC server is not connected; try again shortly.");
+    cw_irc_address_clear(&a);
+}
+
 static const char *const irc_features[] = { "http://jabber.org/protocol/muc", NULL };
 
 const CwTransportOps cw_irc_transport = {
@@ -457,5 +476,6 @@ const CwTransportOps cw_irc_transport = {
     .change_nick = irc_change_nick,
     .send_private = irc_send_private,
     .is_room = irc_is_room,
+    .list_rooms = irc_list_rooms,
     .gateway_prompt = "IRC nick%server or #channel%server",
 };
