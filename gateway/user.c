@@ -68,3 +68,18 @@ cw_user_set_value(CwUser *user, const char *scope, const char *key, const char *
     }
     return TRUE;
 }
+
+GPtrArray *
+cw_user_contacts(CwUser *user)
+{
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) contacts = cw_store_contact_list(user->gw->store, user->jid, &error);
+    if (!contacts) {
+        g_warning("cannot list the contacts of %s: %s", user->jid, error->message);
+        return ids;
+    }
+    for (guint i = 0; i < contacts->len; i++)
+        g_ptr_array_add(ids, g_strdup(((CwStoredContact *)contacts->pdata[i])->legacy_id));
+    return ids;
+}

@@ -67,6 +67,10 @@ char *cw_user_get_value(CwUser *user, const char *scope, const char *key);
 gboolean cw_user_set_value(CwUser *user, const char *scope, const char *key, const char *value,
                            gboolean secret);
 
+/* Legacy ids of the contacts the core put in the user's roster (stored),
+ * as a char* array (g_free each; free the array). */
+GPtrArray *cw_user_contacts(CwUser *user);
+
 /* ---- legacy -> XMPP (one-to-one) ---- */
 /* A chat message from a legacy contact to the user. */
 void cw_legacy_message(CwUser *user, const char *legacy_id, const CwMessage *msg);

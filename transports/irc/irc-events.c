@@ -59,6 +59,7 @@ on_welcome(CwIrcSession *s, const CwIrcLine *line)
     g_message("%s: logged in to %s as %s", cw_user_jid(s->user), s->server,
               cw_irc_line_param(line, 0));
     cw_irc_session_on_registered(s);
+    cw_irc_session_start_monitor(s);
 }
 
 static void
@@ -66,6 +67,14 @@ on_isupport(CwIrcSession *s, const CwIrcLine *line)
 {
     for (guint i = 1; i + 1 < line->params->len; i++) {
         const char *p = line->params->pdata[i];
+        if (g_str_has_prefix(p, "MONITOR")) {
+            gboolean had = s->has_monitor;
+            s->has_monitor = TRUE;
+            if (!had) {
+                g_clear_handle_id(&s->ison_id, g_source_remove);
+                cw_irc_session_start_monitor(s);
+            }
+        }
         if (g_str_has_prefix(p, "PREFIX=(")) {
             const char *modes = p + 8;
             const char *close = strchr(modes, ')');
@@ -408,6 +417,42 @@ on_list_start(CwIrcSession *s, const CwIrcLine *line)
     /* 321 RPL_LISTSTART: nothing to say. */
 }
 
+/* ---- contacts' presence ---- */
+
+static void
+on_monitor(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 730 me :nick!user@host,nick2...   731 me :nick,nick2 */
+    gboolean online = cw_irc_line_numeric(line) == 730;
+    g_auto(GStrv) targets = g_strsplit(cw_irc_line_last_param(line), ",", -1);
+    for (char **t = targets; *t; t++) {
+        g_autofree char *nick = g_strndup(*t, strcspn(*t, "!"));
+        if (*nick)
+            cw_irc_session_set_online(s, nick, online);
+    }
+}
+
+static void
+on_ison(CwIrcSession *s, const CwIrcLine *line)
+{
+    /* 303 me :nick nick2 — everyone monitored and not listed is offline. */
+    g_autoptr(GHashTable) present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_auto(GStrv) nicks = g_strsplit(cw_irc_line_last_param(line), " ", -1);
+    for (char **n = nicks; *n; n++)
+        if (**n) {
+            cw_irc_session_set_online(s, *n, TRUE);
+            g_hash_table_add(present, cw_irc_casefold(*n));
+        }
+    GList *known = g_hash_table_get_keys(s->online);
+    g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+    for (GList *l = known; l; l = l->next)
+        if (!g_hash_table_contains(present, l->data))
+            g_ptr_array_add(gone, g_strdup(g_hash_table_lookup(s->online, l->data)));
+    g_list_free(known);
+    for (guint i = 0; i < gone->len; i++)
+        cw_irc_session_set_online(s, gone->pdata[i], FALSE);
+}
+
 /* ---- LIST (disco#items on the server's JID) ---- */
 
 static void
@@ -522,6 +567,7 @@ static const struct {
     { "403", on_join_error },   { "405", on_join_error },  { "471", on_join_error },
     { "473", on_join_error },   { "474", on_join_error },  { "475", on_join_error },
     { "477", on_join_error },   { "401", on_cannot_send }, { "404", on_cannot_send },
+    { "730", on_monitor },      { "731", on_monitor },     { "303", on_ison },
     { "322", on_list_item },    { "323", on_list_end },    { "321", on_list_start },
     { "432", on_nick_error },   { "433", on_nick_error },  { "436", on_nick_error },
 };

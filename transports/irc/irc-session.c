@@ -46,6 +46,9 @@ session_free(gpointer p)
     CwIrcSession *s = p;
     fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
+    g_clear_handle_id(&s->ison_id, g_source_remove);
+    g_hash_table_unref(s->monitored);
+    g_hash_table_unref(s->online);
     g_clear_pointer(&s->conn, cw_irc_conn_free);
     g_clear_pointer(&s->cap, cw_irc_cap_free);
     g_hash_table_unref(s->channels);
@@ -257,7 +260,8 @@ static gboolean
 session_needed(CwIrcSession *s)
 {
     return g_hash_table_size(s->channels) > 0 || g_hash_table_size(s->queries) > 0 ||
-           !g_queue_is_empty(&s->listings) || s->transport->persistent;
+           !g_queue_is_empty(&s->listings) || g_hash_table_size(s->monitored) > 0 ||
+           s->transport->persistent;
 }
 
 static void
@@ -279,6 +283,12 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         server_notice(s, text);
     }
     fail_listings(s, "The connection to the IRC server closed.");
+    g_clear_handle_id(&s->ison_id, g_source_remove);
+    s->has_monitor = FALSE;
+    GList *was_online = g_hash_table_get_values(s->online);
+    for (GList *l = was_online; l; l = l->next)
+        cw_irc_session_set_online(s, l->data, FALSE);
+    g_list_free(was_online);
     if (s->quitting || !session_needed(s)) {
         forget_session(s);
         return;
@@ -419,6 +429,8 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     s->queries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->pending = g_ptr_array_new_with_free_func(g_free);
     g_queue_init(&s->listings);
+    s->monitored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->prefix_modes = g_strdup("ov");
     s->prefix_chars = g_strdup("@+");
     g_hash_table_insert(u->sessions, s->server, s);
@@ -442,4 +454,118 @@ cw_irc_session_release_if_idle(CwIrcSession *s)
 {
     if (!session_needed(s))
         cw_irc_session_quit(s, "Leaving");
+}
+
+/* ---- contacts' presence: MONITOR, else ISON every minute ---- */
+
+#define ISON_INTERVAL_S 60
+
+void
+cw_irc_session_set_online(CwIrcSession *s, const char *nick, gboolean online)
+{
+    g_autofree char *key = cw_irc_casefold(nick);
+    const char *known = g_hash_table_lookup(s->monitored, key);
+    if (!known || online == g_hash_table_contains(s->online, key))
+        return;
+    g_autofree char *id = cw_irc_session_user_id(s, known);
+    if (online)
+        g_hash_table_replace(s->online, g_strdup(key), g_strdup(known));
+    else
+        g_hash_table_remove(s->online, key);
+    cw_legacy_contact_presence(s->user, id, online ? CW_SHOW_ONLINE : CW_SHOW_OFFLINE, NULL);
+}
+
+static void
+send_ison(CwIrcSession *s)
+{
+    GString *line = g_string_new("ISON");
+    GHashTableIter it;
+    gpointer nick;
+    g_hash_table_iter_init(&it, s->monitored);
+    while (g_hash_table_iter_next(&it, NULL, &nick)) {
+        if (line->len + strlen(nick) > 400) {
+            cw_irc_session_send(s, line->str);
+            g_string_assign(line, "ISON");
+        }
+        g_string_append_printf(line, " %s", (const char *)nick);
+    }
+    if (line->len > 4)
+        cw_irc_session_send(s, line->str);
+    g_string_free(line, TRUE);
+}
+
+static gboolean
+on_ison_tick(gpointer data)
+{
+    send_ison(data);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+monitor_lines(CwIrcSession *s, char sign, GHashTable *nicks)
+{
+    GString *line = g_string_new(NULL);
+    GHashTableIter it;
+    gpointer nick;
+    g_hash_table_iter_init(&it, nicks);
+    while (g_hash_table_iter_next(&it, NULL, &nick)) {
+        if (line->len && line->len + 1 + strlen(nick) > 400) {
+            cw_irc_session_send(s, line->str);
+            g_string_truncate(line, 0);
+        }
+        if (line->len)
+            g_string_append_printf(line, ",%s", (const char *)nick);
+        else
+            g_string_printf(line, "MONITOR %c %s", sign, (const char *)nick);
+    }
+    if (line->len)
+        cw_irc_session_send(s, line->str);
+    g_string_free(line, TRUE);
+}
+
+void
+cw_irc_session_start_monitor(CwIrcSession *s)
+{
+    if (!s->registered || g_hash_table_size(s->monitored) == 0)
+        return;
+    if (s->has_monitor) {
+        monitor_lines(s, '+', s->monitored);
+    } else if (!s->ison_id) {
+        send_ison(s);
+        s->ison_id = g_timeout_add_seconds(ISON_INTERVAL_S, on_ison_tick, s);
+    }
+}
+
+void
+cw_irc_session_monitor(CwIrcSession *s, const char *nick)
+{
+    g_autofree char *key = cw_irc_casefold(nick);
+    if (g_hash_table_contains(s->monitored, key))
+        return;
+    g_hash_table_replace(s->monitored, g_strdup(key), g_strdup(nick));
+    if (!s->registered)
+        return;
+    if (s->has_monitor) {
+        g_autofree char *line = g_strdup_printf("MONITOR + %s", nick);
+        cw_irc_session_send(s, line);
+    } else {
+        cw_irc_session_start_monitor(s);
+        g_autofree char *line = g_strdup_printf("ISON %s", nick);
+        cw_irc_session_send(s, line);
+    }
+}
+
+void
+cw_irc_session_unmonitor(CwIrcSession *s, const char *nick)
+{
+    g_autofree char *key = cw_irc_casefold(nick);
+    if (!g_hash_table_remove(s->monitored, key))
+        return;
+    g_hash_table_remove(s->online, key);
+    if (s->registered && s->has_monitor) {
+        g_autofree char *line = g_strdup_printf("MONITOR - %s", nick);
+        cw_irc_session_send(s, line);
+    }
+    if (g_hash_table_size(s->monitored) == 0)
+        g_clear_handle_id(&s->ison_id, g_source_remove);
 }

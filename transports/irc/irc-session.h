@@ -59,6 +59,10 @@ struct CwIrcSession {
     GPtrArray *pending;   /* lines to send once registered */
     char *prefix_modes, *prefix_chars;
     GString *motd;
+    GHashTable *monitored; /* casefolded nick -> nick: contacts whose presence we follow */
+    GHashTable *online;    /* casefolded nick -> nick: monitored contacts seen online */
+    gboolean has_monitor;  /* the server offers MONITOR (else ISON polling) */
+    guint ison_id;
     GQueue listings;     /* CwRoomList* waiting for LIST replies, oldest first */
     guint listed, list_max;
     guint reconnect_id, attempt;
@@ -86,6 +90,14 @@ void cw_irc_session_remove_channel(CwIrcSession *s, const char *name);
 
 /* Legacy ids: "nick%server", "server". */
 char *cw_irc_session_user_id(CwIrcSession *s, const char *nick);
+
+/* Follow / stop following a nick's presence (MONITOR, or ISON polling). */
+void cw_irc_session_monitor(CwIrcSession *s, const char *nick);
+void cw_irc_session_unmonitor(CwIrcSession *s, const char *nick);
+/* Report a monitored nick online or offline (only changes are sent). */
+void cw_irc_session_set_online(CwIrcSession *s, const char *nick, gboolean online);
+/* After 001/005: start following the monitored nicks. */
+void cw_irc_session_start_monitor(CwIrcSession *s);
 
 /* Incoming lines (irc-events.c). */
 void cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line);

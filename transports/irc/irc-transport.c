@@ -214,6 +214,45 @@ irc_is_room(CwGateway *gw, const char *legacy_id)
 /* ---- sessions ---- */
 
 static void
+irc_add_contact(CwUser *user, const char *legacy_id)
+{
+    CwIrcAddress a = parse(cw_user_gateway(user), legacy_id);
+    if (a.kind == CW_IRC_ADDRESS_USER) {
+        cw_legacy_contact_add(user, legacy_id, a.name);
+        cw_irc_session_monitor(cw_irc_session_get(user, a.server, NULL), a.name);
+    }
+    cw_irc_address_clear(&a);
+}
+
+static void
+irc_remove_contact(CwUser *user, const char *legacy_id)
+{
+    CwIrcAddress a = parse(cw_user_gateway(user), legacy_id);
+    if (a.kind == CW_IRC_ADDRESS_USER) {
+        cw_legacy_contact_remove(user, legacy_id);
+        CwIrcSession *s = cw_irc_session_lookup(user, a.server);
+        if (s) {
+            cw_irc_session_unmonitor(s, a.name);
+            cw_irc_session_release_if_idle(s);
+        }
+    }
+    cw_irc_address_clear(&a);
+}
+
+/* A registered user comes online: follow the presence of their IRC contacts. */
+static void
+irc_user_online(CwUser *user)
+{
+    g_autoptr(GPtrArray) contacts = cw_user_contacts(user);
+    for (guint i = 0; i < contacts->len; i++) {
+        CwIrcAddress a = parse(cw_user_gateway(user), contacts->pdata[i]);
+        if (a.kind == CW_IRC_ADDRESS_USER)
+            cw_irc_session_monitor(cw_irc_session_get(user, a.server, NULL), a.name);
+        cw_irc_address_clear(&a);
+    }
+}
+
+static void
 irc_user_offline(CwUser *user)
 {
     CwIrcUser *u = cw_user_get_data(user);
@@ -466,7 +505,10 @@ const CwTransportOps cw_irc_transport = {
     .check_registration = irc_check_registration,
     .unregistered = irc_unregistered,
     .entity_settings = irc_entity_settings,
+    .user_online = irc_user_online,
     .user_offline = irc_user_offline,
+    .add_contact = irc_add_contact,
+    .remove_contact = irc_remove_contact,
     .user_presence = irc_user_presence,
     .send_message = irc_send_message,
     .join_room = irc_join_room,
