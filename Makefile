@@ -86,3 +86,44 @@ clean:
 
 .PHONY: all deps unit e2e check check-asan valgrind run format clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- fuzz: libFuzzer harnesses (tests/fuzz/fuzz-*.c), built with clang ----
+#   make fuzz                    build every harness and run each for FUZZ_SECONDS
+#   make fuzz FUZZ_SECONDS=5     shorter run      make fuzz-build   build only
+#   make fuzz FUZZ_TARGETS=jid   some harnesses   make fuzz-clean   remove build-fuzz/
+# Objects, binaries, the working corpus (a copy of tests/fuzz/corpus/, never
+# written back) and crash artifacts all live in build-fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   := build-fuzz
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRC) $(TRANS_SRC))
+FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz-%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libcauseway.a: $(FUZZ_OBJ)
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/libcauseway.a
+	$(FUZZ_CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_BUILD)/libcauseway.a $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each harness runs even when an earlier one failed; the summary decides.
+fuzz: fuzz-build
+	@rm -rf $(FUZZ_BUILD)/results
+	@for t in $(FUZZ_TARGETS); do \
+	  tests/fuzz/run-fuzz.sh $$t $(FUZZ_SECONDS) $(FUZZ_BUILD); done
+	@tests/fuzz/run-fuzz.sh --summary $(FUZZ_BUILD)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+.PHONY: fuzz fuzz-build fuzz-clean
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

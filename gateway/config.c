@@ -106,7 +106,8 @@ get_seconds_ms(CwConfig *c, const char *group, const char *key, double def, guin
         char *end = NULL;
         errno = 0;
         secs = g_ascii_strtod(v, &end);
-        if (errno || !end || *end || end == v || secs < 0.01 || secs > 86400) {
+        /* Written so that NaN ("nan" parses) fails too: converting it is undefined. */
+        if (errno || !end || *end || end == v || !(secs >= 0.01 && secs <= 86400)) {
             cw_config_set_error(error, c->path, group, key,
                                 "'%s' is not a duration; write seconds from 0.01 to 86400, e.g. 2.5",
                                 v);

@@ -267,7 +267,10 @@ session_needed(CwIrcSession *s)
 static void
 forget_session(CwIrcSession *s)
 {
-    g_hash_table_remove(s->owner->sessions, s->server); /* frees s */
+    CwIrcUser *u = s->owner;
+    g_hash_table_remove(u->sessions, s->server); /* frees s */
+    if (g_hash_table_size(u->sessions) == 0)
+        cw_user_set_data(u->user, NULL, NULL); /* frees u: nothing left of this user here */
 }
 
 static void

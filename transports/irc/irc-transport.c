@@ -78,7 +78,8 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
         char *end = NULL;
         g_strstrip(interval_s);
         interval = g_ascii_strtod(interval_s, &end);
-        if (!end || *end || end == interval_s || interval < 0 || interval > 60) {
+        /* NaN ("nan" parses) must fail too: converting it is undefined. */
+        if (!end || *end || end == interval_s || !(interval >= 0 && interval <= 60)) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                         "%s: [%s] flood_interval: '%s' is not a duration; write seconds from 0 to 60, e.g. 0.5",
                         file, group, interval_s);
