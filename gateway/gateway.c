@@ -318,6 +318,7 @@ user_free(gpointer p)
     g_hash_table_unref(user->resources);
     g_hash_table_unref(user->contact_presence);
     g_free(user->status);
+    g_free(user->last_from);
     g_free(user->jid);
     g_free(user);
 }

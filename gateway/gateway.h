@@ -55,6 +55,7 @@ struct CwUser {
     char *jid;                   /* bare, as first seen (lower-case domain) */
     GHashTable *resources;       /* resource -> GINT_TO_POINTER(CwShow) of available resources */
     GHashTable *contact_presence;/* legacy id -> GINT_TO_POINTER(CwShow), last seen */
+    char *last_from;             /* full JID of the user's last message: errors go there */
     CwShow show;
     char *status;
     GHashTable *rooms;           /* room id -> CwRoom (muc.c); NULL when none */

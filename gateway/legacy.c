@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "muc.h"
 #include "roster.h"
 #include "stanza.h"
 
@@ -150,14 +151,23 @@ cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id, const c
                                       : g_strdup(cw_gateway_domain(user->gw));
     if (!from)
         return;
-    g_autoptr(xmpp_stanza_t) m = message_new(user, from, "error", msg_id);
-    xmpp_ctx_t *ctx = cw_gateway_ctx(user->gw);
-    xmpp_stanza_t *error = cw_stanza_add_child(m, cw_stanza_new(ctx, "error", NULL));
-    xmpp_stanza_set_type(error, cw_error_type_for(condition));
-    cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
-    if (text)
-        cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
-    cw_gateway_send(user->gw, m);
+    /* Servers drop type='error' messages to a bare JID (RFC 6121 §8.5.2.1.1):
+     * address the resources that sent the failed message. */
+    GList *targets = legacy_id ? cw_muc_room_resources(user, legacy_id) : NULL;
+    if (!targets)
+        targets = g_list_prepend(NULL, user->last_from ? user->last_from : user->jid);
+    for (GList *t = targets; t; t = t->next) {
+        g_autoptr(xmpp_stanza_t) m = message_new(user, from, "error", msg_id);
+        xmpp_stanza_set_to(m, t->data);
+        xmpp_ctx_t *ctx = cw_gateway_ctx(user->gw);
+        xmpp_stanza_t *error = cw_stanza_add_child(m, cw_stanza_new(ctx, "error", NULL));
+        xmpp_stanza_set_type(error, cw_error_type_for(condition));
+        cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
+        if (text)
+            cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
+        cw_gateway_send(user->gw, m);
+    }
+    g_list_free(targets);
 }
 
 void

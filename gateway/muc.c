@@ -752,3 +752,10 @@ cw_room_list_done(CwRoomList *list, const char *condition, const char *text)
     xmpp_stanza_release(list->request);
     g_free(list);
 }
+
+GList *
+cw_muc_room_resources(CwUser *user, const char *room_id)
+{
+    CwRoom *room = room_lookup(user, room_id);
+    return room ? g_hash_table_get_keys(room->resources) : NULL;
+}

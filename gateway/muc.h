@@ -25,6 +25,9 @@ void cw_muc_handle_ping(CwRequest *req, const char *room_id);
 /* A pending disco#items answer for req (see cw_room_list_* in core.h). */
 CwRoomList *cw_room_list_new(CwRequest *req);
 
+/* The full JIDs of the user's resources in the room (borrowed keys), or NULL. */
+GList *cw_muc_room_resources(CwUser *user, const char *room_id);
+
 /* The user's last resource went away: leave every room. */
 void cw_muc_user_offline(CwUser *user);
 /* Free the user's room table (user teardown). */

@@ -128,6 +128,11 @@ dispatch_to_handler(CwRequest *req, gboolean is_iq)
         return;
     }
     req->user = cw_gateway_user(req->gw, req->from_bare);
+    if (!strcmp(req->name, "message") && req->from_resource &&
+        g_strcmp0(req->user->last_from, req->from) != 0) {
+        g_free(req->user->last_from);
+        req->user->last_from = g_strdup(req->from);
+    }
     fn(req);
     cw_gateway_forget_user(req->gw, req->user);
 }

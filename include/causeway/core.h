@@ -87,9 +87,11 @@ void cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name
 void cw_legacy_contact_remove(CwUser *user, const char *legacy_id);
 /* A contact's chat state. */
 void cw_legacy_chat_state(CwUser *user, const char *legacy_id, CwChatState state);
-/* A message the user sent (msg_id) could not be delivered: an error stanza
- * with the XMPP condition (e.g. "recipient-unavailable", "service-unavailable")
- * and a human text goes back to the user from the contact's JID. */
+/* A message the user sent (msg_id, may be NULL) could not be delivered: an
+ * error stanza with the XMPP condition (e.g. "recipient-unavailable",
+ * "service-unavailable") and a human text goes back from the contact's (or
+ * room's) JID to the resources that sent it: the user's resources in the room
+ * when legacy_id is a room they are in, else the resource of their last message. */
 void cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id,
                      const char *condition, const char *text);
 /* XEP-0184: the legacy network confirmed delivery of msg_id. */

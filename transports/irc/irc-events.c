@@ -165,7 +165,7 @@ on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
     if (!c || !c->names_pending)
         return;
     g_autoptr(GHashTable) fresh = g_steal_pointer(&c->names_pending);
-    gboolean rejoin = c->joined || g_hash_table_size(c->members) > 0;
+    gboolean rejoin = c->was_joined;
     if (rejoin) {
         /* After a reconnect: tell only what changed. */
         GHashTableIter it;
@@ -190,10 +190,10 @@ on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
     CwRole role;
     CwAffiliation aff;
     role_of(g_hash_table_lookup(fresh, s->nick), &role, &aff);
-    gboolean first = !c->joined;
     c->joined = TRUE;
-    if (first)
+    if (!c->was_joined)
         cw_legacy_room_joined(s->user, c->room_id, s->nick, role, aff);
+    c->was_joined = TRUE;
 }
 
 static void
@@ -404,8 +404,14 @@ on_privmsg(CwIrcSession *s, const CwIrcLine *line)
         cw_legacy_room_message(s->user, c->room_id, line->nick, &msg);
         return;
     }
-    g_autofree char *from = cw_irc_session_user_id(s, line->nick);
     g_autofree char *key = cw_irc_casefold(line->nick);
+    const char *room_id = g_hash_table_lookup(s->private_rooms, key);
+    if (room_id) {
+        /* A private chat the user opened from a room: answer there. */
+        cw_legacy_room_private(s->user, room_id, line->nick, &msg);
+        return;
+    }
+    g_autofree char *from = cw_irc_session_user_id(s, line->nick);
     if (!notice)
         g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(line->nick));
     cw_legacy_message(s->user, from, &msg);
@@ -521,8 +527,14 @@ on_cannot_send(CwIrcSession *s, const CwIrcLine *line)
         return;
     g_autofree char *text = g_strdup_printf("%s: %s", target, cw_irc_line_last_param(line));
     CwIrcChannel *c = cw_irc_is_channel_name(target) ? cw_irc_session_channel(s, target) : NULL;
+    g_autofree char *key = cw_irc_casefold(target);
+    const char *private_room = g_hash_table_lookup(s->private_rooms, key);
     g_autofree char *id = c ? g_strdup(c->room_id) : cw_irc_session_user_id(s, target);
-    cw_legacy_error(s->user, id, NULL,
+    if (!c && private_room) {
+        g_free(id);
+        id = g_strdup_printf("%s", private_room);
+    }
+    cw_legacy_error(s->user, id, cw_irc_session_last_id(s, target),
                     cw_irc_line_numeric(line) == 401 ? "item-not-found" : "not-allowed", text);
 }
 

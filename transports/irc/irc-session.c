@@ -53,6 +53,8 @@ session_free(gpointer p)
     g_clear_pointer(&s->cap, cw_irc_cap_free);
     g_hash_table_unref(s->channels);
     g_hash_table_unref(s->queries);
+    g_hash_table_unref(s->private_rooms);
+    g_hash_table_unref(s->last_ids);
     g_ptr_array_unref(s->pending);
     g_free(s->server);
     g_free(s->nick);
@@ -430,6 +432,8 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
         s->nick = g_strndup(cw_user_jid(user), strcspn(cw_user_jid(user), "@"));
     s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, channel_free);
     s->queries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->private_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->last_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->pending = g_ptr_array_new_with_free_func(g_free);
     g_queue_init(&s->listings);
     s->monitored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -571,4 +575,21 @@ cw_irc_session_unmonitor(CwIrcSession *s, const char *nick)
     }
     if (g_hash_table_size(s->monitored) == 0)
         g_clear_handle_id(&s->ison_id, g_source_remove);
+}
+
+void
+cw_irc_session_note_id(CwIrcSession *s, const char *target, const char *id)
+{
+    if (!id)
+        return;
+    if (g_hash_table_size(s->last_ids) > 256)
+        g_hash_table_remove_all(s->last_ids); /* bounded: ids only serve recent errors */
+    g_hash_table_replace(s->last_ids, cw_irc_casefold(target), g_strdup(id));
+}
+
+const char *
+cw_irc_session_last_id(CwIrcSession *s, const char *target)
+{
+    g_autofree char *key = cw_irc_casefold(target);
+    return g_hash_table_lookup(s->last_ids, key);
 }

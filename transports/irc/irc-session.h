@@ -40,6 +40,7 @@ typedef struct {
     char *room_id;    /* the core's id for the room */
     char *key;
     gboolean joined;  /* 366 seen since the last (re)join */
+    gboolean was_joined; /* the XMPP side already has the room (a rejoin tells only changes) */
     GHashTable *members;       /* nick -> prefix chars ("@", "", ...) */
     GHashTable *names_pending; /* collecting 353 until 366 */
 } CwIrcChannel;
@@ -56,6 +57,8 @@ struct CwIrcSession {
     gboolean quitting;   /* we asked to close */
     GHashTable *channels; /* casefolded name -> CwIrcChannel */
     GHashTable *queries;  /* casefolded nick -> nick: 1:1 conversations */
+    GHashTable *private_rooms; /* casefolded nick -> room id: private chats opened from a room */
+    GHashTable *last_ids; /* casefolded target -> XMPP id of the last message sent to it */
     GPtrArray *pending;   /* lines to send once registered */
     char *prefix_modes, *prefix_chars;
     GString *motd;
@@ -87,6 +90,10 @@ CwIrcChannel *cw_irc_session_channel(CwIrcSession *s, const char *name);
 CwIrcChannel *cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_id,
                                          const char *key);
 void cw_irc_session_remove_channel(CwIrcSession *s, const char *name);
+
+/* Remember the XMPP id of the last message to target (for IRC errors about it). */
+void cw_irc_session_note_id(CwIrcSession *s, const char *target, const char *id);
+const char *cw_irc_session_last_id(CwIrcSession *s, const char *target);
 
 /* Legacy ids: "nick%server", "server". */
 char *cw_irc_session_user_id(CwIrcSession *s, const char *nick);

@@ -362,7 +362,9 @@ irc_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
         }
     } else {
         g_autofree char *key = cw_irc_casefold(a.name);
+        g_hash_table_remove(s->private_rooms, key);
         g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(a.name));
+        cw_irc_session_note_id(s, a.name, msg->id);
         ok = send_text(s, "PRIVMSG", a.name, msg->body);
     }
     if (!ok)
@@ -431,6 +433,8 @@ irc_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
 {
     g_autofree char *chan = NULL;
     CwIrcSession *s = room_session(user, room_id, &chan);
+    if (s)
+        cw_irc_session_note_id(s, chan, msg->id);
     if (!s || !s->registered || !send_text(s, "PRIVMSG", chan, msg->body)) {
         not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
         return;
@@ -469,6 +473,10 @@ irc_send_private(CwUser *user, const char *room_id, const char *nick, const CwMe
 {
     g_autofree char *chan = NULL;
     CwIrcSession *s = room_session(user, room_id, &chan);
+    if (s) {
+        g_hash_table_replace(s->private_rooms, cw_irc_casefold(nick), g_strdup(room_id));
+        cw_irc_session_note_id(s, nick, msg->id);
+    }
     if (!s || !send_text(s, "PRIVMSG", nick, msg->body))
         not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
 }
