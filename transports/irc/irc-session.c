@@ -58,6 +58,7 @@ session_free(gpointer p)
     g_ptr_array_unref(s->pending);
     g_free(s->server);
     g_free(s->nick);
+    g_free(s->charset);
     g_free(s->prefix_modes);
     g_free(s->prefix_chars);
     if (s->motd)
@@ -102,7 +103,7 @@ cw_irc_session_user_id(CwIrcSession *s, const char *nick)
 char *
 cw_irc_session_text(CwIrcSession *s, const char *raw)
 {
-    g_autofree char *utf8 = cw_irc_text_to_utf8(raw, -1, s->transport->charset);
+    g_autofree char *utf8 = cw_irc_text_to_utf8(raw, -1, s->charset ? s->charset : s->transport->charset);
     return cw_irc_text_strip_format(utf8, CW_IRC_STYLE_XEP0393);
 }
 
@@ -347,6 +348,9 @@ session_connect(CwIrcSession *s)
     g_autofree char *password = cw_user_get_value(user, scope, "sasl_password");
     g_autofree char *server_password = cw_user_get_value(user, scope, "server_password");
     g_autofree char *cert = cw_user_get_value(user, scope, "client_cert");
+    g_autofree char *charset = cw_user_get_value(user, scope, "charset");
+    g_free(s->charset);
+    s->charset = charset && *charset ? g_steal_pointer(&charset) : NULL;
     g_autofree char *username = cw_user_get_value(user, "", "username");
     g_autofree char *realname = cw_user_get_value(user, "", "realname");
     guint64 port = t->port;

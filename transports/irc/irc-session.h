@@ -53,6 +53,7 @@ struct CwIrcSession {
     CwIrcConn *conn;
     CwIrcCap *cap;
     char *nick;          /* current (after 001), else the one asked for */
+    char *charset;       /* fallback for text that is not UTF-8 */
     gboolean registered; /* 001 seen on the current connection */
     gboolean quitting;   /* we asked to close */
     GHashTable *channels; /* casefolded name -> CwIrcChannel */

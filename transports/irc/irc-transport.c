@@ -178,6 +178,8 @@ static const CwFormField server_fields[] = {
       .type = CW_FIELD_TEXT_SINGLE },
     { .var = "server_password", .label = "Server password (PASS)", .type = CW_FIELD_TEXT_PRIVATE },
     { .var = "nickserv_password", .label = "NickServ password", .type = CW_FIELD_TEXT_PRIVATE },
+    { .var = "charset", .label = "Charset of text that is not UTF-8 (e.g. ISO-8859-15, CP1251)",
+      .type = CW_FIELD_TEXT_SINGLE },
     { .var = "after_connect", .label = "Commands sent after connecting", .type = CW_FIELD_TEXT_MULTI },
     { .var = "persistent", .label = "Stay connected when offline", .type = CW_FIELD_BOOLEAN },
 };
