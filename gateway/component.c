@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway"
 #include "component.h"
 
+#include <causeway/backoff.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -348,14 +350,7 @@ schedule_retry(CwComponent *comp)
 {
     if (comp->retry_id || comp->stopped)
         return;
-    guint delay = comp->backoff.min_ms;
-    for (guint i = 0; i < comp->attempt && delay < comp->backoff.max_ms; i++)
-        delay *= 2;
-    delay = MIN(delay, comp->backoff.max_ms);
-    /* +-25% jitter so that many gateways do not reconnect in lockstep. */
-    gint32 jitter = (gint32)(delay / 4);
-    if (jitter > 0)
-        delay = (guint)((gint32)delay + g_random_int_range(-jitter, jitter + 1));
+    guint delay = cw_backoff_delay_ms(comp->backoff.min_ms, comp->backoff.max_ms, comp->attempt);
     comp->attempt++;
     g_message("component %s: reconnecting in %u ms", comp->domain, delay);
     comp->retry_id = g_timeout_add(delay, on_retry, comp);

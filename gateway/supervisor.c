@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway"
 #include "supervisor.h"
 
+#include <causeway/backoff.h>
+
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
@@ -20,7 +22,7 @@ typedef struct {
     char *fingerprint;  /* what a reload compares: type, domain, secret, host, port */
     GPid pid;           /* 0 when not running */
     gint64 started_us;
-    guint delay_ms;
+    guint attempt;      /* restarts since the child was last healthy */
     guint restart_id, watch_id;
     gboolean given_up;
     gboolean removed;   /* stop and forget after exit (reload) */
@@ -89,6 +91,14 @@ on_restart(gpointer data)
 }
 
 static void
+schedule_restart(Child *c)
+{
+    guint delay = cw_backoff_delay_ms(RESTART_MIN_MS, RESTART_MAX_MS, c->attempt++);
+    g_message("restarting transport %s in %u ms", c->name, delay);
+    c->restart_id = g_timeout_add(delay, on_restart, c);
+}
+
+static void
 on_child_exit(GPid pid, gint status, gpointer data)
 {
     Child *c = data;
@@ -121,10 +131,8 @@ on_child_exit(GPid pid, gint status, gpointer data)
         return;
     }
     if (g_get_monotonic_time() - c->started_us > HEALTHY_AFTER_US)
-        c->delay_ms = RESTART_MIN_MS;
-    g_message("restarting transport %s in %u ms", c->name, c->delay_ms);
-    c->restart_id = g_timeout_add(c->delay_ms, on_restart, c);
-    c->delay_ms = MIN(c->delay_ms * 2, RESTART_MAX_MS);
+        c->attempt = 0;
+    schedule_restart(c);
 }
 
 static void
@@ -147,8 +155,7 @@ child_spawn(Child *c)
     if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                        &pid, &error)) {
         g_warning("cannot start transport %s: %s", c->name, error->message);
-        c->restart_id = g_timeout_add(c->delay_ms, on_restart, c);
-        c->delay_ms = MIN(c->delay_ms * 2, RESTART_MAX_MS);
+        schedule_restart(c);
     } else {
         c->pid = pid;
         c->given_up = FALSE;
@@ -166,7 +173,6 @@ child_add(Supervisor *sup, CwTransportConfig *t)
     c->sup = sup;
     c->name = g_strdup(t->name);
     c->fingerprint = fingerprint(t);
-    c->delay_ms = RESTART_MIN_MS;
     g_hash_table_replace(sup->children, c->name, c);
     child_spawn(c);
     return c;
@@ -252,7 +258,7 @@ on_sighup(gpointer data)
             g_message("transport %s changed; restarting it", c->name);
             g_free(c->fingerprint);
             c->fingerprint = g_steal_pointer(&fp);
-            c->delay_ms = RESTART_MIN_MS;
+            c->attempt = 0;
             if (c->pid)
                 kill(c->pid, SIGTERM); /* on_child_exit restarts it */
             else {

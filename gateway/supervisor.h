@@ -1,7 +1,7 @@
 /* supervisor.h — `causeway -c FILE`: one child process per [transport:NAME].
  *
  * Each child is `causeway -c FILE --transport NAME`. A child that dies is
- * restarted with backoff (1 s doubling to 60 s; reset after a minute of
+ * restarted with backoff (1 s doubling to 60 s, +-25% jitter; reset after a minute of
  * uptime). A child that exits with status 1 (bad config) or 78 (the server
  * rejected its secret) is not restarted: the error is in its log. SIGTERM /
  * SIGINT stop every child (SIGKILL after 10 s) and exit; SIGHUP re-reads the

@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway-irc"
 #include "irc-session.h"
 
+#include <causeway/backoff.h>
+
 #include <string.h>
 
 #include "irc-address.h"
@@ -299,10 +301,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         forget_session(s);
         return;
     }
-    guint delay = RECONNECT_MIN_MS;
-    for (guint i = 0; i < s->attempt && delay < s->transport->reconnect_max_ms; i++)
-        delay *= 2;
-    delay = MIN(delay, s->transport->reconnect_max_ms);
+    guint delay = cw_backoff_delay_ms(RECONNECT_MIN_MS, s->transport->reconnect_max_ms, s->attempt);
     s->attempt++;
     g_autofree char *text = g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
                                             was_registered ? "Lost the connection to" : "Cannot connect to",
