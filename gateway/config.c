@@ -3,6 +3,7 @@
 #include "transports.h"
 
 #include <causeway/jid.h>
+#include <causeway/keyfile.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -69,52 +70,6 @@ get_string(CwConfig *c, const char *group, const char *key, const char *def, gbo
         return TRUE;
     }
     *out = g_steal_pointer(&v);
-    return TRUE;
-}
-
-static gboolean
-get_uint(CwConfig *c, const char *group, const char *key, guint64 def, guint64 min, guint64 max,
-         guint64 *out, GError **error)
-{
-    g_autofree char *v = g_key_file_get_string(c->kf, group, key, NULL);
-    if (!v) {
-        *out = def;
-        return TRUE;
-    }
-    g_strstrip(v);
-    guint64 n = 0;
-    g_autoptr(GError) perr = NULL;
-    if (!g_ascii_string_to_unsigned(v, 10, min, max, &n, &perr)) {
-        cw_config_set_error(error, c->path, group, key,
-                            "'%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                            "; write a whole number in that range",
-                            v, min, max);
-        return FALSE;
-    }
-    *out = n;
-    return TRUE;
-}
-
-static gboolean
-get_seconds_ms(CwConfig *c, const char *group, const char *key, double def, guint *out_ms,
-               GError **error)
-{
-    g_autofree char *v = g_key_file_get_string(c->kf, group, key, NULL);
-    double secs = def;
-    if (v) {
-        g_strstrip(v);
-        char *end = NULL;
-        errno = 0;
-        secs = g_ascii_strtod(v, &end);
-        /* Written so that NaN ("nan" parses) fails too: converting it is undefined. */
-        if (errno || !end || *end || end == v || !(secs >= 0.01 && secs <= 86400)) {
-            cw_config_set_error(error, c->path, group, key,
-                                "'%s' is not a duration; write seconds from 0.01 to 86400, e.g. 2.5",
-                                v);
-            return FALSE;
-        }
-    }
-    *out_ms = (guint)(secs * 1000.0 + 0.5);
     return TRUE;
 }
 
@@ -195,7 +150,7 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     if (!get_string(c, group, "host", xmpp_host, FALSE, &t->host, error))
         return FALSE;
     guint64 port;
-    if (!get_uint(c, group, "port", xmpp_port, 1, 65535, &port, error))
+    if (!cw_keyfile_get_uint(c->kf, c->path, group, "port", xmpp_port, 1, 65535, &port, error))
         return FALSE;
     t->port = (guint16)port;
     return TRUE;
@@ -227,9 +182,9 @@ load(GKeyFile *kf, const char *path, GError **error)
     g_autofree char *xmpp_host = NULL;
     guint64 xmpp_port;
     if (!get_string(c, "xmpp", "host", "127.0.0.1", FALSE, &xmpp_host, error) ||
-        !get_uint(c, "xmpp", "port", 5347, 1, 65535, &xmpp_port, error) ||
-        !get_seconds_ms(c, "xmpp", "reconnect_min", 0.5, &c->reconnect_min_ms, error) ||
-        !get_seconds_ms(c, "xmpp", "reconnect_max", 60, &c->reconnect_max_ms, error))
+        !cw_keyfile_get_uint(c->kf, c->path, "xmpp", "port", 5347, 1, 65535, &xmpp_port, error) ||
+        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_min", 0.5, 0.01, 86400, &c->reconnect_min_ms, error) ||
+        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_max", 60, 0.01, 86400, &c->reconnect_max_ms, error))
         return NULL;
     if (c->reconnect_max_ms < c->reconnect_min_ms) {
         cw_config_set_error(error, path, "xmpp", "reconnect_max",

@@ -1,8 +1,8 @@
 /* irc-transport.c — the IRC transport: channels as MUC rooms, IRC users as contacts (CwTransportOps). */
 #define G_LOG_DOMAIN "causeway-irc"
 #include <causeway/jid.h>
+#include <causeway/keyfile.h>
 #include <causeway/transport.h>
-#include <errno.h>
 #include <string.h>
 
 #include "irc-address.h"
@@ -15,47 +15,6 @@ static const char *const irc_config_keys[] = {
     "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
     "persistent", "realname", "charset", "history", "require_registration", NULL,
 };
-
-static gboolean
-read_bool(GKeyFile *kf, const char *file, const char *group, const char *key, gboolean def,
-          gboolean *out, GError **error)
-{
-    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
-    if (!v) {
-        *out = def;
-        return TRUE;
-    }
-    g_strstrip(v);
-    if (!g_ascii_strcasecmp(v, "true") || !strcmp(v, "1") || !g_ascii_strcasecmp(v, "yes"))
-        *out = TRUE;
-    else if (!g_ascii_strcasecmp(v, "false") || !strcmp(v, "0") || !g_ascii_strcasecmp(v, "no"))
-        *out = FALSE;
-    else {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "%s: [%s] %s: '%s' is not a boolean; write true or false", file, group, key, v);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
-read_uint(GKeyFile *kf, const char *file, const char *group, const char *key, guint64 def,
-          guint64 min, guint64 max, guint64 *out, GError **error)
-{
-    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
-    if (!v) {
-        *out = def;
-        return TRUE;
-    }
-    g_strstrip(v);
-    if (!g_ascii_string_to_unsigned(v, 10, min, max, out, NULL)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "%s: [%s] %s: '%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                    "; write a whole number in that range", file, group, key, v, min, max);
-        return FALSE;
-    }
-    return TRUE;
-}
 
 static void
 irc_transport_free(CwIrcTransport *t)
@@ -70,44 +29,28 @@ static gboolean
 irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, GError **error)
 {
     CwIrcTransport *t = g_new0(CwIrcTransport, 1);
-    guint64 port, burst, interval_ms, history;
+    guint64 port, burst, history;
+    guint interval_ms;
     gboolean required;
-    g_autofree char *interval_s = g_key_file_get_string(kf, group, "flood_interval", NULL);
-    double interval = 0.5;
-    if (interval_s) {
-        char *end = NULL;
-        g_strstrip(interval_s);
-        interval = g_ascii_strtod(interval_s, &end);
-        /* NaN ("nan" parses) must fail too: converting it is undefined. */
-        if (!end || *end || end == interval_s || !(interval >= 0 && interval <= 60)) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                        "%s: [%s] flood_interval: '%s' is not a duration; write seconds from 0 to 60, e.g. 0.5",
-                        file, group, interval_s);
-            irc_transport_free(t);
-            return FALSE;
-        }
-    }
-    interval_ms = (guint64)(interval * 1000 + 0.5);
-    if (!read_uint(kf, file, group, "irc_port", 6667, 1, 65535, &port, error) ||
-        !read_uint(kf, file, group, "flood_burst", 10, 0, 10000, &burst, error) ||
-        !read_uint(kf, file, group, "history", 20, 0, 10000, &history, error) ||
-        !read_bool(kf, file, group, "tls", FALSE, &t->tls, error) ||
-        !read_bool(kf, file, group, "tls_verify", TRUE, &t->tls_verify, error) ||
-        !read_bool(kf, file, group, "persistent", FALSE, &t->persistent, error) ||
-        !read_bool(kf, file, group, "require_registration", FALSE, &required, error)) {
+    if (!cw_keyfile_get_uint(kf, file, group, "irc_port", 6667, 1, 65535, &port, error) ||
+        !cw_keyfile_get_uint(kf, file, group, "flood_burst", 10, 0, 10000, &burst, error) ||
+        !cw_keyfile_get_seconds_ms(kf, file, group, "flood_interval", 0.5, 0, 60, &interval_ms, error) ||
+        !cw_keyfile_get_uint(kf, file, group, "history", 20, 0, 10000, &history, error) ||
+        !cw_keyfile_get_bool(kf, file, group, "tls", FALSE, &t->tls, error) ||
+        !cw_keyfile_get_bool(kf, file, group, "tls_verify", TRUE, &t->tls_verify, error) ||
+        !cw_keyfile_get_bool(kf, file, group, "persistent", FALSE, &t->persistent, error) ||
+        !cw_keyfile_get_bool(kf, file, group, "require_registration", FALSE, &required, error)) {
         irc_transport_free(t);
         return FALSE;
     }
     t->port = (guint16)port;
     t->flood_burst = (guint)burst;
-    t->flood_interval_ms = (guint)interval_ms;
+    t->flood_interval_ms = interval_ms;
     t->reconnect_max_ms = 60000;
-    g_autofree char *ds = g_key_file_get_string(kf, group, "default_server", NULL);
-    t->default_server = ds && *g_strstrip(ds) ? g_ascii_strdown(ds, -1) : NULL;
-    g_autofree char *rn = g_key_file_get_string(kf, group, "realname", NULL);
-    t->realname = g_strdup(rn && *g_strstrip(rn) ? rn : "Causeway XMPP gateway user");
-    g_autofree char *cs = g_key_file_get_string(kf, group, "charset", NULL);
-    t->charset = g_strdup(cs && *g_strstrip(cs) ? cs : "ISO-8859-1");
+    g_autofree char *server = cw_keyfile_get_string(kf, group, "default_server", NULL);
+    t->default_server = server ? g_ascii_strdown(server, -1) : NULL;
+    t->realname = cw_keyfile_get_string(kf, group, "realname", "Causeway XMPP gateway user");
+    t->charset = cw_keyfile_get_string(kf, group, "charset", "ISO-8859-1");
     cw_gateway_set_data(gw, t);
     cw_gateway_set_room_history(gw, (guint)history);
     cw_gateway_set_requires_registration(gw, required);

@@ -1,0 +1,79 @@
+/* keyfile.c — typed config key reads with one-line errors naming file, section and key. */
+#include <causeway/keyfile.h>
+
+#include <errno.h>
+
+#include "config.h"
+
+char *
+cw_keyfile_get_string(GKeyFile *kf, const char *group, const char *key, const char *def)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (v)
+        g_strstrip(v);
+    return v && *v ? g_steal_pointer(&v) : g_strdup(def);
+}
+
+gboolean
+cw_keyfile_get_uint(GKeyFile *kf, const char *file, const char *group, const char *key,
+                    guint64 def, guint64 min, guint64 max, guint64 *out, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (!v) {
+        *out = def;
+        return TRUE;
+    }
+    g_strstrip(v);
+    if (!g_ascii_string_to_unsigned(v, 10, min, max, out, NULL)) {
+        cw_config_set_error(error, file, group, key,
+                            "'%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                            "; write a whole number in that range",
+                            v, min, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cw_keyfile_get_bool(GKeyFile *kf, const char *file, const char *group, const char *key,
+                    gboolean def, gboolean *out, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (!v) {
+        *out = def;
+        return TRUE;
+    }
+    g_strstrip(v);
+    if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !g_strcmp0(v, "1"))
+        *out = TRUE;
+    else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !g_strcmp0(v, "0"))
+        *out = FALSE;
+    else {
+        cw_config_set_error(error, file, group, key, "'%s' is not a boolean; write true or false", v);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *group, const char *key,
+                          double def, double min_s, double max_s, guint *out_ms, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    double secs = def;
+    if (v) {
+        g_strstrip(v);
+        char *end = NULL;
+        errno = 0;
+        secs = g_ascii_strtod(v, &end);
+        /* Written so that NaN ("nan" parses) fails too: converting it is undefined. */
+        if (errno || !end || *end || end == v || !(secs >= min_s && secs <= max_s)) {
+            cw_config_set_error(error, file, group, key,
+                                "'%s' is not a duration; write seconds from %g to %g, e.g. 2.5", v,
+                                min_s, max_s);
+            return FALSE;
+        }
+    }
+    *out_ms = (guint)(secs * 1000.0 + 0.5);
+    return TRUE;
+}

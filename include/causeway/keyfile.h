@@ -1,0 +1,24 @@
+/* keyfile.h — typed reads of config keys for the core and the transports.
+ *
+ * An absent key gives the default; a present one must parse, else the error
+ * is one line: "FILE: [group] key: what is wrong; what to do".
+ */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A whole number in [min, max]. */
+gboolean cw_keyfile_get_uint(GKeyFile *kf, const char *file, const char *group, const char *key,
+                             guint64 def, guint64 min, guint64 max, guint64 *out, GError **error);
+/* true/false, yes/no, 1/0 (case-insensitive). */
+gboolean cw_keyfile_get_bool(GKeyFile *kf, const char *file, const char *group, const char *key,
+                             gboolean def, gboolean *out, GError **error);
+/* Seconds (decimals allowed) in [min_s, max_s], returned in milliseconds. */
+gboolean cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *group,
+                                   const char *key, double def, double min_s, double max_s,
+                                   guint *out_ms, GError **error);
+/* The trimmed string, or a copy of def when absent or empty (def may be NULL). */
+char *cw_keyfile_get_string(GKeyFile *kf, const char *group, const char *key, const char *def);
+
+G_END_DECLS
