@@ -127,3 +127,16 @@ fuzz-clean:
 
 .PHONY: fuzz fuzz-build fuzz-clean
 -include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+
+# Side-by-side benchmarks against biboumi (tests/bench/bench.py documents the
+# BENCH_* settings). Builds what it needs; biboumi is installed on demand by
+# tests/bench/ensure-biboumi.sh, so make check does not need it.
+BENCH_DRIVER := build/bench/xmppdriver
+$(BENCH_DRIVER): tests/bench/xmppdriver.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -g $(shell pkg-config --cflags glib-2.0) -o $@ $< $(shell pkg-config --libs glib-2.0)
+
+bench: deps causeway $(BENCH_DRIVER)
+	@CAUSEWAY_BIN=$(CURDIR)/causeway BENCH_DRIVER=$(CURDIR)/$(BENCH_DRIVER) /usr/bin/python3 tests/bench/bench.py
+
+.PHONY: bench

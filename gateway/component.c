@@ -48,8 +48,14 @@ strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char
         g_log("causeway-strophe", G_LOG_LEVEL_MESSAGE, "%s: %s", area, msg);
         break;
     default:
-        /* Stanza dumps contain message bodies and handshakes: debug only. */
-        g_log("causeway-strophe", G_LOG_LEVEL_DEBUG, "%s: %s", area, msg);
+        /* Stanza dumps contain message bodies: debug only. Registration and
+         * ad-hoc forms may carry passwords: never logged, even at debug. */
+        if (strstr(msg, "jabber:iq:register") || strstr(msg, "http://jabber.org/protocol/commands") ||
+            strstr(msg, "<handshake>"))
+            g_log("causeway-strophe", G_LOG_LEVEL_DEBUG, "%s: (%zu bytes with possible credentials, not logged)",
+                  area, strlen(msg));
+        else
+            g_log("causeway-strophe", G_LOG_LEVEL_DEBUG, "%s: %s", area, msg);
         break;
     }
 }

@@ -383,12 +383,13 @@ class Causeway:
 
     def __init__(self, run_dir, xmpp_port, *, secret=GW_SECRET, domain=GW_DOMAIN,
                  allowed_domains="localhost", admins="admin@localhost", transport="loop",
-                 ttype="loopback", extra=""):
+                 ttype="loopback", extra="", data_dir=None):
         self.dir = os.path.abspath(run_dir)
         os.makedirs(self.dir, exist_ok=True)
         self.domain = domain
         self.transport = transport
-        self.data_dir = os.path.join(self.dir, "data")
+        # data_dir: another place for the SQLite files and the key (e.g. a tiny tmpfs)
+        self.data_dir = os.path.abspath(data_dir) if data_dir else os.path.join(self.dir, "data")
         os.makedirs(self.data_dir, exist_ok=True)
         self.cfg = os.path.join(self.dir, "causeway.conf")
         self.log_path = os.path.join(self.dir, "causeway.log")
@@ -898,3 +899,47 @@ class Rig:
 
 def unique(prefix="t"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+# --------------------------------------------------------------------------
+# measurements (fault, abuse and soak tests)
+# --------------------------------------------------------------------------
+
+def figures_path():
+    """Where record_figure() appends: $CAUSEWAY_FIGURES, else tests/e2e/.run/figures.txt."""
+    return os.environ.get("CAUSEWAY_FIGURES") or os.path.join(HERE, ".run", "figures.txt")
+
+
+def record_figure(text):
+    """Print one measured figure ("FIGURE: ...", visible with pytest -s) and
+    append the same line to figures_path()."""
+    line = "FIGURE: %s" % text
+    print(line, flush=True)
+    path = figures_path()
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "a") as f:
+            f.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), line))
+    except OSError as e:
+        print("(could not append to %s: %s)" % (path, e), flush=True)
+    return line
+
+
+def proc_rss_kb(pid):
+    """Resident set size of pid in KiB (VmRSS), or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def proc_fd_count(pid):
+    """Number of open file descriptors of pid, or None."""
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return None

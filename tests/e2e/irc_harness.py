@@ -84,6 +84,15 @@ class NgIrcd:
     def report(self, n=40):
         return "--- %s (tail)\n%s" % (self.log_path, tail(self.log_path, n))
 
+    def accepted(self):
+        """How many client connections ngIRCd has accepted so far (all its runs),
+        from its log ("Accepted connection N from ...")."""
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().count(b"Accepted connection ")
+        except OSError:
+            return 0
+
 
 class IrcV3Server:
     """InspIRCd 3 + atheme from fixtures/irc-ircv3 (start.sh / stop.sh)."""
@@ -312,6 +321,16 @@ class IrcClient:
                 out.extend(l.params[-1].split())
         return out
 
+    def lusers(self, timeout=5.0):
+        """Number of users on the server (visible + invisible) from a fresh LUSERS."""
+        m = self.mark()
+        self.send("LUSERS")
+        l = self.wait(command="251", since=m, timeout=timeout, what="251 for LUSERS")
+        nums = [int(w) for w in re.findall(r"\d+", l.params[-1])]
+        # "There are V users and I services on S servers" (ngIRCd) or
+        # "There are V users and I invisible on S servers"
+        return nums[0] + (nums[1] if "invisible" in l.params[-1] else 0)
+
     def quit(self, msg="bye"):
         self.send("QUIT :%s" % msg)
         self.closed.wait(3)
@@ -396,3 +415,83 @@ class IrcClient:
         self.send("PING :%s" % token)
         self.wait(command="PONG", pred=lambda l: l.params[-1] == token, since=m, timeout=timeout,
                   what="PONG %s" % token)
+
+
+# --------------------------------------------------------------------------
+# the XMPP side of the IRC gateway (biboumi addresses), for the fault, abuse
+# and soak tests
+# --------------------------------------------------------------------------
+
+MUC_NS = "http://jabber.org/protocol/muc"
+MUC_USER_NS = "http://jabber.org/protocol/muc#user"
+
+
+class IrcGatewayAddr:
+    """Addresses on an IRC gateway domain for one IRC server."""
+
+    def __init__(self, domain="irc.localhost", server="127.0.0.1"):
+        self.domain, self.server = domain, server
+
+    def room(self, chan):
+        return "%s%%%s@%s" % (chan, self.server, self.domain)
+
+    def occupant(self, chan, nick):
+        return "%s/%s" % (self.room(chan), nick)
+
+    def user(self, nick):
+        return "%s%%%s@%s" % (nick, self.server, self.domain)
+
+    @property
+    def server_jid(self):
+        return "%s@%s" % (self.server, self.domain)
+
+
+def muc_status_codes(el):
+    return {int(s.get("code")) for s in el.findall("{%s}x/{%s}status" % (MUC_USER_NS, MUC_USER_NS))}
+
+
+def muc_join(client, addr, chan, nick, timeout=10.0, must_succeed=True):
+    """Join chan as nick from XMPP: (self-presence or error presence, mark before)."""
+    m = client.mark()
+    client.send_presence(to=addr.occupant(chan, nick), extra="<x xmlns='%s'/>" % MUC_NS)
+
+    def p(el):
+        if el.tag != "{jabber:client}presence" or harness.bare(el.get("from")) != addr.room(chan):
+            return False
+        if el.get("type") == "error":
+            return True
+        return (el.get("from") == addr.occupant(chan, nick) and el.get("type") is None
+                and 110 in muc_status_codes(el))
+    me = client.wait_stanza(p, timeout, m, "self-presence in %s as %s" % (chan, nick))
+    if must_succeed:
+        assert me.get("type") != "error", "join of %s as %s failed:\n%s" % (chan, nick, harness.xml_str(me))
+    return me, m
+
+
+def muc_send(client, addr, chan, body, mid=None):
+    return client.send_message(addr.room(chan), body, mtype="groupchat", mid=mid)
+
+
+def muc_wait(client, addr, chan, nick, body, since=0, timeout=10.0):
+    """The groupchat message from chan/nick with exactly body."""
+    return client.wait_message(frm=addr.occupant(chan, nick), body=body, bare_from=False,
+                               pred=lambda el: el.get("type") == "groupchat", since=since,
+                               timeout=timeout)
+
+
+def wait_privmsg(irc, frm, target, text=None, since=0, timeout=10.0):
+    """The next PRIVMSG from nick frm to target (with exactly text)."""
+    def p(l):
+        return (l.nick == frm and l.params[0].lower() == target.lower()
+                and (text is None or l.params[-1] == text))
+    return irc.wait(command="PRIVMSG", pred=p, since=since, timeout=timeout,
+                    what="PRIVMSG %s -> %s %r" % (frm, target, text))
+
+
+def irc_causeway_extra(irc_port, flood_burst=0, flood_interval=None, history=20, extra=""):
+    """The `type = irc` section keys the IRC tests use (appended to the
+    [transport:irc] section by harness.causeway_config)."""
+    cfg = "irc_port = %d\nflood_burst = %d\nhistory = %d\n" % (irc_port, flood_burst, history)
+    if flood_interval is not None:
+        cfg += "flood_interval = %s\n" % flood_interval
+    return cfg + extra

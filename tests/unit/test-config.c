@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "gateway.h"
 #include "transports.h"
 
 #define PATH "/etc/causeway/test.ini"
@@ -271,6 +272,12 @@ static const ErrorCase error_cases[] = {
       MUST("'86401' is not a duration") },
     { "duration-empty", "[xmpp]\nreconnect_min =\n" LOOP, "xmpp", "reconnect_min",
       MUST("'' is not a duration") },
+    /* g_ascii_strtod() parses NaN, which every range comparison lets through
+     * and whose conversion to milliseconds is undefined (found by fuzz-config). */
+    { "duration-nan", "[xmpp]\nreconnect_min = nan\n" LOOP, "xmpp", "reconnect_min",
+      MUST("'nan' is not a duration") },
+    { "duration-nan-max", "[xmpp]\nreconnect_max = -NaN\n" LOOP, "xmpp", "reconnect_max",
+      MUST("'-NaN' is not a duration") },
 };
 
 /* The message is one line "PATH: [group] key: what; fix". */
@@ -304,6 +311,50 @@ static void test_error(gconstpointer data)
     CwConfig *c = cw_config_load_data(e->data, PATH, &error);
     g_assert_null(c);
     assert_config_error(error, PATH, e->group, e->key, e->must);
+}
+
+/* ---- a transport type's own keys (its configure op, on a stub gateway) ---- */
+
+typedef struct {
+    const char *name;
+    const char *keys; /* appended to a valid [transport:irc] */
+    const char *must; /* NULL: accepted */
+} IrcKeyCase;
+
+static const IrcKeyCase irc_key_cases[] = {
+    { "flood-interval", "flood_interval = 0.25\n", NULL },
+    { "flood-interval-negative", "flood_interval = -1\n", "'-1' is not a duration" },
+    { "flood-interval-too-long", "flood_interval = 61\n", "'61' is not a duration" },
+    /* NaN passed both range checks and was converted: undefined (found by fuzz-config). */
+    { "flood-interval-nan", "flood_interval = nan\n", "'nan' is not a duration" },
+    { "flood-interval-inf", "flood_interval = inf\n", "'inf' is not a duration" },
+};
+
+static void test_irc_keys(gconstpointer data)
+{
+    const IrcKeyCase *k = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = g_strconcat("[transport:irc]\ntype = irc\ndomain = irc.example.org\n"
+                                        "secret = s\n",
+                                        k->keys, NULL);
+    g_autoptr(CwConfig) c = cw_config_load_data(text, PATH, &error);
+    g_assert_no_error(error);
+    CwTransportConfig *t = cw_config_transport(c, "irc");
+    g_assert_nonnull(t);
+    g_assert_nonnull(t->ops->configure);
+    CwGateway gw = { .config = c, .tconf = t, .ops = t->ops };
+    gboolean ok = t->ops->configure(&gw, c->kf, c->path, t->group, &error);
+    if (!k->must) {
+        g_assert_no_error(error);
+        g_assert_true(ok);
+        t->ops->deinit(&gw);
+        return;
+    }
+    g_assert_false(ok);
+    g_assert_nonnull(error);
+    if (!strstr(error->message, k->must))
+        g_error("'%s' does not contain '%s'", error->message, k->must);
+    g_assert_null(cw_gateway_get_data(&gw));
 }
 
 static void test_error_missing_file(void)
@@ -349,6 +400,10 @@ int main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         g_autofree char *name = g_strdup_printf("/config/error/%s", error_cases[i].name);
         g_test_add_data_func(name, &error_cases[i], test_error);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(irc_key_cases); i++) {
+        g_autofree char *name = g_strdup_printf("/config/irc-keys/%s", irc_key_cases[i].name);
+        g_test_add_data_func(name, &irc_key_cases[i], test_irc_keys);
     }
     return g_test_run();
 }
