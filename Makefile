@@ -108,6 +108,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_BUILD)/libcauseway.a: $(FUZZ_OBJ)
+	@rm -f $@
 	ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/libcauseway.a
@@ -140,3 +141,15 @@ bench: deps causeway $(BENCH_DRIVER)
 	@CAUSEWAY_BIN=$(CURDIR)/causeway BENCH_DRIVER=$(CURDIR)/$(BENCH_DRIVER) /usr/bin/python3 tests/bench/bench.py
 
 .PHONY: bench
+
+# Soak test (not part of make check): SOAK_USERS XMPP users join, talk in and
+# leave IRC channels on a real ngIRCd for SOAK_MINUTES through ./causeway
+# (tests/soak/soak.py plays the XMPP server); fails if causeway's RSS grows
+# more than 20 % after the first minute or its open fds grow.
+#   make soak SOAK_USERS=100 SOAK_MINUTES=2
+SOAK_USERS   ?= 500
+SOAK_MINUTES ?= 10
+soak: deps causeway
+	@CAUSEWAY_BIN=$(CURDIR)/causeway SOAK_USERS=$(SOAK_USERS) SOAK_MINUTES=$(SOAK_MINUTES) /usr/bin/python3 tests/soak/soak.py
+
+.PHONY: soak

@@ -92,18 +92,31 @@ static const CwComponentEvents component_events = {
 
 /* ---- construction ---- */
 
-static gboolean
-open_storage(CwGateway *gw, GError **error)
+static CwSecrets *
+open_secrets(CwConfig *config, GError **error)
 {
-    CwConfig *config = gw->config;
     if (g_mkdir_with_parents(config->data_dir, 0700) != 0) {
         cw_config_set_error(error, config->path, "gateway", "data_dir",
                             "cannot create '%s': %s; point data_dir at a writable directory",
                             config->data_dir, g_strerror(errno));
-        return FALSE;
+        return NULL;
     }
     g_autofree char *key_path = g_build_filename(config->data_dir, "causeway.key", NULL);
-    gw->secrets = cw_secrets_open(key_path, error);
+    return cw_secrets_open(key_path, error);
+}
+
+gboolean
+cw_gateway_check_data_dir(CwConfig *config, GError **error)
+{
+    g_autoptr(CwSecrets) secrets = open_secrets(config, error);
+    return secrets != NULL;
+}
+
+static gboolean
+open_storage(CwGateway *gw, GError **error)
+{
+    CwConfig *config = gw->config;
+    gw->secrets = open_secrets(config, error);
     if (!gw->secrets)
         return FALSE;
     g_autofree char *db_name = g_strdup_printf("%s.db", gw->tconf->name);

@@ -65,6 +65,10 @@ struct CwUser {
     GDestroyNotify data_destroy;
 };
 
+/* Create the data directory and open (or create) the key file, to refuse a
+ * bad one before any transport starts. One-line error naming the file. */
+gboolean cw_gateway_check_data_dir(CwConfig *config, GError **error);
+
 /* Build the process for one [transport:NAME] (opens key, store; inits the
  * transport). Takes ownership of config. */
 CwGateway *cw_gateway_new(CwConfig *config, const char *transport_name, GError **error);

@@ -62,6 +62,11 @@ main(int argc, char **argv)
         return 0;
     }
     if (!transport) {
+        if (!cw_gateway_check_data_dir(config, &error)) {
+            fprintf(stderr, "causeway: %s\n", error->message);
+            cw_config_free(config);
+            return 1;
+        }
         g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
         return cw_supervisor_run(config, self ? self : argv[0], level);
     }

@@ -135,6 +135,15 @@ presence(CwRequest *req)
         cw_muc_handle_presence(req, room_id);
         return;
     }
+    if (xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", "http://jabber.org/protocol/muc")) {
+        /* A join to something that is not a room here: say so, or the
+         * client waits forever. */
+        if (!*type)
+            cw_request_error(req, "item-not-found",
+                             req->to_node ? "There is no such room on this gateway."
+                                          : "Join a room as room@service/nick.");
+        return;
+    }
     if (!*type) {
         resource_available(req);
     } else if (!strcmp(type, "unavailable")) {

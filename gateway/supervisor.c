@@ -123,11 +123,16 @@ on_child_exit(GPid pid, gint status, gpointer data)
     }
     if (code == 1 || code == 78) {
         c->given_up = TRUE;
-        g_critical("transport %s stopped for good (status %d: %s); fix its configuration and "
-                   "send SIGHUP to reload", c->name, code,
-                   code == 78 ? "the XMPP server rejected its secret" : "configuration error");
-        if (all_given_up(sup))
+        if (all_given_up(sup)) {
+            g_critical("transport %s stopped for good (status %d: %s), and so has every other; "
+                       "exiting", c->name, code,
+                       code == 78 ? "the XMPP server rejected its secret" : "configuration error");
             g_main_loop_quit(sup->loop);
+        } else {
+            g_critical("transport %s stopped for good (status %d: %s); fix its configuration and "
+                       "send SIGHUP to reload", c->name, code,
+                       code == 78 ? "the XMPP server rejected its secret" : "configuration error");
+        }
         return;
     }
     if (g_get_monotonic_time() - c->started_us > HEALTHY_AFTER_US)
@@ -295,8 +300,6 @@ cw_supervisor_run(CwConfig *config, const char *self_exe, CwLogLevel log_level)
     g_main_loop_run(sup.loop);
 
     int status = sup.stopping ? 0 : 1;
-    if (!sup.stopping)
-        g_critical("every transport stopped for good; exiting");
     g_clear_handle_id(&sup.kill_timer, g_source_remove);
     g_source_remove(term);
     g_source_remove(intr);
