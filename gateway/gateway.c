@@ -175,7 +175,7 @@ cw_gateway_free(CwGateway *gw)
     if (gw->component)
         cw_component_stop(gw->component);
     g_clear_pointer(&gw->users, g_hash_table_unref); /* before deinit: transports free user data */
-    if (gw->ops && gw->ops->deinit && gw->store)
+    if (gw->ops && gw->ops->deinit) /* deinit copes with a partial init */
         gw->ops->deinit(gw);
     g_clear_pointer(&gw->pending_iqs, g_hash_table_unref);
     g_clear_pointer(&gw->adhoc_sessions, g_hash_table_unref);

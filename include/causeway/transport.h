@@ -45,7 +45,8 @@ struct CwTransportOps {
                           GError **error);
     /* Called once the store is open, before connecting. Optional. */
     gboolean (*init)(CwGateway *gw, GError **error);
-    /* Undo init: close legacy connections, free state. Optional. */
+    /* Undo configure and init: close legacy connections, free state. Also
+     * called when configure or init failed half-way. Optional. */
     void (*deinit)(CwGateway *gw);
 
     /* ---- registration (XEP-0077) ---- */
