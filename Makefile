@@ -4,6 +4,7 @@
 #   make unit       unit tests only        make e2e   end-to-end tests only
 #   make run        local sandbox: Prosody + ngircd on loopback + Causeway
 #   make check-asan       unit + e2e built with ASan+UBSan (part of make check)
+#   make fuzz             libFuzzer harnesses, FUZZ_SECONDS each (make check: 20 s each)
 #   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
 
 PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium
@@ -27,6 +28,7 @@ CORE_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(TRANS_SRC))
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+CHECK_FUZZ_SECONDS ?= 20
 EXE       := causeway$(if $(filter 1,$(SANITIZE)),-asan)
 
 all: $(EXE)
@@ -68,6 +70,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) check-asan
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 run: deps causeway
 	@scripts/sandbox.sh
