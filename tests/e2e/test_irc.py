@@ -666,3 +666,39 @@ def test_22_message_to_unknown_nick_gets_error(causeway, alice, raw):
     alice.send_message(user_jid("nobodyhere"), "anyone there?", mtype="chat")
     err = alice.wait_message(frm=user_jid("nobodyhere"), pred=lambda el: el.get("type") == "error", since=m)
     assert error_of(err)[1] == "item-not-found", xml_str(err)
+
+
+def test_23_server_disco_lists_channels_and_room_info(causeway, alice, raw):
+    op = raw("opnick")
+    op.join("#listed")
+    op.send("TOPIC #listed :the listed topic")
+    r = alice.iq("<iq type='get' to='%s'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>" % SERVER_JID)
+    assert r.get("type") == "result", "disco#items on the server:\n" + xml_str(r)
+    items = {i.get("jid"): i.get("name") for i in r.iter("{http://jabber.org/protocol/disco#items}item")}
+    assert room("#listed") in items, "channel not listed:\n" + xml_str(r)
+    assert "the listed topic" in (items[room("#listed")] or ""), xml_str(r)
+    r = alice.iq("<iq type='get' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>" % room("#listed"))
+    assert r.get("type") == "result", xml_str(r)
+    ident = r.find("{http://jabber.org/protocol/disco#info}query/{http://jabber.org/protocol/disco#info}identity")
+    assert ident is not None and ident.get("category") == "conference" and ident.get("type") == "text", xml_str(r)
+    feats = {f.get("var") for f in r.iter("{http://jabber.org/protocol/disco#info}feature")}
+    assert {MUC_NS, "muc_nonanonymous"} <= feats, sorted(feats)
+
+
+def test_24_contact_presence_followed(causeway, alice, raw):
+    """A contact nick%server in the roster gets presence (MONITOR, else ISON),
+    and goes offline when it quits a channel the user shares."""
+    buddy = raw("buddy")
+    buddy.join("#shared")
+    m = alice.mark()
+    alice.send_presence(to=user_jid("buddy"), ptype="subscribe")
+    online = alice.wait_stanza(lambda el: el.tag == "{jabber:client}presence" and el.get("from") == user_jid("buddy")
+                               and el.get("type", "available") == "available", T, m, "buddy online")
+    assert online is not None
+    # The connection opened for the contact already has a nick (the JID's
+    # node): join with it (another nick would come back with status 210).
+    join(alice, "#shared", "alice")
+    m = alice.mark()
+    buddy.send("QUIT :bye")
+    alice.wait_stanza(lambda el: el.tag == "{jabber:client}presence" and el.get("from") == user_jid("buddy")
+                      and el.get("type") == "unavailable", T, m, "buddy offline after QUIT")

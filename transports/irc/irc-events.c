@@ -132,6 +132,7 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         return;
     }
     g_hash_table_replace(c->members, g_strdup(line->nick), g_strdup(""));
+    cw_irc_session_set_online(s, line->nick, TRUE);
     if (c->joined)
         report_occupant(s, c, line->nick, "");
 }
@@ -233,6 +234,7 @@ on_quit(CwIrcSession *s, const CwIrcLine *line)
     if (!line->nick)
         return;
     g_autofree char *reason = line->params->len ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
+    cw_irc_session_set_online(s, line->nick, FALSE); /* a followed contact left IRC */
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->channels);
