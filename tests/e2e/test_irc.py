@@ -608,6 +608,17 @@ def test_19_inspircd_tls_sasl_plain(rig, prosody, ircv3, alice):
     m = alice.mark()
     watcher.privmsg("#chan", "over TLS 🔒")
     wait_groupchat(alice, "#chan", "watcher", "over TLS 🔒", since=m)
+    # inspircd offers echo-message: the reflection waits for the server's echo
+    # of every line, then carries the client's id, once.
+    m, mi = alice.mark(), watcher.mark()
+    groupchat(alice, "#chan", "line one\nline two", mid="echo-1")
+    wait_privmsg(watcher, "alicenick", "#chan", "line two", since=mi)
+    r = wait_groupchat(alice, "#chan", "alicenick", "line one\nline two", since=m)
+    assert r.get("id") == "echo-1", xml_str(r)
+    watcher.sync()
+    mine = alice.find_stanzas(lambda el: el.tag == "{jabber:client}message"
+                              and el.get("from") == occupant("#chan", "alicenick"), m)
+    assert len(mine) == 1, "expected one reflection, got:\n" + "\n".join(xml_str(e) for e in mine)
 
 
 def test_20_inspircd_sasl_external(rig, prosody, ircv3, alice):

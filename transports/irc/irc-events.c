@@ -56,8 +56,10 @@ report_occupant(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *
 static void
 on_welcome(CwIrcSession *s, const CwIrcLine *line)
 {
-    g_message("%s: logged in to %s as %s", cw_user_jid(s->user), s->server,
-              cw_irc_line_param(line, 0));
+    g_auto(GStrv) caps = cw_irc_cap_dup_enabled(s->cap);
+    g_autofree char *cap_list = g_strjoinv(" ", caps);
+    g_message("%s: logged in to %s as %s (caps: %s)", cw_user_jid(s->user), s->server,
+              cw_irc_line_param(line, 0), *cap_list ? cap_list : "none");
     cw_irc_session_on_registered(s);
     cw_irc_session_start_monitor(s);
 }
@@ -401,8 +403,24 @@ on_privmsg(CwIrcSession *s, const CwIrcLine *line)
     }
     if (cw_irc_is_channel_name(target)) {
         CwIrcChannel *c = cw_irc_session_channel(s, target);
-        if (!c || is_self(s, line->nick))
+        if (!c)
             return;
+        if (is_self(s, line->nick)) {
+            /* echo-message: our own line came back. */
+            CwIrcEcho *e = g_queue_peek_head(&c->echoes);
+            if (!e) {
+                /* Sent another way (a raw command): show it as it is. */
+                cw_legacy_room_message(s->user, c->room_id, line->nick, &msg);
+                return;
+            }
+            if (--e->lines_left == 0) {
+                g_queue_pop_head(&c->echoes);
+                CwMessage mine = { .body = e->body, .id = e->id };
+                cw_legacy_room_message(s->user, c->room_id, line->nick, &mine);
+                cw_irc_echo_free(e);
+            }
+            return;
+        }
         cw_legacy_room_message(s->user, c->room_id, line->nick, &msg);
         return;
     }
@@ -529,6 +547,8 @@ on_cannot_send(CwIrcSession *s, const CwIrcLine *line)
         return;
     g_autofree char *text = g_strdup_printf("%s: %s", target, cw_irc_line_last_param(line));
     CwIrcChannel *c = cw_irc_is_channel_name(target) ? cw_irc_session_channel(s, target) : NULL;
+    if (c)
+        g_queue_clear_full(&c->echoes, cw_irc_echo_free); /* refused: no echo will come */
     g_autofree char *key = cw_irc_casefold(target);
     const char *private_room = g_hash_table_lookup(s->private_rooms, key);
     g_autofree char *id = c ? g_strdup(c->room_id) : cw_irc_session_user_id(s, target);

@@ -13,12 +13,21 @@
 
 static void session_connect(CwIrcSession *s);
 
-/* Caps we ask for. Not echo-message: the gateway reflects the user's own
- * messages itself, with the id their client sent. */
+/* Caps we ask for. With echo-message the user's groupchat messages are
+ * reflected once the server has accepted them; without, at once. */
 static const char *const wanted_caps[] = {
     "multi-prefix", "message-tags", "server-time", "away-notify", "account-notify",
-    "extended-join", "account-tag", "userhost-in-names", "cap-notify", NULL,
+    "extended-join", "account-tag", "userhost-in-names", "cap-notify", "echo-message", NULL,
 };
+
+void
+cw_irc_echo_free(gpointer p)
+{
+    CwIrcEcho *e = p;
+    g_free(e->id);
+    g_free(e->body);
+    g_free(e);
+}
 
 static void
 channel_free(gpointer p)
@@ -31,6 +40,7 @@ channel_free(gpointer p)
     g_free(c->key);
     g_hash_table_unref(c->members);
     g_clear_pointer(&c->names_pending, g_hash_table_unref);
+    g_queue_clear_full(&c->echoes, cw_irc_echo_free);
     g_free(c);
 }
 
@@ -312,8 +322,11 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->channels);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        ((CwIrcChannel *)value)->joined = FALSE;
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CwIrcChannel *c = value;
+        c->joined = FALSE;
+        g_queue_clear_full(&c->echoes, cw_irc_echo_free); /* reported as unsent above */
+    }
     g_ptr_array_set_size(s->pending, 0);
     s->reconnect_id = g_timeout_add(delay, on_reconnect, s);
 }

@@ -43,7 +43,16 @@ typedef struct {
     gboolean was_joined; /* the XMPP side already has the room (a rejoin tells only changes) */
     GHashTable *members;       /* nick -> prefix chars ("@", "", ...) */
     GHashTable *names_pending; /* collecting 353 until 366 */
+    GQueue echoes;    /* CwIrcEcho: the user's messages awaiting echo-message */
 } CwIrcChannel;
+
+/* A groupchat message sent with echo-message on: reflected to XMPP (with the
+ * client's id) once the server has echoed all of its lines. */
+typedef struct {
+    char *id, *body;
+    guint lines_left;
+} CwIrcEcho;
+void cw_irc_echo_free(gpointer echo);
 
 struct CwIrcSession {
     CwIrcUser *owner;

@@ -255,9 +255,9 @@ text_budget(CwIrcSession *s, const char *target)
     return overhead < 400 ? 512 - overhead : 100;
 }
 
-/* Send body (possibly several lines, "/me " actions) to target. FALSE when
- * nothing could be queued. */
-static gboolean
+/* Send body (possibly several lines, "/me " actions) to target. Returns the
+ * number of lines queued, 0 when nothing could be. */
+static guint
 send_text(CwIrcSession *s, const char *command, const char *target, const char *body)
 {
     g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
@@ -270,10 +270,10 @@ send_text(CwIrcSession *s, const char *command, const char *target, const char *
         if (line)
             g_ptr_array_add(lines, line);
     }
-    gboolean ok = lines->len > 0;
+    guint sent = 0;
     for (guint i = 0; i < lines->len; i++)
-        ok = cw_irc_session_send(s, lines->pdata[i]) && ok;
-    return ok;
+        sent += cw_irc_session_send(s, lines->pdata[i]);
+    return sent == lines->len ? sent : 0;
 }
 
 static void
@@ -380,11 +380,22 @@ irc_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
     CwIrcSession *s = room_session(user, room_id, &chan);
     if (s)
         cw_irc_session_note_id(s, chan, msg->id);
-    if (!s || !s->registered || !send_text(s, "PRIVMSG", chan, msg->body)) {
+    guint lines = s && s->registered ? send_text(s, "PRIVMSG", chan, msg->body) : 0;
+    if (!lines) {
         not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
         return;
     }
-    /* XEP-0045 §7.4: reflect with the id the client sent. */
+    /* XEP-0045 §7.4: reflect with the id the client sent; with echo-message
+     * only once the server has echoed every line (it accepted them). */
+    CwIrcChannel *c = cw_irc_session_channel(s, chan);
+    if (c && cw_irc_cap_has(s->cap, "echo-message")) {
+        CwIrcEcho *e = g_new0(CwIrcEcho, 1);
+        e->id = g_strdup(msg->id);
+        e->body = g_strdup(msg->body);
+        e->lines_left = lines;
+        g_queue_push_tail(&c->echoes, e);
+        return;
+    }
     cw_legacy_room_message(user, room_id, s->nick, msg);
 }
 
