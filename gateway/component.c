@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct CwComponent {
     gboolean connected, stopped;
     guint attempt;
     guint64 stanzas_in, stanzas_out;
+    guint64 trimmed_at_out; /* stanzas_out at the last malloc_trim() */
 };
 
 static void schedule_retry(CwComponent *comp);
@@ -118,6 +120,20 @@ cw_component_conn_new_with_sm_state(xmpp_ctx_t *ctx)
 
 /* ---- I/O on the GLib loop ---- */
 
+/* A burst (a join storm fans out N^2 presences) leaves megabytes of freed
+ * stanza buffers that glibc keeps; give them back once the queue drained. */
+#define TRIM_AFTER_STANZAS 20000
+
+static void
+release_memory_after_burst(CwComponent *comp)
+{
+    if (comp->stanzas_out - comp->trimmed_at_out < TRIM_AFTER_STANZAS || !comp->conn ||
+        xmpp_conn_send_queue_len(comp->conn) > 0)
+        return;
+    comp->trimmed_at_out = comp->stanzas_out;
+    malloc_trim(0);
+}
+
 static void
 run_passes(CwComponent *comp)
 {
@@ -131,6 +147,7 @@ run_passes(CwComponent *comp)
         comp->stale = NULL;
     }
     update_watch(comp);
+    release_memory_after_burst(comp);
 }
 
 static gboolean

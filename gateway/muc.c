@@ -15,8 +15,41 @@
 typedef struct {
     CwRole role;
     CwAffiliation affiliation;
-    char *real_jid;
+    const char *real_jid; /* from the shared pool below */
 } Occupant;
+
+/* Every user in a channel of N people holds N occupants, mostly the same N
+ * real JIDs: share them (reference-counted) instead of N^2 copies. */
+static GHashTable *jid_pool; /* char* -> guint* refcount */
+
+static const char *
+jid_pool_ref(const char *jid)
+{
+    if (!jid_pool)
+        jid_pool = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    gpointer key, count;
+    if (g_hash_table_lookup_extended(jid_pool, jid, &key, &count)) {
+        (*(guint *)count)++;
+        return key;
+    }
+    char *copy = g_strdup(jid);
+    guint *refs = g_new(guint, 1);
+    *refs = 1;
+    g_hash_table_insert(jid_pool, copy, refs);
+    return copy;
+}
+
+static void
+jid_pool_unref(const char *jid)
+{
+    if (!jid || !jid_pool)
+        return;
+    guint *refs = g_hash_table_lookup(jid_pool, jid);
+    if (refs && --(*refs) == 0)
+        g_hash_table_remove(jid_pool, jid);
+    if (g_hash_table_size(jid_pool) == 0)
+        g_clear_pointer(&jid_pool, g_hash_table_unref);
+}
 
 typedef struct {
     char *nick, *body, *id;
@@ -42,7 +75,7 @@ static void
 occupant_free(gpointer p)
 {
     Occupant *o = p;
-    g_free(o->real_jid);
+    jid_pool_unref(o->real_jid);
     g_free(o);
 }
 
@@ -448,9 +481,9 @@ occupant_set(CwRoom *room, const char *nick, CwRole role, CwAffiliation affiliat
     }
     o->role = role;
     o->affiliation = affiliation;
-    if (real_jid) {
-        g_free(o->real_jid);
-        o->real_jid = g_strdup(real_jid);
+    if (real_jid && g_strcmp0(real_jid, o->real_jid) != 0) {
+        jid_pool_unref(o->real_jid);
+        o->real_jid = jid_pool_ref(real_jid);
     }
     return o;
 }

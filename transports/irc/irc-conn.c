@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#define READ_CHUNK 8192
+#define READ_CHUNK 4096 /* lines longer than this are assembled by CwIrcLineBuffer */
 #define CLOSE_FLUSH_MS 2000
 
 struct CwIrcConn {

@@ -130,10 +130,10 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         g_free(c->name);
         c->name = g_strdup(chan);
         g_clear_pointer(&c->names_pending, g_hash_table_unref);
-        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         return;
     }
-    g_hash_table_replace(c->members, g_strdup(line->nick), g_strdup(""));
+    g_hash_table_replace(c->members, g_strdup(line->nick), (gpointer)g_intern_static_string(""));
     cw_irc_session_set_online(s, line->nick, TRUE);
     if (c->joined)
         report_occupant(s, c, line->nick, "");
@@ -147,7 +147,7 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
     if (!c)
         return;
     if (!c->names_pending)
-        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_auto(GStrv) names = g_strsplit(cw_irc_line_last_param(line), " ", -1);
     for (char **n = names; *n; n++) {
         const char *nick = *n;
@@ -157,7 +157,8 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
             continue;
         /* userhost-in-names: nick!user@host */
         g_autofree char *bare = g_strndup(nick, strcspn(nick, "!"));
-        g_hash_table_replace(c->names_pending, g_steal_pointer(&bare), g_strndup(*n, nick - *n));
+        g_autofree char *prefix = g_strndup(*n, nick - *n);
+        g_hash_table_replace(c->names_pending, g_steal_pointer(&bare), (gpointer)g_intern_string(prefix));
     }
 }
 
@@ -323,8 +324,9 @@ on_mode(CwIrcSession *s, const CwIrcLine *line)
             g_string_append_c(prefixes, symbol);
         else if (!adding && at)
             g_string_erase(prefixes, at - prefixes->str, 1);
-        char *updated = g_string_free(prefixes, FALSE);
-        g_hash_table_replace(c->members, g_strdup(nick), updated);
+        g_autofree char *built = g_string_free(prefixes, FALSE);
+        const char *updated = g_intern_string(built);
+        g_hash_table_replace(c->members, g_strdup(nick), (gpointer)updated);
         if (is_self(s, nick)) {
             CwRole role;
             CwAffiliation aff;

@@ -146,7 +146,7 @@ cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_i
     c->name = g_strdup(name);
     c->room_id = g_strdup(room_id);
     c->key = key && *key ? g_strdup(key) : NULL;
-    c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_hash_table_insert(s->channels, cw_irc_casefold(name), c);
     return c;
 }

@@ -41,7 +41,7 @@ typedef struct {
     char *key;
     gboolean joined;  /* 366 seen since the last (re)join */
     gboolean was_joined; /* the XMPP side already has the room (a rejoin tells only changes) */
-    GHashTable *members;       /* nick -> prefix chars ("@", "", ...) */
+    GHashTable *members;       /* nick -> prefix chars ("@", "", ...), interned strings */
     GHashTable *names_pending; /* collecting 353 until 366 */
     GQueue echoes;    /* CwIrcEcho: the user's messages awaiting echo-message */
 } CwIrcChannel;
