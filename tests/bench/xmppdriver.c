@@ -1477,8 +1477,8 @@ scenario_irc(void)
         fail(gw_dead ? 3 : 2);
         return;
     }
-    result("rss_kb=%ld", proc_status_kb(gw_pid, "VmRSS"));
-    result("rss_hwm_kb=%ld", proc_status_kb(gw_pid, "VmHWM"));
+    long rss_settled = proc_status_kb(gw_pid, "VmRSS");
+    result("rss_kb=%ld", rss_settled);
 
     /* idle: N users joined, nothing said */
     if (opt.idle_s > 0) {
@@ -1494,6 +1494,12 @@ scenario_irc(void)
         result("idle_cpu_pct=%.2f", 100.0 * gw / ((double)(b.t - a.t) / 1e9));
         result("idle_stanzas=%lld", stanzas_in - before);
     }
+    /* after the idle window: what the N joined users cost once the storm's
+     * transient buffers are gone (or kept: that shows too) */
+    long rss_idle = proc_status_kb(gw_pid, "VmRSS");
+    long hwm = proc_status_kb(gw_pid, "VmHWM"); /* the kernel updates it lazily */
+    result("rss_idle_kb=%ld", rss_idle);
+    result("rss_hwm_idle_kb=%ld", MAX(hwm, MAX(rss_idle, rss_settled)));
 
     /* XMPP -> IRC, throughput: users take turns; at most --window messages
      * not yet complete (seen in the channel and delivered to all N users) */
