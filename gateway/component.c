@@ -323,7 +323,9 @@ connect_to(CwComponent *comp, const char *address)
         return;
     }
     if (!comp->tick_id)
-        comp->tick_id = g_timeout_add(250, on_tick, comp);
+        /* Short: libstrophe queues the handshake itself, uncounted by
+         * xmpp_conn_send_queue_len(), so only a pass writes it. */
+        comp->tick_id = g_timeout_add(20, on_tick, comp);
     run_passes(comp);
 }
 

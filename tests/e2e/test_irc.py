@@ -713,3 +713,18 @@ def test_24_contact_presence_followed(causeway, alice, raw):
     buddy.send("QUIT :bye")
     alice.wait_stanza(lambda el: el.tag == "{jabber:client}presence" and el.get("from") == user_jid("buddy")
                       and el.get("type") == "unavailable", T, m, "buddy offline after QUIT")
+
+
+def test_25_quiet_connection_stays_up(causeway, alice, raw):
+    """Regression: the 30 s connect timeout once stayed on the socket and
+    dropped every IRC connection that was quiet for 30 s."""
+    import time
+    op = raw("opnick")
+    op.join("#quiet")
+    join(alice, "#quiet", "alicenick")
+    mi = op.mark()
+    time.sleep(35)
+    op.sync()
+    quits = op.find(pred=lambda l: l.nick == "alicenick" and l.command in ("QUIT", "PART"), since=mi)
+    assert not quits, "the quiet connection dropped: %r" % quits
+    assert "Lost the connection" not in causeway.log(), causeway.log()[-2000:]

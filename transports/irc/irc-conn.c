@@ -464,6 +464,9 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     conn->tcp = tcp;
+    /* The client's 30 s timeout is for connecting only: left on the socket it
+     * would end every quiet connection after 30 s. Keep-alive is ours. */
+    g_socket_set_timeout(g_socket_connection_get_socket(tcp), 0);
     g_socket_set_keepalive(g_socket_connection_get_socket(tcp), TRUE);
     if (conn->tls)
         start_tls(conn);
