@@ -4,11 +4,12 @@
 # Uses sudo only when not root. No daemon is started by the install: a
 # policy-rc.d that refuses (exit 101) is put in place for the duration, and
 # removed afterwards if this script created it.
+#   scripts/install-deps.sh [PACKAGE...]   extra packages (e.g. biboumi for make bench)
 set -eu
 
 PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev sqlite3
 libsodium-dev libsoup-3.0-dev prosody prosody-modules python3-slixmpp python3-pytest
-ngircd inspircd atheme-services openssl valgrind clang libclang-rt-14-dev"
+ngircd inspircd atheme-services openssl valgrind clang libclang-rt-14-dev $*"
 
 POLICY=/usr/sbin/policy-rc.d
 
