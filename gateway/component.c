@@ -4,6 +4,9 @@
 
 #include <causeway/backoff.h>
 
+#include "log.h"
+#include "stanza.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -34,7 +37,18 @@ struct CwComponent {
     guint attempt;
     guint64 stanzas_in, stanzas_out;
     guint64 trimmed_at_out; /* stanzas_out at the last malloc_trim() */
+
+    GString *out;           /* serialised stanzas not yet handed to libstrophe */
+    gsize out_sent;         /* bytes of out already handed over */
+    gboolean congested;     /* backlog above BACKLOG_HIGH, not yet back under BACKLOG_LOW */
 };
+
+/* Stanzas are serialised into one buffer and handed to libstrophe a chunk at
+ * a time, only when its own queue is empty: one write() carries many
+ * stanzas, and the buffer is the backlog flow control looks at. */
+#define OUT_CHUNK (256 * 1024)
+#define BACKLOG_HIGH (4 * 1024 * 1024)
+#define BACKLOG_LOW (1024 * 1024)
 
 static void schedule_retry(CwComponent *comp);
 static void update_watch(CwComponent *comp);
@@ -61,7 +75,9 @@ strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char
         break;
     }
 }
-static const xmpp_log_t strophe_logger = { strophe_log, NULL };
+/* libstrophe formats every log line (a copy of each stanza sent and received)
+ * before it calls the handler: no handler at all unless debugging. */
+static xmpp_log_t strophe_logger = { NULL, NULL };
 
 /* ---- the select() limit: keep a low fd in reserve ---- */
 
@@ -134,12 +150,63 @@ release_memory_after_burst(CwComponent *comp)
     malloc_trim(0);
 }
 
+/* ---- the output buffer and flow control ---- */
+
+static gsize
+backlog(CwComponent *comp)
+{
+    return comp->out->len - comp->out_sent;
+}
+
+static void
+update_congestion(CwComponent *comp)
+{
+    gboolean congested = comp->congested ? backlog(comp) > BACKLOG_LOW : backlog(comp) > BACKLOG_HIGH;
+    if (congested == comp->congested)
+        return;
+    comp->congested = congested;
+    g_debug("component %s: %s (%zu bytes waiting)", comp->domain,
+            congested ? "congested" : "no longer congested", backlog(comp));
+    if (comp->events.congestion)
+        comp->events.congestion(comp, congested, comp->user_data);
+}
+
+static void
+drop_output(CwComponent *comp)
+{
+    g_string_truncate(comp->out, 0);
+    comp->out_sent = 0;
+    update_congestion(comp);
+}
+
+/* Hand libstrophe the next chunk (up to max bytes) if its queue is empty. */
+static void
+feed_strophe(CwComponent *comp, gsize max)
+{
+    if (!comp->connected || !comp->conn || backlog(comp) == 0 ||
+        xmpp_conn_send_queue_len(comp->conn) > 0)
+        return;
+    gsize chunk = MIN(backlog(comp), max);
+    xmpp_send_raw(comp->conn, comp->out->str + comp->out_sent, chunk);
+    comp->out_sent += chunk;
+    if (comp->out_sent == comp->out->len) {
+        g_string_truncate(comp->out, 0);
+        comp->out_sent = 0;
+    } else if (comp->out_sent >= BACKLOG_LOW) {
+        g_string_erase(comp->out, 0, comp->out_sent);
+        comp->out_sent = 0;
+    }
+}
+
 static void
 run_passes(CwComponent *comp)
 {
     /* One extra pass: data libstrophe queues itself (stream header,
-     * handshake) is written on the next pass. */
+     * handshake) is written on the next pass; and the next chunk of our
+     * buffer once the first went out. */
+    feed_strophe(comp, OUT_CHUNK);
     xmpp_run_once(comp->ctx, 0);
+    feed_strophe(comp, OUT_CHUNK);
     if (comp->ctx)
         xmpp_run_once(comp->ctx, 0);
     if (comp->stale) {
@@ -147,6 +214,7 @@ run_passes(CwComponent *comp)
         comp->stale = NULL;
     }
     update_watch(comp);
+    update_congestion(comp);
     release_memory_after_burst(comp);
 }
 
@@ -176,7 +244,8 @@ update_watch(CwComponent *comp)
         return;
     }
     GIOCondition want = G_IO_IN | G_IO_ERR | G_IO_HUP;
-    if (xmpp_conn_is_connecting(comp->conn) || xmpp_conn_send_queue_len(comp->conn) > 0)
+    if (xmpp_conn_is_connecting(comp->conn) || xmpp_conn_send_queue_len(comp->conn) > 0 ||
+        (comp->connected && backlog(comp) > 0))
         want |= G_IO_OUT;
     if (comp->io_source && want == comp->io_cond)
         return;
@@ -237,6 +306,7 @@ conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 
     gboolean was_connected = comp->connected;
     comp->connected = FALSE;
+    drop_output(comp);
     g_clear_handle_id(&comp->tick_id, g_source_remove);
     drop_watch(comp);
     comp->fd = -1;
@@ -398,6 +468,9 @@ cw_component_new(const char *domain, const char *secret, const char *host, guint
     comp->fd = -1;
     comp->reserved_fd = -1;
     xmpp_initialize();
+    comp->out = g_string_sized_new(4096);
+    if (cw_log_get_level() >= CW_LOG_DEBUG)
+        strophe_logger.handler = strophe_log;
     comp->ctx = xmpp_ctx_new(NULL, &strophe_logger);
     reserve_low_fd(comp);
     return comp;
@@ -430,12 +503,16 @@ cw_component_stop(CwComponent *comp)
         g_cancellable_cancel(comp->resolving);
     g_clear_object(&comp->resolving);
     if (!was_stopped && comp->conn && !xmpp_conn_is_disconnected(comp->conn)) {
+        /* What is still buffered (the goodbye presences) goes before the close. */
+        if (backlog(comp) > 0 && xmpp_conn_send_queue_len(comp->conn) == 0)
+            feed_strophe(comp, backlog(comp));
         xmpp_disconnect(comp->conn);
         /* Flush the closing </stream:stream> without waiting for the server. */
         for (int i = 0; i < 4 && !xmpp_conn_is_disconnected(comp->conn); i++)
             xmpp_run_once(comp->ctx, 10);
     }
     comp->connected = FALSE;
+    drop_output(comp);
     drop_watch(comp);
 }
 
@@ -459,6 +536,7 @@ cw_component_free(CwComponent *comp)
     xmpp_shutdown();
     if (comp->reserved_fd >= 0)
         close(comp->reserved_fd);
+    g_string_free(comp->out, TRUE);
     g_free(comp->domain);
     g_free(comp->secret);
     g_free(comp->host);
@@ -491,11 +569,25 @@ cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza)
                 xmpp_stanza_get_name(stanza));
         return FALSE;
     }
-    xmpp_send(comp->conn, stanza);
+    cw_stanza_serialize(comp->out, stanza);
     comp->stanzas_out++;
+    if (!comp->congested && backlog(comp) > BACKLOG_HIGH)
+        update_congestion(comp);
     if (!comp->flush_id)
         comp->flush_id = g_idle_add(on_flush, comp);
     return TRUE;
+}
+
+gboolean
+cw_component_is_congested(CwComponent *comp)
+{
+    return comp->congested;
+}
+
+gsize
+cw_component_backlog(CwComponent *comp)
+{
+    return backlog(comp);
 }
 
 guint64

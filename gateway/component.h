@@ -10,6 +10,8 @@
  *   disconnected   the stream went away; a reconnect is already scheduled
  *   fatal          the server rejected the secret (not-authorized): no retry
  *   stanza         every stanza received while connected (borrowed)
+ *   congestion     more than 4 MB wait to be written (TRUE), or the backlog
+ *                  is back under 1 MB or was dropped on a disconnect (FALSE)
  * A `conflict` (another instance holds the domain) is logged and retried.
  */
 #pragma once
@@ -25,6 +27,7 @@ typedef struct {
     void (*disconnected)(CwComponent *comp, gpointer user_data);
     void (*fatal)(CwComponent *comp, const char *reason, gpointer user_data);
     void (*stanza)(CwComponent *comp, xmpp_stanza_t *stanza, gpointer user_data);
+    void (*congestion)(CwComponent *comp, gboolean congested, gpointer user_data);
 } CwComponentEvents;
 
 /* Reconnect backoff: first retry after min_ms, doubling to max_ms, +-25% jitter. */
@@ -47,9 +50,16 @@ gboolean cw_component_is_connected(CwComponent *comp);
 const char *cw_component_domain(CwComponent *comp);
 xmpp_ctx_t *cw_component_ctx(CwComponent *comp);
 
-/* Send a stanza (the caller keeps its reference). Dropped with a debug log
- * when not connected; returns whether it was queued. */
+/* Send a stanza (the caller keeps its reference): serialised at once into
+ * the output buffer, written from the main loop. Dropped with a debug log
+ * when not connected; returns whether it was queued. Stanzas still buffered
+ * when the stream drops are lost with it, as in any XMPP connection. */
 gboolean cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza);
+
+/* Flow control: whether more than 4 MB wait to be written (until the
+ * backlog is back under 1 MB), and how many bytes wait. */
+gboolean cw_component_is_congested(CwComponent *comp);
+gsize cw_component_backlog(CwComponent *comp);
 
 /* Stanza counters since start, for statistics. */
 guint64 cw_component_stanzas_in(CwComponent *comp);

@@ -83,11 +83,20 @@ on_stanza(CwComponent *comp, xmpp_stanza_t *stanza, gpointer data)
     cw_router_dispatch(data, stanza);
 }
 
+static void
+on_congestion(CwComponent *comp, gboolean congested, gpointer data)
+{
+    CwGateway *gw = data;
+    if (gw->ops->congestion)
+        gw->ops->congestion(gw, congested);
+}
+
 static const CwComponentEvents component_events = {
     .connected = on_connected,
     .disconnected = on_disconnected,
     .fatal = on_fatal,
     .stanza = on_stanza,
+    .congestion = on_congestion,
 };
 
 /* ---- construction ---- */

@@ -51,6 +51,12 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer d
     return G_LOG_WRITER_HANDLED;
 }
 
+CwLogLevel
+cw_log_get_level(void)
+{
+    return threshold;
+}
+
 void
 cw_log_init(CwLogLevel level, const char *prefix)
 {

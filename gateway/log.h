@@ -11,5 +11,6 @@ typedef enum { CW_LOG_NORMAL = 0, CW_LOG_VERBOSE, CW_LOG_DEBUG } CwLogLevel;
  * (e.g. the transport) in every line. */
 void cw_log_init(CwLogLevel level, const char *prefix);
 void cw_log_set_prefix(const char *prefix);
+CwLogLevel cw_log_get_level(void);
 
 G_END_DECLS

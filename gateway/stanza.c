@@ -69,6 +69,81 @@ cw_stanza_to_string(xmpp_stanza_t *stanza)
 }
 
 static void
+append_escaped(GString *out, const char *text)
+{
+    const char *run = text;
+    for (const char *p = text; *p; p++) {
+        const char *entity;
+        switch (*p) {
+        case '&': entity = "&amp;"; break;
+        case '<': entity = "&lt;"; break;
+        case '>': entity = "&gt;"; break;
+        case '"': entity = "&quot;"; break;
+        default: entity = NULL; break;
+        }
+        if (!entity)
+            continue;
+        g_string_append_len(out, run, p - run);
+        g_string_append(out, entity);
+        run = p + 1;
+    }
+    g_string_append(out, run);
+}
+
+/* parent_ns: the namespace in scope, not repeated (libstrophe's parser
+ * gives every child its inherited xmlns). */
+static void
+serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
+{
+    if (xmpp_stanza_is_text(stanza)) {
+        const char *text = xmpp_stanza_get_text_ptr(stanza);
+        if (text)
+            append_escaped(out, text);
+        return;
+    }
+    const char *name = xmpp_stanza_get_name(stanza);
+    if (!name)
+        return;
+    const char *ns = xmpp_stanza_get_ns(stanza);
+    g_string_append_c(out, '<');
+    g_string_append(out, name);
+    int count = xmpp_stanza_get_attribute_count(stanza);
+    if (count > 0) {
+        const char *small[32];
+        const char **attrs = count * 2 <= (int)G_N_ELEMENTS(small) ? small : g_new(const char *, count * 2);
+        int n = MIN(xmpp_stanza_get_attributes(stanza, attrs, count * 2), count * 2);
+        for (int i = 0; i + 1 < n; i += 2) {
+            if (parent_ns && strcmp(attrs[i], "xmlns") == 0 && strcmp(attrs[i + 1], parent_ns) == 0)
+                continue;
+            g_string_append_c(out, ' ');
+            g_string_append(out, attrs[i]);
+            g_string_append(out, "=\"");
+            append_escaped(out, attrs[i + 1]);
+            g_string_append_c(out, '"');
+        }
+        if (attrs != small)
+            g_free(attrs);
+    }
+    xmpp_stanza_t *child = xmpp_stanza_get_children(stanza);
+    if (!child) {
+        g_string_append(out, "/>");
+        return;
+    }
+    g_string_append_c(out, '>');
+    for (; child; child = xmpp_stanza_get_next(child))
+        serialize_node(out, child, ns ? ns : parent_ns);
+    g_string_append(out, "</");
+    g_string_append(out, name);
+    g_string_append_c(out, '>');
+}
+
+void
+cw_stanza_serialize(GString *out, xmpp_stanza_t *stanza)
+{
+    serialize_node(out, stanza, NULL);
+}
+
+static void
 swap_addresses(xmpp_stanza_t *reply, xmpp_stanza_t *orig)
 {
     const char *from = xmpp_stanza_get_from(orig);

@@ -28,6 +28,11 @@ char *cw_stanza_child_text(xmpp_stanza_t *stanza, const char *name, const char *
 xmpp_stanza_t *cw_stanza_first_element(xmpp_stanza_t *stanza);
 /* Serialise (g_free). For debug logs and tests. */
 char *cw_stanza_to_string(xmpp_stanza_t *stanza);
+/* Append the stanza's XML to out: the same document xmpp_stanza_to_text()
+ * makes (attribute order aside), without its per-call allocations. Text is
+ * escaped as libstrophe does (& < > " in text and attribute values). The
+ * send path. */
+void cw_stanza_serialize(GString *out, xmpp_stanza_t *stanza);
 
 /* An iq result addressed back to the sender of iq (from/to swapped, same id). */
 xmpp_stanza_t *cw_iq_result(xmpp_stanza_t *iq);

@@ -85,6 +85,11 @@ struct CwTransportOps {
     void (*user_offline)(CwUser *user);
     /* The user's aggregate presence changed while online. Optional. */
     void (*user_presence)(CwUser *user, CwShow show, const char *status);
+    /* Flow control: TRUE when the XMPP server reads slower than the
+     * gateway writes (megabytes wait to be sent); stop reading from legacy
+     * connections until called again with FALSE. Optional: without it the
+     * backlog grows in memory. */
+    void (*congestion)(CwGateway *gw, gboolean congested);
 
     /* ---- one-to-one ---- */
     /* A chat message from the user to a legacy contact. id is the XMPP

@@ -406,6 +406,8 @@ def test_12_crlf_in_body_is_no_command(causeway, alice, raw):
     op = raw("opnick")
     op.join("#chan")
     join(alice, "#chan", "alicenick")
+    # her own JOIN may reach op after her self-presence reached her
+    op.wait(command="JOIN", pred=lambda l: l.nick == "alicenick", what="alicenick's JOIN")
     mi, m = op.mark(), alice.mark()
     # the CR/LF must survive XML parsing: character references
     alice.send_raw("<message type='groupchat' to='%s' id='inj1'><body>hello&#13;&#10;QUIT :x"

@@ -666,6 +666,57 @@ static void test_pipelined(Fixture *f, gconstpointer data)
     }
 }
 
+/* ---- flow control ---- */
+
+static gboolean is_uncongested(Fixture *f, gconstpointer arg)
+{
+    return !cw_component_is_congested(f->gw->component);
+}
+
+/* The server stops reading: the gateway's output backs up until it reports
+ * congestion (so transports stop reading); once the server reads again,
+ * every stanza arrives, in order, and the congestion ends. */
+static void test_congestion(Fixture *f, gconstpointer data)
+{
+    CwComponent *comp = f->gw->component;
+    g_source_destroy(f->in_source);
+    f->in_source = NULL;
+
+    xmpp_ctx_t *ctx = cw_gateway_ctx(f->gw);
+    g_autofree char *body = g_strnfill(16 * 1024, 'z');
+    int sent = 0;
+    while (!cw_component_is_congested(comp)) {
+        g_assert_cmpint(sent, <, 4096); /* 64 MB without congestion: broken */
+        g_autoptr(xmpp_stanza_t) m = cw_stanza_new(ctx, "message", NULL);
+        g_autofree char *id = g_strdup_printf("flow%d", sent++);
+        xmpp_stanza_set_id(m, id);
+        xmpp_stanza_set_to(m, ALICE);
+        xmpp_stanza_set_from(m, DOMAIN);
+        cw_stanza_add_text_child(m, "body", NULL, body);
+        g_assert_true(cw_component_send(comp, m));
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+    }
+    g_assert_cmpuint(cw_component_backlog(comp), >, 4 * 1024 * 1024);
+    g_test_message("congested after %d stanzas of 16 kB", sent);
+
+    /* The server reads again. */
+    GSource *s = g_socket_create_source(f->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(s, G_SOURCE_FUNC(on_server_readable), f, NULL);
+    g_source_attach(s, NULL);
+    f->in_source = s;
+    g_source_unref(s);
+    for (int i = 0; i < sent; i++) {
+        g_autoptr(xmpp_stanza_t) m = next_stanza(f);
+        g_autofree char *id = g_strdup_printf("flow%d", i);
+        g_assert_cmpstr(xmpp_stanza_get_id(m), ==, id);
+        g_autofree char *text = cw_stanza_child_text(m, "body", NULL);
+        g_assert_cmpstr(text, ==, body);
+    }
+    g_assert_true(iterate_until(f, is_uncongested, NULL));
+    g_assert_cmpuint(cw_component_backlog(comp), ==, 0);
+}
+
 /* ---- the libstrophe 0.12 stream-management work-around ---- */
 
 static void test_sm_workaround(void)
@@ -705,6 +756,7 @@ int main(int argc, char **argv)
     ADD("/router/disco-info", NULL, test_disco_info);
     ADD("/router/big-message", NULL, test_big_message);
     ADD("/router/pipelined", NULL, test_pipelined);
+    ADD("/router/congestion", NULL, test_congestion);
     for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         g_autofree char *path = g_strdup_printf("/router/error/%s", error_cases[i].name);
         ADD(path, &error_cases[i], test_error_reply);

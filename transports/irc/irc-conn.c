@@ -2,7 +2,11 @@
 #define G_LOG_DOMAIN "causeway-irc"
 #include "irc-conn.h"
 
+#include <errno.h>
+#include <glib-unix.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #define READ_CHUNK 4096 /* lines longer than this are assembled by CwIrcLineBuffer */
 #define CLOSE_FLUSH_MS 2000
@@ -22,6 +26,7 @@ struct CwIrcConn {
     GIOStream *stream;          /* tcp, or the TLS connection on top of it */
     CwIrcLineBuffer *lines;
     guint8 *rbuf;
+    gboolean polled;            /* in the process-wide epoll set */
 
     GQueue queue;               /* paced lines, each with "\r\n" */
     GString *outbuf;            /* bytes being written */
@@ -37,6 +42,8 @@ struct CwIrcConn {
 
 static void conn_closed(CwIrcConn *conn, GError *error);
 static void flush(CwIrcConn *conn);
+static void watch_input(CwIrcConn *conn);
+static void unwatch_input(CwIrcConn *conn);
 
 /* ---- refcount: callbacks may free the conn ---- */
 
@@ -72,10 +79,13 @@ conn_unref(CwIrcConn *conn)
 static GList *live_conns;
 static guint keepalive_id;
 static guint keepalive_idle_s = 120, keepalive_timeout_s = 60;
+static gboolean reading_paused;
 
 static gboolean
 on_keepalive_tick(gpointer data)
 {
+    if (reading_paused)
+        return G_SOURCE_CONTINUE; /* silence is ours, not the server's */
     gint64 now = g_get_monotonic_time();
     GList *snapshot = g_list_copy(live_conns);
     for (GList *l = snapshot; l; l = l->next) {
@@ -144,6 +154,7 @@ conn_closed(CwIrcConn *conn, GError *error)
     conn->closed = TRUE;
     conn->connected = FALSE;
     keepalive_untrack(conn);
+    unwatch_input(conn);
     g_clear_handle_id(&conn->pace_id, g_source_remove);
     g_clear_handle_id(&conn->close_timer_id, g_source_remove);
     g_cancellable_cancel(conn->cancel);
@@ -275,9 +286,15 @@ cw_irc_conn_queue_length(CwIrcConn *conn)
     return g_queue_get_length(&conn->queue);
 }
 
-/* ---- reading ---- */
+/* ---- reading ----
+ * Every connection's socket sits in one process-wide epoll set, watched by
+ * one GSource: a main-loop iteration costs the same with 10 or 10,000
+ * connections (one GSource each would make GLib poll and check them all
+ * every time). Flow control detaches that one source while paused. */
 
-static void start_read(CwIrcConn *conn);
+static int epoll_fd = -1;
+static guint epoll_watch_id;
+static guint polled_count;
 
 static void
 dispatch_line(CwIrcConn *conn, const char *raw)
@@ -304,44 +321,126 @@ dispatch_line(CwIrcConn *conn, const char *raw)
         conn->events.line(conn, line, conn->user_data);
 }
 
-static void
-on_read(GObject *source, GAsyncResult *res, gpointer data)
+static gboolean
+conn_gone(CwIrcConn *conn)
 {
-    CwIrcConn *conn = data;
-    g_autoptr(GError) error = NULL;
-    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, &error);
-    if (conn->closed || conn->freed) {
-        conn_unref(conn);
-        return;
+    return conn->closed || conn->freed;
+}
+
+/* Read what is there and dispatch the complete lines. A plain socket gives
+ * up after a few chunks, to be fair to the others (epoll is level-triggered:
+ * the rest comes next time); TLS reads until it would block, since
+ * decrypted bytes buffered inside GnuTLS do not wake epoll. */
+#define READS_PER_WAKEUP 4
+
+static void
+read_available(CwIrcConn *conn)
+{
+    GPollableInputStream *in = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(conn->stream));
+    for (int i = 0; (conn->tls || i < READS_PER_WAKEUP) && conn->polled && !conn_gone(conn); i++) {
+        g_autoptr(GError) error = NULL;
+        gssize n = g_pollable_input_stream_read_nonblocking(in, conn->rbuf, READ_CHUNK, NULL, &error);
+        if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+        if (n <= 0) {
+            if (!error)
+                error = g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                    "%s closed the connection", conn->host);
+            conn_closed(conn, error);
+            break;
+        }
+        conn->last_rx_us = g_get_monotonic_time();
+        cw_irc_line_buffer_push(conn->lines, conn->rbuf, (gsize)n);
+        char *raw;
+        while (!conn_gone(conn) && (raw = cw_irc_line_buffer_next(conn->lines, NULL))) {
+            dispatch_line(conn, raw);
+            g_free(raw);
+        }
+        guint dropped = cw_irc_line_buffer_take_dropped(conn->lines);
+        if (dropped)
+            g_message("%s: dropped %u line(s) longer than %d bytes", conn->host, dropped,
+                      CW_IRC_LINE_MAX);
     }
-    if (n <= 0) {
-        if (!error)
-            error = g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                "%s closed the connection", conn->host);
-        conn_closed(conn, error);
-        conn_unref(conn);
-        return;
+}
+
+#define EVENTS_PER_WAKEUP 64
+
+static gboolean
+on_epoll(gint fd, GIOCondition cond, gpointer data)
+{
+    struct epoll_event events[EVENTS_PER_WAKEUP];
+    int n = epoll_wait(epoll_fd, events, EVENTS_PER_WAKEUP, 0);
+    /* A line handler may close (or free) another connection of the batch:
+     * hold them all until the batch is done, and skip those gone. */
+    for (int i = 0; i < n; i++)
+        conn_ref(events[i].data.ptr);
+    for (int i = 0; i < n; i++) {
+        CwIrcConn *conn = events[i].data.ptr;
+        if (conn->polled && !conn_gone(conn))
+            read_available(conn);
     }
-    conn->last_rx_us = g_get_monotonic_time();
-    cw_irc_line_buffer_push(conn->lines, conn->rbuf, (gsize)n);
-    char *raw;
-    while (!conn->closed && !conn->freed && (raw = cw_irc_line_buffer_next(conn->lines, NULL))) {
-        dispatch_line(conn, raw);
-        g_free(raw);
-    }
-    guint dropped = cw_irc_line_buffer_take_dropped(conn->lines);
-    if (dropped)
-        g_message("%s: dropped %u line(s) longer than %d bytes", conn->host, dropped, CW_IRC_LINE_MAX);
-    if (!conn->closed && !conn->freed)
-        start_read(conn);
-    conn_unref(conn);
+    for (int i = 0; i < n; i++)
+        conn_unref(events[i].data.ptr);
+    return G_SOURCE_CONTINUE;
 }
 
 static void
-start_read(CwIrcConn *conn)
+attach_epoll_watch(void)
 {
-    g_input_stream_read_async(g_io_stream_get_input_stream(conn->stream), conn->rbuf, READ_CHUNK,
-                              G_PRIORITY_DEFAULT, conn->cancel, on_read, conn_ref(conn));
+    if (!epoll_watch_id && epoll_fd >= 0 && !reading_paused)
+        epoll_watch_id = g_unix_fd_add(epoll_fd, G_IO_IN, on_epoll, NULL);
+}
+
+static void
+watch_input(CwIrcConn *conn)
+{
+    if (conn->polled || !conn->connected || conn_gone(conn))
+        return;
+    if (epoll_fd < 0)
+        epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    int fd = g_socket_get_fd(g_socket_connection_get_socket(conn->tcp));
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = conn };
+    if (epoll_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        GError *err = g_error_new(G_IO_ERROR, g_io_error_from_errno(errno),
+                                  "cannot watch the connection to %s: %s", conn->host, g_strerror(errno));
+        conn_closed(conn, err);
+        g_error_free(err);
+        return;
+    }
+    conn->polled = TRUE;
+    polled_count++;
+    attach_epoll_watch();
+}
+
+static void
+unwatch_input(CwIrcConn *conn)
+{
+    if (!conn->polled)
+        return;
+    conn->polled = FALSE;
+    int fd = g_socket_get_fd(g_socket_connection_get_socket(conn->tcp));
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+    if (--polled_count == 0) {
+        g_clear_handle_id(&epoll_watch_id, g_source_remove);
+        close(epoll_fd);
+        epoll_fd = -1;
+    }
+}
+
+void
+cw_irc_conn_pause_reading(gboolean paused)
+{
+    if (paused == reading_paused)
+        return;
+    reading_paused = paused;
+    if (paused) {
+        g_clear_handle_id(&epoll_watch_id, g_source_remove);
+        return;
+    }
+    gint64 now = g_get_monotonic_time();
+    for (GList *l = live_conns; l; l = l->next)
+        ((CwIrcConn *)l->data)->last_rx_us = now; /* the pause was not the server's silence */
+    attach_epoll_watch();
 }
 
 /* ---- connecting ---- */
@@ -355,7 +454,7 @@ stream_ready(CwIrcConn *conn, GIOStream *stream)
     conn->last_refill_us = conn->last_rx_us;
     conn->tokens = conn->flood_burst;
     keepalive_track(conn);
-    start_read(conn);
+    watch_input(conn);
     if (conn->events.connected)
         conn->events.connected(conn, conn->user_data);
 }
@@ -562,6 +661,7 @@ cw_irc_conn_free(CwIrcConn *conn)
         conn->closed = TRUE;
         conn->connected = FALSE;
         keepalive_untrack(conn);
+        unwatch_input(conn);
         g_cancellable_cancel(conn->cancel);
         if (conn->stream)
             g_io_stream_close_async(conn->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);

@@ -64,6 +64,11 @@ void cw_irc_conn_close(CwIrcConn *conn, const char *quit_message);
 /* Round-trip time of the last keep-alive PING, in ms (0 = not measured). */
 guint cw_irc_conn_lag_ms(CwIrcConn *conn);
 
+/* Flow control for the whole process: while paused, no connection reads
+ * (the server's lines wait in the kernel and the server's send queue) and
+ * keep-alive timeouts are suspended. */
+void cw_irc_conn_pause_reading(gboolean paused);
+
 /* Keep-alive tuning for the whole process (tests): ping after idle_s
  * seconds of silence, close when no reply after timeout_s more. */
 void cw_irc_conn_set_keepalive(guint idle_s, guint timeout_s);

@@ -458,6 +458,12 @@ irc_list_rooms(CwUser *user, const char *legacy_id, guint max_items, CwRoomList 
 
 static const char *const irc_features[] = { "http://jabber.org/protocol/muc", NULL };
 
+static void
+irc_congestion(CwGateway *gw, gboolean congested)
+{
+    cw_irc_conn_pause_reading(congested);
+}
+
 const CwTransportOps cw_irc_transport = {
     .type = "irc",
     .description = "IRC",
@@ -475,6 +481,7 @@ const CwTransportOps cw_irc_transport = {
     .add_contact = irc_add_contact,
     .remove_contact = irc_remove_contact,
     .user_presence = irc_user_presence,
+    .congestion = irc_congestion,
     .send_message = irc_send_message,
     .join_room = irc_join_room,
     .leave_room = irc_leave_room,
