@@ -3,6 +3,7 @@
 #include "muc.h"
 
 #include <causeway/jid.h>
+#include <causeway/strpool.h>
 #include <string.h>
 
 #include "stanza.h"
@@ -12,43 +13,62 @@
 #define NS_DELAY "urn:xmpp:delay"
 #define NS_SID "urn:xmpp:sid:0"
 
+/* How one occupant looks to the user: immutable and shared. Every user in
+ * a channel of N people holds N occupants, mostly the very same N (same
+ * role, affiliation and real JID): one pooled copy each instead of N^2. */
 typedef struct {
-    CwRole role;
-    CwAffiliation affiliation;
-    const char *real_jid; /* from the shared pool below */
+    const char *real_jid; /* pooled (strpool.h), may be NULL */
+    guint8 role;          /* CwRole */
+    guint8 affiliation;   /* CwAffiliation */
+    guint refs;
 } Occupant;
 
-/* Every user in a channel of N people holds N occupants, mostly the same N
- * real JIDs: share them (reference-counted) instead of N^2 copies. */
-static GHashTable *jid_pool; /* char* -> guint* refcount */
+static GHashTable *occupant_pool; /* Occupant* set */
 
-static const char *
-jid_pool_ref(const char *jid)
+static guint
+occupant_hash(gconstpointer p)
 {
-    if (!jid_pool)
-        jid_pool = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    gpointer key, count;
-    if (g_hash_table_lookup_extended(jid_pool, jid, &key, &count)) {
-        (*(guint *)count)++;
-        return key;
+    const Occupant *o = p;
+    return (o->real_jid ? g_str_hash(o->real_jid) : 0) ^ ((guint)o->role << 8 | o->affiliation);
+}
+
+static gboolean
+occupant_equal(gconstpointer a, gconstpointer b)
+{
+    const Occupant *x = a, *y = b;
+    return x->role == y->role && x->affiliation == y->affiliation &&
+           g_strcmp0(x->real_jid, y->real_jid) == 0;
+}
+
+static const Occupant *
+occupant_ref(CwRole role, CwAffiliation affiliation, const char *real_jid)
+{
+    if (!occupant_pool)
+        occupant_pool = g_hash_table_new(occupant_hash, occupant_equal);
+    Occupant key = { .real_jid = real_jid, .role = role, .affiliation = affiliation };
+    Occupant *o = g_hash_table_lookup(occupant_pool, &key);
+    if (!o) {
+        o = g_new0(Occupant, 1);
+        o->real_jid = cw_str_ref(real_jid);
+        o->role = role;
+        o->affiliation = affiliation;
+        g_hash_table_add(occupant_pool, o);
     }
-    char *copy = g_strdup(jid);
-    guint *refs = g_new(guint, 1);
-    *refs = 1;
-    g_hash_table_insert(jid_pool, copy, refs);
-    return copy;
+    o->refs++;
+    return o;
 }
 
 static void
-jid_pool_unref(const char *jid)
+occupant_unref(gpointer p)
 {
-    if (!jid || !jid_pool)
+    Occupant *o = p;
+    if (--o->refs > 0)
         return;
-    guint *refs = g_hash_table_lookup(jid_pool, jid);
-    if (refs && --(*refs) == 0)
-        g_hash_table_remove(jid_pool, jid);
-    if (g_hash_table_size(jid_pool) == 0)
-        g_clear_pointer(&jid_pool, g_hash_table_unref);
+    g_hash_table_remove(occupant_pool, o);
+    cw_str_unref(o->real_jid);
+    g_free(o);
+    if (g_hash_table_size(occupant_pool) == 0)
+        g_clear_pointer(&occupant_pool, g_hash_table_unref);
 }
 
 typedef struct {
@@ -62,7 +82,7 @@ typedef struct {
     char *nick;           /* ours: requested until joined, then the actual one */
     char *requested_nick;
     GHashTable *resources; /* full JIDs of the user's resources in the room */
-    GHashTable *occupants; /* nick -> Occupant (others and ourselves) */
+    GHashTable *occupants; /* pooled nick -> pooled Occupant (others and ourselves) */
     char *subject, *subject_nick;
     GQueue history;        /* HistoryEntry, oldest first */
     gboolean joined;
@@ -70,14 +90,6 @@ typedef struct {
 
 static const char *const role_names[] = { "none", "visitor", "participant", "moderator" };
 static const char *const affiliation_names[] = { "none", "member", "admin", "owner" };
-
-static void
-occupant_free(gpointer p)
-{
-    Occupant *o = p;
-    jid_pool_unref(o->real_jid);
-    g_free(o);
-}
 
 static void
 history_entry_free(gpointer p)
@@ -319,7 +331,8 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         room->nick = g_strdup(nick);
         room->requested_nick = g_strdup(nick);
         room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, occupant_free);
+        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
+                                                occupant_unref);
         g_queue_init(&room->history);
         g_hash_table_add(room->resources, g_strdup(req->from));
         g_hash_table_insert(rooms_of(user), room->id, room);
@@ -470,21 +483,15 @@ cw_muc_room_count(CwUser *user)
 
 /* ---- legacy -> XMPP (core.h) ---- */
 
-static Occupant *
+/* Set nick's occupant (a NULL real_jid keeps the one known). */
+static const Occupant *
 occupant_set(CwRoom *room, const char *nick, CwRole role, CwAffiliation affiliation,
              const char *real_jid)
 {
-    Occupant *o = g_hash_table_lookup(room->occupants, nick);
-    if (!o) {
-        o = g_new0(Occupant, 1);
-        g_hash_table_insert(room->occupants, g_strdup(nick), o);
-    }
-    o->role = role;
-    o->affiliation = affiliation;
-    if (real_jid && g_strcmp0(real_jid, o->real_jid) != 0) {
-        jid_pool_unref(o->real_jid);
-        o->real_jid = jid_pool_ref(real_jid);
-    }
+    const Occupant *old = g_hash_table_lookup(room->occupants, nick);
+    const Occupant *o = occupant_ref(role, affiliation, real_jid ? real_jid : old ? old->real_jid : NULL);
+    /* An existing key stays; the reference passed for it is dropped. */
+    g_hash_table_insert(room->occupants, (gpointer)cw_str_ref(nick), (gpointer)o);
     return o;
 }
 
@@ -562,8 +569,8 @@ cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, C
     if (!room)
         return;
     g_autofree char *real_jid = real_id ? cw_legacy_id_to_jid(user->gw, real_id) : NULL;
-    Occupant *o = occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role,
-                               affiliation, real_jid);
+    const Occupant *o = occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role,
+                                     affiliation, real_jid);
     if (room->joined) {
         static const int self_codes[] = { 110, 0 };
         broadcast_presence(user, room, nick, o, FALSE, NULL, self_codes, NULL, NULL);
@@ -577,7 +584,7 @@ cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick, con
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
-    Occupant *o = g_hash_table_lookup(room->occupants, nick);
+    const Occupant *o = g_hash_table_lookup(room->occupants, nick);
     if (!o)
         return;
     if (room->joined) {
@@ -606,15 +613,15 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
     gpointer key, value;
     if (!g_hash_table_steal_extended(room->occupants, old_nick, &key, &value))
         return;
-    g_free(key);
-    Occupant *o = value;
+    cw_str_unref(key);
+    const Occupant *o = value;
     gboolean self = g_strcmp0(old_nick, room->nick) == 0;
     if (room->joined) {
         static const int codes[] = { 303, 0 };
         static const int self_codes[] = { 303, 110, 0 };
         broadcast_presence(user, room, old_nick, o, TRUE, codes, self_codes, new_nick, NULL);
     }
-    g_hash_table_insert(room->occupants, g_strdup(new_nick), o);
+    g_hash_table_insert(room->occupants, (gpointer)cw_str_ref(new_nick), (gpointer)o);
     if (self) {
         g_free(room->nick);
         room->nick = g_strdup(new_nick);
@@ -633,7 +640,7 @@ cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, c
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
-    Occupant *o = g_hash_table_lookup(room->occupants, nick);
+    const Occupant *o = g_hash_table_lookup(room->occupants, nick);
     gboolean self = g_strcmp0(nick, room->nick) == 0;
     if (room->joined) {
         static const int codes[] = { 307, 0 };

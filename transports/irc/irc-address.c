@@ -68,21 +68,36 @@ cw_irc_address_format(const char *name, const char *server)
     return name ? g_strdup_printf("%s%%%s", name, server) : g_strdup(server);
 }
 
+static char
+fold_char(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    switch (c) {
+    case '[': return '{';
+    case ']': return '}';
+    case '\\': return '|';
+    case '~': return '^';
+    default: return c;
+    }
+}
+
 char *
 cw_irc_casefold(const char *name)
 {
     char *s = g_strdup(name);
-    for (char *p = s; *p; p++) {
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-        else if (*p == '[')
-            *p = '{';
-        else if (*p == ']')
-            *p = '}';
-        else if (*p == '\\')
-            *p = '|';
-        else if (*p == '~')
-            *p = '^';
-    }
+    for (char *p = s; *p; p++)
+        *p = fold_char(*p);
     return s;
+}
+
+gboolean
+cw_irc_name_equal(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    for (; *a && *b; a++, b++)
+        if (fold_char(*a) != fold_char(*b))
+            return FALSE;
+    return *a == *b;
 }

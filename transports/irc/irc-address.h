@@ -31,5 +31,8 @@ char *cw_irc_address_format(const char *name, const char *server);
 gboolean cw_irc_is_channel_name(const char *name);
 /* IRC case folding (rfc1459: A-Z[]\~ -> a-z{}|^) for map keys. */
 char *cw_irc_casefold(const char *name);
+/* Whether two names are the same under that folding (no allocation); two
+ * NULLs are equal, one NULL is not. */
+gboolean cw_irc_name_equal(const char *a, const char *b);
 
 G_END_DECLS

@@ -6,16 +6,14 @@
 #include "irc-session.h"
 #include "irc-text.h"
 
+#include <causeway/strpool.h>
+
 typedef void (*Handler)(CwIrcSession *s, const CwIrcLine *line);
 
 static gboolean
 is_self(CwIrcSession *s, const char *nick)
 {
-    if (!nick || !s->nick)
-        return FALSE;
-    g_autofree char *a = cw_irc_casefold(nick);
-    g_autofree char *b = cw_irc_casefold(s->nick);
-    return strcmp(a, b) == 0;
+    return nick && s->nick && cw_irc_name_equal(nick, s->nick);
 }
 
 /* ---- roles from channel prefixes (~ & @ % +) ---- */
@@ -130,10 +128,10 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         g_free(c->name);
         c->name = g_strdup(chan);
         g_clear_pointer(&c->names_pending, g_hash_table_unref);
-        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        c->names_pending = cw_irc_member_table_new();
         return;
     }
-    g_hash_table_replace(c->members, g_strdup(line->nick), (gpointer)g_intern_static_string(""));
+    g_hash_table_replace(c->members, (gpointer)cw_str_ref(line->nick), (gpointer)g_intern_static_string(""));
     cw_irc_session_set_online(s, line->nick, TRUE);
     if (c->joined)
         report_occupant(s, c, line->nick, "");
@@ -147,7 +145,7 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
     if (!c)
         return;
     if (!c->names_pending)
-        c->names_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        c->names_pending = cw_irc_member_table_new();
     g_auto(GStrv) names = g_strsplit(cw_irc_line_last_param(line), " ", -1);
     for (char **n = names; *n; n++) {
         const char *nick = *n;
@@ -158,7 +156,7 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
         /* userhost-in-names: nick!user@host */
         g_autofree char *bare = g_strndup(nick, strcspn(nick, "!"));
         g_autofree char *prefix = g_strndup(*n, nick - *n);
-        g_hash_table_replace(c->names_pending, g_steal_pointer(&bare), (gpointer)g_intern_string(prefix));
+        g_hash_table_replace(c->names_pending, (gpointer)cw_str_ref(bare), (gpointer)g_intern_string(prefix));
     }
 }
 
@@ -279,8 +277,8 @@ on_nick(CwIrcSession *s, const CwIrcLine *line)
         CwIrcChannel *c = value;
         gpointer key, prefix;
         if (g_hash_table_steal_extended(c->members, line->nick, &key, &prefix)) {
-            g_free(key);
-            g_hash_table_replace(c->members, g_strdup(new_nick), prefix);
+            cw_str_unref(key);
+            g_hash_table_replace(c->members, (gpointer)cw_str_ref(new_nick), prefix);
             cw_legacy_occupant_renamed(s->user, c->room_id, line->nick, new_nick);
         } else if (self && c->joined) {
             cw_legacy_occupant_renamed(s->user, c->room_id, line->nick, new_nick);
@@ -326,7 +324,7 @@ on_mode(CwIrcSession *s, const CwIrcLine *line)
             g_string_erase(prefixes, at - prefixes->str, 1);
         g_autofree char *built = g_string_free(prefixes, FALSE);
         const char *updated = g_intern_string(built);
-        g_hash_table_replace(c->members, g_strdup(nick), (gpointer)updated);
+        g_hash_table_replace(c->members, (gpointer)cw_str_ref(nick), (gpointer)updated);
         if (is_self(s, nick)) {
             CwRole role;
             CwAffiliation aff;

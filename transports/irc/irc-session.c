@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway-irc"
 #include "irc-session.h"
 
+#include <causeway/strpool.h>
+
 #include <causeway/backoff.h>
 
 #include <string.h>
@@ -146,9 +148,15 @@ cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_i
     c->name = g_strdup(name);
     c->room_id = g_strdup(room_id);
     c->key = key && *key ? g_strdup(key) : NULL;
-    c->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    c->members = cw_irc_member_table_new();
     g_hash_table_insert(s->channels, cw_irc_casefold(name), c);
     return c;
+}
+
+GHashTable *
+cw_irc_member_table_new(void)
+{
+    return g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify, NULL);
 }
 
 void

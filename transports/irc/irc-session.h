@@ -41,10 +41,13 @@ typedef struct {
     char *key;
     gboolean joined;  /* 366 seen since the last (re)join */
     gboolean was_joined; /* the XMPP side already has the room (a rejoin tells only changes) */
-    GHashTable *members;       /* nick -> prefix chars ("@", "", ...), interned strings */
+    GHashTable *members;       /* pooled nick -> prefix chars ("@", "", ...), interned */
     GHashTable *names_pending; /* collecting 353 until 366 */
     GQueue echoes;    /* CwIrcEcho: the user's messages awaiting echo-message */
 } CwIrcChannel;
+
+/* A nick -> prefix table (members, names_pending): keys pooled (strpool.h). */
+GHashTable *cw_irc_member_table_new(void);
 
 /* A groupchat message sent with echo-message on: reflected to XMPP (with the
  * client's id) once the server has echoed all of its lines. */
