@@ -15,6 +15,8 @@ tests/e2e/.run/figures.txt).
   4 the SQLite database locked by another process during a registration
   5 the data directory's file system full during a registration
     (a tiny tmpfs: needs root and mount(2); skipped where mounting is refused)
+  6 Prosody frozen (SIGSTOP) while the IRC channel talks: nothing is lost,
+    everything arrives in order once it reads again (SIGCONT)
 
 Run: scripts/run-e2e.sh -k test_faults -s      (about a minute)
 """
@@ -395,3 +397,33 @@ def test_05_disk_full(tiny_fs, rig, prosody, ngircd, alice):
     # stop it here, before the fixture unmounts its data dir
     st = cw.stop()
     assert st in (None, 0), "causeway exited with %s on SIGTERM" % st
+
+
+def test_06_xmpp_server_frozen(rig, prosody, causeway, alice, raw):
+    op = raw("opnick")
+    op.join("#chan")
+    muc_join(alice, A, "#chan", "alicenick")
+    both_ways(alice, op, "#chan", "alicenick", "before the freeze")
+    m = alice.mark()
+    lines = ["frozen %02d %s" % (i, "x" * 300) for i in range(12)]
+    os.kill(prosody.proc.pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        for text in lines:
+            op.privmsg("#chan", text)
+        op.sync()  # ngIRCd took them all (it paces a client's lines)
+        t_sent = time.monotonic()
+        time.sleep(1.0)  # the gateway has read and written them, into the stopped server's socket
+    finally:
+        os.kill(prosody.proc.pid, signal.SIGCONT)
+    t_cont = time.monotonic()
+    got = [muc_wait(alice, A, "#chan", "opnick", text, since=m, timeout=T) for text in lines]
+    t_all = time.monotonic()
+    bodies = [el.findtext("c:body", "", NS) for el in alice.find_stanzas(is_body("frozen"), since=m)]
+    record_figure("fault 6: Prosody stopped for %.1f s while %d IRC lines went to the room -> all %d "
+                  "delivered in order %.2f s after it resumed"
+                  % (t_cont - t0, len(lines), len(got), t_all - t_cont))
+    assert bodies == lines, "lost, doubled or reordered: %r" % bodies
+    assert t_sent - t0 < 60
+    assert_alive(causeway)
+    both_ways(alice, op, "#chan", "alicenick", "after the freeze")
