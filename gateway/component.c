@@ -137,16 +137,22 @@ cw_component_conn_new_with_sm_state(xmpp_ctx_t *ctx)
 /* ---- I/O on the GLib loop ---- */
 
 /* A burst (a join storm fans out N^2 presences) leaves megabytes of freed
- * stanza buffers that glibc keeps; give them back once the queue drained. */
+ * buffers that glibc keeps, and the output buffer at its largest; give them
+ * back once everything is written. */
 #define TRIM_AFTER_STANZAS 20000
+#define OUT_KEEP (64 * 1024)
 
 static void
 release_memory_after_burst(CwComponent *comp)
 {
     if (comp->stanzas_out - comp->trimmed_at_out < TRIM_AFTER_STANZAS || !comp->conn ||
-        xmpp_conn_send_queue_len(comp->conn) > 0)
+        xmpp_conn_send_queue_len(comp->conn) > 0 || comp->out->len > 0)
         return;
     comp->trimmed_at_out = comp->stanzas_out;
+    if (comp->out->allocated_len > OUT_KEEP) {
+        g_string_free(comp->out, TRUE);
+        comp->out = g_string_sized_new(4096);
+    }
     malloc_trim(0);
 }
 

@@ -36,6 +36,11 @@ Settings (environment):
   BENCH_BIBOUMI_HISTORY  off (default: biboumi keeps no archive, like Causeway) or on (biboumi's
                      own default: every line archived per user in SQLite, one fsync'd
                      transaction each; far slower, so the run takes much longer)
+  BENCH_HISTORY_USERS  user counts of the history-cost scenarios ("100"; "" skips them): each run
+                     also runs the IRC scenario at these N with history recording flipped
+                     (Causeway with `history = 0`; biboumi with its SQLite archive on, or off
+                     when BENCH_BIBOUMI_HISTORY=on), plus the normal scenario if N is not in
+                     BENCH_USERS
   BENCH_OUT          where to write the Markdown (tests/bench/RESULTS.md)
 """
 import json
@@ -87,13 +92,14 @@ IQ_WINDOW = env_int("BENCH_IQ_WINDOW", 100)
 TIMEOUT = env_float("BENCH_TIMEOUT", 120)
 GATEWAYS = os.environ.get("BENCH_GATEWAYS", "causeway biboumi").split()
 BIBOUMI_HISTORY = os.environ.get("BENCH_BIBOUMI_HISTORY", "off").strip() or "off"
+HISTORY_USERS = [int(x) for x in os.environ.get("BENCH_HISTORY_USERS", "100").split()]
 OUT = os.environ.get("BENCH_OUT", os.path.join(HERE, "RESULTS.md"))
 CAUSEWAY_BIN = os.path.abspath(os.environ.get("CAUSEWAY_BIN", os.path.join(ROOT, "causeway")))
 DRIVER = os.path.abspath(os.environ.get("BENCH_DRIVER", os.path.join(ROOT, "build", "bench", "xmppdriver")))
 
 SETTINGS = ["BENCH_USERS", "BENCH_RUNS", "BENCH_IDLE", "BENCH_WINDOW", "BENCH_INFLIGHT", "BENCH_DELIVERIES",
             "BENCH_PHASE_CAP", "BENCH_LAT_MSGS", "BENCH_LAT_CAP", "BENCH_REGISTERED", "BENCH_IQS",
-            "BENCH_IQ_WINDOW", "BENCH_TIMEOUT", "BENCH_GATEWAYS", "BENCH_BIBOUMI_HISTORY"]
+            "BENCH_IQ_WINDOW", "BENCH_TIMEOUT", "BENCH_GATEWAYS", "BENCH_BIBOUMI_HISTORY", "BENCH_HISTORY_USERS"]
 
 NAMES = {"causeway": "Causeway", "biboumi": "biboumi"}
 
@@ -222,8 +228,11 @@ class Ngircd:
 # gateways
 # --------------------------------------------------------------------------
 
-def causeway_template(run_dir, data_dir, irc_port=None):
+def causeway_template(run_dir, data_dir, irc_port=None, history=None):
+    """history: None or True keeps Causeway's default (20 lines per room), False writes history = 0."""
     irc = ("irc_port = %d\n" % irc_port) if irc_port else ""
+    if history is False:
+        irc += "history = 0\n"
     text = ("[xmpp]\nhost = 127.0.0.1\nport = @XMPP_PORT@\n\n"
             "[gateway]\ndata_dir = %s\nallowed_domains = bench.local\n\n"
             "[transport:irc]\ntype = irc\ndomain = %s\nsecret = %s\n%sflood_burst = 0\n"
@@ -338,21 +347,23 @@ def irc_window(n):
     return max(1, min(WINDOW, INFLIGHT // max(n, 1)))
 
 
-def irc_scenario(gw, n, run):
-    d = os.path.join(RUN, "irc-n%d-run%d-%s" % (n, run, gw))
+def irc_scenario(gw, n, run, history=None, tag=None):
+    """history: None = the normal setting (Causeway's default 20 lines; biboumi per
+    BENCH_BIBOUMI_HISTORY), True/False forces recording on/off. tag names the variant's run dir."""
+    d = os.path.join(RUN, "irc-n%d-run%d-%s%s" % (n, run, gw, "-" + tag if tag else ""))
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     ircd = Ngircd(d).start()
     try:
         if gw == "causeway":
             data = os.path.join(d, "data")
-            tmpl = causeway_template(d, data, ircd.port)
+            tmpl = causeway_template(d, data, ircd.port, history)
             cfg_out = os.path.join(d, "causeway.conf")
             argv = causeway_argv(d)
         else:
             db = os.path.join(d, "biboumi.sqlite")
             shutil.copy(os.path.join(RUN, "biboumi-template.sqlite"), db)
-            biboumi_users(db, n, ircd.port, history=(BIBOUMI_HISTORY == "on"))
+            biboumi_users(db, n, ircd.port, history=(BIBOUMI_HISTORY == "on") if history is None else history)
             tmpl = biboumi_template(d, db)
             cfg_out = os.path.join(d, "biboumi.cfg")
             argv = biboumi_argv(d)
@@ -522,9 +533,10 @@ def preflight():
         if r.returncode != 0 or shutil.which("biboumi") is None:
             die("biboumi could not be installed; run with BENCH_GATEWAYS=causeway to skip it")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 4 * max(USERS + [1]) + 256
+    want = 4 * max(USERS + HISTORY_USERS + [1]) + 256
     if hard != resource.RLIM_INFINITY and hard < want:
-        log("bench: warning: the open-files hard limit is %d; %d users want about %d" % (hard, max(USERS), want))
+        log("bench: warning: the open-files hard limit is %d; %d users want about %d"
+            % (hard, max(USERS + HISTORY_USERS), want))
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))   # ulimit -n for ngircd, driver, gateways
 
 
@@ -595,6 +607,11 @@ def problem_of(gw, what, res):
             "cmd": tail(os.path.join(res.get("dir", ""), "driver.cmd"), 1)}
 
 
+def history_on(gw):
+    """Whether the normal IRC scenarios run gw with history recording on."""
+    return gw == "causeway" or BIBOUMI_HISTORY == "on"
+
+
 def main():
     t_start = time.monotonic()
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -617,7 +634,22 @@ def main():
 
     core = {gw: [] for gw in GATEWAYS}
     irc = {gw: {n: [] for n in USERS} for gw in GATEWAYS}
+    # history[gw][n]["on"/"off"][r]: run r of the IRC scenario with history recording on/off
+    history = {gw: {n: {"on": [], "off": []} for n in HISTORY_USERS} for gw in GATEWAYS}
     problems = []
+
+    def irc_run(gw, n, run, history=None, tag=None):
+        t0 = time.monotonic()
+        res = irc_scenario(gw, n, run + 1, history, tag)
+        log("[run %d/%d] N=%-5d %-8s %s (%.1fs)%s" % (run + 1, RUNS, n, gw + ("-" + tag if tag else ""),
+                                                     summarize(res), time.monotonic() - t0,
+                                                     "" if res.get("status") == "ok"
+                                                     else "  ** %s" % res.get("status")))
+        p = problem_of(gw, "IRC, N=%d%s, run %d" % (n, ", " + tag if tag else "", run + 1), res)
+        if p:
+            problems.append(p)
+        return res
+
     for run in range(RUNS):
         for gw in GATEWAYS:
             t0 = time.monotonic()
@@ -630,22 +662,23 @@ def main():
                 problems.append(p)
         for n in USERS:
             for gw in GATEWAYS:
-                t0 = time.monotonic()
-                res = irc_scenario(gw, n, run + 1)
-                irc[gw][n].append(res)
-                log("[run %d/%d] N=%-5d %-8s %s (%.1fs)%s" % (run + 1, RUNS, n, gw, summarize(res),
-                                                             time.monotonic() - t0,
-                                                             "" if res.get("status") == "ok"
-                                                             else "  ** %s" % res.get("status")))
-                p = problem_of(gw, "IRC, N=%d, run %d" % (n, run + 1), res)
-                if p:
-                    problems.append(p)
+                irc[gw][n].append(irc_run(gw, n, run))
+        # history cost: the normal scenario against the same one with history recording flipped
+        for n in HISTORY_USERS:
+            for gw in GATEWAYS:
+                normal_on = history_on(gw)
+                normal = irc[gw][n][run] if n in USERS else irc_run(gw, n, run)
+                flipped = irc_run(gw, n, run, history=not normal_on,
+                                  tag="nohistory" if normal_on else "history")
+                history[gw][n]["on"].append(normal if normal_on else flipped)
+                history[gw][n]["off"].append(flipped if normal_on else normal)
 
     elapsed = time.monotonic() - t_start
     with open(os.path.join(RUN, "results.json"), "w") as f:
         json.dump({"core": core, "irc": {gw: {str(n): v for n, v in d.items()} for gw, d in irc.items()},
+                   "history": {gw: {str(n): v for n, v in d.items()} for gw, d in history.items()},
                    "problems": problems}, f, indent=1, default=str)
-    md = render(core, irc, problems, started, elapsed, (load_start, loadavg()))
+    md = render(core, irc, history, problems, started, elapsed, (load_start, loadavg()))
     with open(OUT, "w") as f:
         f.write(md)
     print()
@@ -661,7 +694,7 @@ def main():
 VERSIONS = None
 
 
-def render(core, irc, problems, started, elapsed, loads):
+def render(core, irc, history, problems, started, elapsed, loads):
     cw, bb = "causeway", "biboumi"
     have_bb = bb in GATEWAYS
     m, v = machine(), VERSIONS or versions()
@@ -784,6 +817,32 @@ def render(core, irc, problems, started, elapsed, loads):
                 cells.append(" / ".join(fmt(x, "%.0f") for x in vals) if gw in GATEWAYS else "n/a")
             L.append("| %s | %d | %s | %s |" % (label, n, cells[0], cells[1]))
     L.append("")
+
+    # history recording cost
+    if HISTORY_USERS:
+        L.append("## History recording cost\n")
+        L.append("The IRC scenario's throughput phases with each gateway's history recording on and off; the "
+                 "cost is 1 − on/off, taken per run (both settings in the same run) and then the median. *On* "
+                 "means, for Causeway, its default: the last 20 lines of each room kept in memory (off: "
+                 "`history = 0`); for biboumi, its own default: every groupchat line archived in SQLite once per "
+                 "bridged user (`recordhistory_ = 1`; off: `recordhistory_ = 0`). The other IRC figures above "
+                 "were measured with history %s.\n"
+                 % ("on for both gateways" if BIBOUMI_HISTORY == "on" else
+                    "on for Causeway and off for biboumi" if have_bb else "on"))
+        L.append("| figure | N | gateway | history on | history off | cost of recording | better |")
+        L.append("|---|---:|---|---:|---:|---:|---|")
+        for key, label in (("x2i_msgs_per_s", "XMPP→IRC messages/s, throughput phase"),
+                           ("fan_stanzas_per_s", "IRC→XMPP fan-out: delivered stanzas/s, throughput phase")):
+            for n in HISTORY_USERS:
+                for gw in GATEWAYS:
+                    h = history.get(gw, {}).get(n, {})
+                    on = median([(r or {}).get(key) for r in h.get("on", [])])
+                    off = median([(r or {}).get(key) for r in h.get("off", [])])
+                    cost = median([1 - rr for rr in per_run_ratios(h.get("on", []), h.get("off", []), key)])
+                    L.append("| %s | %d | %s | %s | %s | %s | lower |"
+                             % (label, n, NAMES.get(gw, gw), fmt(on, "%.0f"), fmt(off, "%.0f"),
+                                fmt(cost, "%.0f%%", 100)))
+        L.append("")
 
     # problems
     L.append("## Problems seen in this run\n")
