@@ -579,8 +579,10 @@ cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza)
     comp->stanzas_out++;
     if (!comp->congested && backlog(comp) > BACKLOG_HIGH)
         update_congestion(comp);
+    /* At the sources' own priority, not idle: written after the current
+     * batch of legacy reads, not after all of them (latency). */
     if (!comp->flush_id)
-        comp->flush_id = g_idle_add(on_flush, comp);
+        comp->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, on_flush, comp, NULL);
     return TRUE;
 }
 

@@ -638,9 +638,9 @@ def main():
     history = {gw: {n: {"on": [], "off": []} for n in HISTORY_USERS} for gw in GATEWAYS}
     problems = []
 
-    def irc_run(gw, n, run, history=None, tag=None):
+    def irc_run(gw, n, run, hist=None, tag=None):
         t0 = time.monotonic()
-        res = irc_scenario(gw, n, run + 1, history, tag)
+        res = irc_scenario(gw, n, run + 1, hist, tag)
         log("[run %d/%d] N=%-5d %-8s %s (%.1fs)%s" % (run + 1, RUNS, n, gw + ("-" + tag if tag else ""),
                                                      summarize(res), time.monotonic() - t0,
                                                      "" if res.get("status") == "ok"
@@ -668,7 +668,7 @@ def main():
             for gw in GATEWAYS:
                 normal_on = history_on(gw)
                 normal = irc[gw][n][run] if n in USERS else irc_run(gw, n, run)
-                flipped = irc_run(gw, n, run, history=not normal_on,
+                flipped = irc_run(gw, n, run, hist=not normal_on,
                                   tag="nohistory" if normal_on else "history")
                 history[gw][n]["on"].append(normal if normal_on else flipped)
                 history[gw][n]["off"].append(flipped if normal_on else normal)
@@ -897,7 +897,8 @@ def render(core, irc, history, problems, started, elapsed, loads):
                  "(`muclogline_`, one fsync'd autocommit transaction each), which bounds its message rates by "
                  "the disk rather than by its routing; Causeway keeps only 20 lines per room in memory. To "
                  "compare the routing work, the bench turns biboumi's archive off (`recordhistory_ = 0`); "
-                 "`BENCH_BIBOUMI_HISTORY=on` measures biboumi as installed.")
+                 "`BENCH_BIBOUMI_HISTORY=on` measures biboumi as installed, and \"History recording cost\" "
+                 "measures what the archive costs it.")
     L.append("")
     if notes:
         for _k, (i, text) in sorted(notes.items(), key=lambda kv: kv[1][0]):
