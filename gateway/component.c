@@ -576,6 +576,19 @@ cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza)
         return FALSE;
     }
     cw_stanza_serialize(comp->out, stanza);
+    cw_component_end_xml(comp);
+    return TRUE;
+}
+
+GString *
+cw_component_begin_xml(CwComponent *comp)
+{
+    return comp->connected ? comp->out : NULL;
+}
+
+void
+cw_component_end_xml(CwComponent *comp)
+{
     comp->stanzas_out++;
     if (!comp->congested && backlog(comp) > BACKLOG_HIGH)
         update_congestion(comp);
@@ -583,7 +596,6 @@ cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza)
      * batch of legacy reads, not after all of them (latency). */
     if (!comp->flush_id)
         comp->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, on_flush, comp, NULL);
-    return TRUE;
 }
 
 gboolean

@@ -56,6 +56,14 @@ xmpp_ctx_t *cw_component_ctx(CwComponent *comp);
  * when the stream drops are lost with it, as in any XMPP connection. */
 gboolean cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza);
 
+/* Write a stanza as XML text straight into the output buffer (the hot
+ * paths, where building a libstrophe tree would cost more than the rest):
+ * append one complete stanza to the buffer cw_component_begin_xml() returns,
+ * then call cw_component_end_xml(). NULL (nothing to write) when not
+ * connected. */
+GString *cw_component_begin_xml(CwComponent *comp);
+void cw_component_end_xml(CwComponent *comp);
+
 /* Flow control: whether more than 4 MB wait to be written (until the
  * backlog is back under 1 MB), and how many bytes wait. */
 gboolean cw_component_is_congested(CwComponent *comp);

@@ -278,6 +278,18 @@ cw_gateway_send(CwGateway *gw, xmpp_stanza_t *stanza)
     cw_component_send(gw->component, stanza);
 }
 
+GString *
+cw_gateway_begin_xml(CwGateway *gw)
+{
+    return cw_component_begin_xml(gw->component);
+}
+
+void
+cw_gateway_end_xml(CwGateway *gw)
+{
+    cw_component_end_xml(gw->component);
+}
+
 xmpp_ctx_t *
 cw_gateway_ctx(CwGateway *gw)
 {

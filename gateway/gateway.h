@@ -81,6 +81,10 @@ gboolean cw_gateway_reload(CwGateway *gw, GError **error);
 
 /* Send a stanza through the component (caller keeps its reference). */
 void cw_gateway_send(CwGateway *gw, xmpp_stanza_t *stanza);
+/* Or write it as XML text (see cw_component_begin_xml): append one stanza to
+ * the buffer returned (NULL: not connected, drop it), then end. */
+GString *cw_gateway_begin_xml(CwGateway *gw);
+void cw_gateway_end_xml(CwGateway *gw);
 /* Send an iq get/set; callback (may be NULL) gets the result or error, or
  * NULL reply when the connection drops first. */
 void cw_gateway_send_iq(CwGateway *gw, xmpp_stanza_t *iq, CwIqCallback callback, gpointer data);

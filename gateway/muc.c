@@ -683,24 +683,43 @@ cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, cons
     CwGateway *gw = user->gw;
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
     char *uuid = xmpp_uuid_gen(ctx);
-    const char *id = msg->id ? msg->id : uuid;
+    g_autofree char *stamp = NULL;
+    if (msg->timestamp) {
+        g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(msg->timestamp / G_USEC_PER_SEC);
+        stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+    }
+    /* One stanza per user per line in every channel: the hottest path,
+     * written as text (no libstrophe tree). */
     GHashTableIter it;
     gpointer to;
     g_hash_table_iter_init(&it, room->resources);
     while (g_hash_table_iter_next(&it, &to, NULL)) {
-        g_autoptr(xmpp_stanza_t) m = groupchat_message(gw, room, to, nick, id);
-        cw_stanza_add_text_child(m, "body", NULL, msg->body);
-        xmpp_stanza_t *sid = cw_stanza_add_child(m, cw_stanza_new(ctx, "stanza-id", NS_SID));
-        xmpp_stanza_set_attribute(sid, "id", uuid);
-        xmpp_stanza_set_attribute(sid, "by", room->jid);
-        if (msg->timestamp) {
-            g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(msg->timestamp / G_USEC_PER_SEC);
-            g_autofree char *stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
-            xmpp_stanza_t *d = cw_stanza_add_child(m, cw_stanza_new(ctx, "delay", NS_DELAY));
-            xmpp_stanza_set_attribute(d, "from", room->jid);
-            xmpp_stanza_set_attribute(d, "stamp", stamp);
+        GString *out = cw_gateway_begin_xml(gw);
+        if (!out)
+            break;
+        g_string_append(out, "<message type=\"groupchat\" from=\"");
+        cw_xml_append_escaped(out, room->jid);
+        if (nick) {
+            g_string_append_c(out, '/');
+            cw_xml_append_escaped(out, nick);
         }
-        cw_gateway_send(gw, m);
+        g_string_append_c(out, '"');
+        cw_xml_append_attr(out, "to", to);
+        cw_xml_append_attr(out, "id", msg->id ? msg->id : uuid);
+        g_string_append(out, "><body>");
+        cw_xml_append_escaped(out, msg->body);
+        g_string_append(out, "</body><stanza-id xmlns=\"" NS_SID "\"");
+        cw_xml_append_attr(out, "id", uuid);
+        cw_xml_append_attr(out, "by", room->jid);
+        g_string_append(out, "/>");
+        if (stamp) {
+            g_string_append(out, "<delay xmlns=\"" NS_DELAY "\"");
+            cw_xml_append_attr(out, "from", room->jid);
+            cw_xml_append_attr(out, "stamp", stamp);
+            g_string_append(out, "/>");
+        }
+        g_string_append(out, "</message>");
+        cw_gateway_end_xml(gw);
     }
     xmpp_free(ctx, uuid);
 

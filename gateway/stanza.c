@@ -68,8 +68,8 @@ cw_stanza_to_string(xmpp_stanza_t *stanza)
     return copy;
 }
 
-static void
-append_escaped(GString *out, const char *text)
+void
+cw_xml_append_escaped(GString *out, const char *text)
 {
     const char *run = text;
     for (const char *p = text; *p; p++) {
@@ -90,6 +90,18 @@ append_escaped(GString *out, const char *text)
     g_string_append(out, run);
 }
 
+void
+cw_xml_append_attr(GString *out, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    g_string_append_c(out, ' ');
+    g_string_append(out, name);
+    g_string_append(out, "=\"");
+    cw_xml_append_escaped(out, value);
+    g_string_append_c(out, '"');
+}
+
 /* parent_ns: the namespace in scope, not repeated (libstrophe's parser
  * gives every child its inherited xmlns). */
 static void
@@ -98,7 +110,7 @@ serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
     if (xmpp_stanza_is_text(stanza)) {
         const char *text = xmpp_stanza_get_text_ptr(stanza);
         if (text)
-            append_escaped(out, text);
+            cw_xml_append_escaped(out, text);
         return;
     }
     const char *name = xmpp_stanza_get_name(stanza);
@@ -118,7 +130,7 @@ serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
             g_string_append_c(out, ' ');
             g_string_append(out, attrs[i]);
             g_string_append(out, "=\"");
-            append_escaped(out, attrs[i + 1]);
+            cw_xml_append_escaped(out, attrs[i + 1]);
             g_string_append_c(out, '"');
         }
         if (attrs != small)

@@ -33,6 +33,10 @@ char *cw_stanza_to_string(xmpp_stanza_t *stanza);
  * escaped as libstrophe does (& < > " in text and attribute values). The
  * send path. */
 void cw_stanza_serialize(GString *out, xmpp_stanza_t *stanza);
+/* Append text escaped for XML text or a double-quoted attribute value. */
+void cw_xml_append_escaped(GString *out, const char *text);
+/* Append ` name="value"` (value escaped); nothing when value is NULL. */
+void cw_xml_append_attr(GString *out, const char *name, const char *value);
 
 /* An iq result addressed back to the sender of iq (from/to swapped, same id). */
 xmpp_stanza_t *cw_iq_result(xmpp_stanza_t *iq);
