@@ -698,16 +698,16 @@ cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, cons
         if (!out)
             break;
         g_string_append(out, "<message type=\"groupchat\" from=\"");
-        cw_xml_append_escaped(out, room->jid);
+        cw_xml_append_escaped(out, room->jid, TRUE);
         if (nick) {
             g_string_append_c(out, '/');
-            cw_xml_append_escaped(out, nick);
+            cw_xml_append_escaped(out, nick, TRUE);
         }
         g_string_append_c(out, '"');
         cw_xml_append_attr(out, "to", to);
         cw_xml_append_attr(out, "id", msg->id ? msg->id : uuid);
         g_string_append(out, "><body>");
-        cw_xml_append_escaped(out, msg->body);
+        cw_xml_append_escaped(out, msg->body, FALSE);
         g_string_append(out, "</body><stanza-id xmlns=\"" NS_SID "\"");
         cw_xml_append_attr(out, "id", uuid);
         cw_xml_append_attr(out, "by", room->jid);

@@ -68,19 +68,31 @@ cw_stanza_to_string(xmpp_stanza_t *stanza)
     return copy;
 }
 
-void
-cw_xml_append_escaped(GString *out, const char *text)
+/* What one byte becomes, or NULL to copy it. XML 1.0 cannot carry C0
+ * controls other than tab, LF and CR at all: they are dropped (a single one
+ * would make the server close the whole component stream). CR, and in
+ * attributes tab and LF, become character references so parsers keep them. */
+static const char *
+escape_of(guchar c, gboolean attribute)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\r': return "&#13;";
+    case '\n': return attribute ? "&#10;" : NULL;
+    case '\t': return attribute ? "&#9;" : NULL;
+    default: return c < 0x20 ? "" : NULL;
+    }
+}
+
+static void
+append_escaped(GString *out, const char *text, gboolean attribute)
 {
     const char *run = text;
     for (const char *p = text; *p; p++) {
-        const char *entity;
-        switch (*p) {
-        case '&': entity = "&amp;"; break;
-        case '<': entity = "&lt;"; break;
-        case '>': entity = "&gt;"; break;
-        case '"': entity = "&quot;"; break;
-        default: entity = NULL; break;
-        }
+        const char *entity = escape_of((guchar)*p, attribute);
         if (!entity)
             continue;
         g_string_append_len(out, run, p - run);
@@ -91,6 +103,12 @@ cw_xml_append_escaped(GString *out, const char *text)
 }
 
 void
+cw_xml_append_escaped(GString *out, const char *text, gboolean attribute)
+{
+    append_escaped(out, text, attribute);
+}
+
+void
 cw_xml_append_attr(GString *out, const char *name, const char *value)
 {
     if (!value)
@@ -98,7 +116,7 @@ cw_xml_append_attr(GString *out, const char *name, const char *value)
     g_string_append_c(out, ' ');
     g_string_append(out, name);
     g_string_append(out, "=\"");
-    cw_xml_append_escaped(out, value);
+    append_escaped(out, value, TRUE);
     g_string_append_c(out, '"');
 }
 
@@ -110,7 +128,7 @@ serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
     if (xmpp_stanza_is_text(stanza)) {
         const char *text = xmpp_stanza_get_text_ptr(stanza);
         if (text)
-            cw_xml_append_escaped(out, text);
+            append_escaped(out, text, FALSE);
         return;
     }
     const char *name = xmpp_stanza_get_name(stanza);
@@ -130,7 +148,7 @@ serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
             g_string_append_c(out, ' ');
             g_string_append(out, attrs[i]);
             g_string_append(out, "=\"");
-            cw_xml_append_escaped(out, attrs[i + 1]);
+            append_escaped(out, attrs[i + 1], TRUE);
             g_string_append_c(out, '"');
         }
         if (attrs != small)

@@ -28,13 +28,15 @@ char *cw_stanza_child_text(xmpp_stanza_t *stanza, const char *name, const char *
 xmpp_stanza_t *cw_stanza_first_element(xmpp_stanza_t *stanza);
 /* Serialise (g_free). For debug logs and tests. */
 char *cw_stanza_to_string(xmpp_stanza_t *stanza);
-/* Append the stanza's XML to out: the same document xmpp_stanza_to_text()
- * makes (attribute order aside), without its per-call allocations. Text is
- * escaped as libstrophe does (& < > " in text and attribute values). The
- * send path. */
+/* Append the stanza's XML to out: the document xmpp_stanza_to_text() makes
+ * (attribute order aside), without its per-call allocations, and safe to
+ * parse back: & < > " escaped, CR (and tab and LF in attribute values) as
+ * character references, other C0 controls dropped (XML cannot carry them).
+ * The send path. */
 void cw_stanza_serialize(GString *out, xmpp_stanza_t *stanza);
-/* Append text escaped for XML text or a double-quoted attribute value. */
-void cw_xml_append_escaped(GString *out, const char *text);
+/* Append text escaped (as above) as character data, or as (part of) a
+ * double-quoted attribute value. */
+void cw_xml_append_escaped(GString *out, const char *text, gboolean attribute);
 /* Append ` name="value"` (value escaped); nothing when value is NULL. */
 void cw_xml_append_attr(GString *out, const char *name, const char *value);
 

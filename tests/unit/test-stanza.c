@@ -81,6 +81,29 @@ static void test_escaping(void)
                     "<message to=\"a&quot;b&lt;c&gt;&amp;d\"><body>1 &lt; 2 &amp;&amp; 3 &gt; &quot;2&quot;</body></message>");
 }
 
+/* White space survives a parser's normalisation; other controls, which XML
+ * cannot carry at all, are dropped rather than breaking the stream. */
+static void test_controls(void)
+{
+    g_autoptr(xmpp_stanza_t) m = cw_stanza_new(ctx, "message", NULL);
+    xmpp_stanza_set_attribute(m, "id", "x\ny\tz\r\x01!");
+    cw_stanza_add_text_child(m, "body", NULL, "a\rb\nc\td\x01\x07\x1f" "e");
+    g_autofree char *xml = serialize(m);
+    g_assert_cmpstr(xml, ==, "<message id=\"x&#10;y&#9;z&#13;!\"><body>a&#13;b\nc\tde</body></message>");
+    g_autoptr(xmpp_stanza_t) again = xmpp_stanza_new_from_string(ctx, xml);
+    g_assert_nonnull(again);
+    g_assert_cmpstr(xmpp_stanza_get_id(again), ==, "x\ny\tz\r!");
+    g_autofree char *body = cw_stanza_child_text(again, "body", NULL);
+    g_assert_cmpstr(body, ==, "a\rb\nc\tde");
+
+    GString *out = g_string_new(NULL);
+    cw_xml_append_escaped(out, "q\"\n", FALSE);
+    cw_xml_append_attr(out, "k", "q\"\n");
+    cw_xml_append_attr(out, "none", NULL);
+    g_assert_cmpstr(out->str, ==, "q&quot;\n k=\"q&quot;&#10;\"");
+    g_string_free(out, TRUE);
+}
+
 /* More attributes than the serialiser's stack array holds. */
 static void test_many_attributes(void)
 {
@@ -107,6 +130,7 @@ int main(int argc, char **argv)
     g_test_add_func("/stanza/serialize/round-trips", test_round_trips);
     g_test_add_func("/stanza/serialize/escaping", test_escaping);
     g_test_add_func("/stanza/serialize/many-attributes", test_many_attributes);
+    g_test_add_func("/stanza/serialize/controls", test_controls);
     int rc = g_test_run();
     xmpp_ctx_free(ctx);
     xmpp_shutdown();
