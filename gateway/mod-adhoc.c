@@ -27,7 +27,14 @@ typedef struct {
     char *owner; /* bare JID that started the session */
     const Command *command;
     char *entity; /* legacy id, for commands on an entity's JID */
+    gint64 started_us;
 } Session;
+
+/* A session left open (the client went away between the form and its
+ * submission) ends after SESSION_TTL; a user holds at most
+ * SESSIONS_PER_USER at once (starting one more ends their oldest). */
+#define SESSION_TTL_US (10 * 60 * G_USEC_PER_SEC)
+#define SESSIONS_PER_USER 8
 
 static void
 session_free(gpointer p)
@@ -36,6 +43,38 @@ session_free(gpointer p)
     g_free(s->owner);
     g_free(s->entity);
     g_free(s);
+}
+
+/* Drop expired sessions, and owner's oldest while owner holds too many. */
+static void
+prune_sessions(GHashTable *sessions, const char *owner)
+{
+    gint64 now = g_get_monotonic_time();
+    for (;;) {
+        GHashTableIter it;
+        gpointer key, value;
+        const char *oldest = NULL;
+        gint64 oldest_us = G_MAXINT64;
+        guint owned = 0;
+        g_hash_table_iter_init(&it, sessions);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            Session *s = value;
+            if (now - s->started_us > SESSION_TTL_US) {
+                g_hash_table_iter_remove(&it);
+                continue;
+            }
+            if (g_strcmp0(s->owner, owner) != 0)
+                continue;
+            owned++;
+            if (s->started_us < oldest_us) {
+                oldest_us = s->started_us;
+                oldest = key;
+            }
+        }
+        if (owned < SESSIONS_PER_USER || !oldest)
+            return;
+        g_hash_table_remove(sessions, oldest);
+    }
 }
 
 /* ---- Configure an entity (e.g. an IRC server), on its own JID ---- */
@@ -341,8 +380,10 @@ command_set(CwRequest *req)
             cw_request_result(req, c);
             return;
         }
+        prune_sessions(gw->adhoc_sessions, req->user->jid);
         g_autofree char *sid = g_uuid_string_random();
         Session *s = g_new0(Session, 1);
+        s->started_us = g_get_monotonic_time();
         s->owner = g_strdup(req->user->jid);
         s->command = cmd;
         s->entity = g_strdup(req->to_node);
@@ -357,6 +398,7 @@ command_set(CwRequest *req)
         return;
     }
 
+    prune_sessions(gw->adhoc_sessions, NULL);
     Session *s = g_hash_table_lookup(gw->adhoc_sessions, sessionid);
     if (!s || s->command != cmd) {
         cw_request_error(req, "bad-request", "Unknown or expired session.");

@@ -236,6 +236,17 @@ def test_02_adhoc_sessions_and_admin_commands(causeway, alice, bob, admin):
     # while the admin may
     r = command(admin, "stats")
     assert r.get("type") == "result", xml_str(r)
+    # sessions left open are bounded: a user's 9th ends the 1st (8 at most)
+    sids = []
+    for _ in range(9):
+        r = command(alice, "configure")
+        assert r.get("type") == "result", xml_str(r)
+        sids.append(r.find("cmd:command", NS).get("sessionid"))
+    assert_error(command(alice, "configure", action="cancel", sessionid=sids[0]), "bad-request",
+                 "alice's oldest session beyond the 8 she may keep")
+    for sid in sids[1:]:
+        r = command(alice, "configure", action="cancel", sessionid=sid)
+        assert r.find("cmd:command", NS).get("status") == "canceled", xml_str(r)
     assert_alive(causeway)
 
 
