@@ -8,6 +8,8 @@
 #include "stanza.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <gio/gio.h>
@@ -362,6 +364,9 @@ sockopt_record_fd(xmpp_conn_t *conn, void *sock)
         return -1;
     }
     xmpp_sockopt_cb_keepalive(conn, sock);
+    /* Stanzas are batched in the output buffer already: no Nagle delay. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     CwComponent *comp = fd_owner_by_conn ? g_hash_table_lookup(fd_owner_by_conn, conn) : NULL;
     if (comp)
         comp->fd = fd;

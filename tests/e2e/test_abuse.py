@@ -366,6 +366,8 @@ def test_03b_irc_metacharacters_never_reach_irc(causeway, alice, raw):
     other = raw("other")
     other.join("#b")
     muc_join(alice, A, "#chan", "alicenick")
+    # her own JOIN may reach op after her self-presence reached her
+    op.wait(command="JOIN", pred=lambda l: l.nick == "alicenick", what="alicenick's JOIN")
     mi, mo = op.mark(), other.mark()
     cases = [
         ("message", A.user("opnick\\20injected"), "chat"),

@@ -3,6 +3,8 @@
 #include "irc-conn.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,8 +27,9 @@ struct CwIrcConn {
     GSocketConnection *tcp;
     GIOStream *stream;          /* tcp, or the TLS connection on top of it */
     CwIrcLineBuffer *lines;
-    guint8 *rbuf;
     gboolean polled;            /* in the process-wide epoll set */
+    gboolean connecting;        /* holds one of its target's connect slots */
+    gboolean waiting;           /* queued for a connect slot */
 
     GQueue queue;               /* paced lines, each with "\r\n" */
     GString *outbuf;            /* bytes being written */
@@ -44,6 +47,7 @@ static void conn_closed(CwIrcConn *conn, GError *error);
 static void flush(CwIrcConn *conn);
 static void watch_input(CwIrcConn *conn);
 static void unwatch_input(CwIrcConn *conn);
+static void leave_connect_queue(CwIrcConn *conn);
 
 /* ---- refcount: callbacks may free the conn ---- */
 
@@ -67,7 +71,6 @@ conn_unref(CwIrcConn *conn)
     g_clear_object(&conn->stream);
     g_clear_object(&conn->tcp);
     cw_irc_line_buffer_free(conn->lines);
-    g_free(conn->rbuf);
     g_free(conn->host);
     g_free(conn->tls_fingerprint);
     g_free(conn->client_cert_file);
@@ -155,6 +158,7 @@ conn_closed(CwIrcConn *conn, GError *error)
     conn->connected = FALSE;
     keepalive_untrack(conn);
     unwatch_input(conn);
+    leave_connect_queue(conn);
     g_clear_handle_id(&conn->pace_id, g_source_remove);
     g_clear_handle_id(&conn->close_timer_id, g_source_remove);
     g_cancellable_cancel(conn->cancel);
@@ -333,13 +337,17 @@ conn_gone(CwIrcConn *conn)
  * decrypted bytes buffered inside GnuTLS do not wake epoll. */
 #define READS_PER_WAKEUP 4
 
+/* Reads are synchronous and the line buffer keeps what it needs: one read
+ * buffer serves every connection. */
+static guint8 read_buffer[READ_CHUNK];
+
 static void
 read_available(CwIrcConn *conn)
 {
     GPollableInputStream *in = G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(conn->stream));
     for (int i = 0; (conn->tls || i < READS_PER_WAKEUP) && conn->polled && !conn_gone(conn); i++) {
         g_autoptr(GError) error = NULL;
-        gssize n = g_pollable_input_stream_read_nonblocking(in, conn->rbuf, READ_CHUNK, NULL, &error);
+        gssize n = g_pollable_input_stream_read_nonblocking(in, read_buffer, READ_CHUNK, NULL, &error);
         if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
             break;
         if (n <= 0) {
@@ -350,7 +358,7 @@ read_available(CwIrcConn *conn)
             break;
         }
         conn->last_rx_us = g_get_monotonic_time();
-        cw_irc_line_buffer_push(conn->lines, conn->rbuf, (gsize)n);
+        cw_irc_line_buffer_push(conn->lines, read_buffer, (gsize)n);
         char *raw;
         while (!conn_gone(conn) && (raw = cw_irc_line_buffer_next(conn->lines, NULL))) {
             dispatch_line(conn, raw);
@@ -543,12 +551,87 @@ start_tls(CwIrcConn *conn)
                                      on_handshake, conn_ref(conn));
 }
 
+/* ---- connect slots ----
+ * At most CONNECTS_PER_TARGET TCP connects in progress to one host:port; the
+ * others wait their turn. Hundreds of users reconnecting at once would
+ * otherwise overflow a small listen backlog (ngIRCd's is 10: the kernel drops
+ * the SYNs and TCP retries them a second later) or trip a server's
+ * connection-rate limits. */
+#define CONNECTS_PER_TARGET 8
+
+typedef struct {
+    guint active;
+    GQueue waiting; /* CwIrcConn*, not referenced: a conn leaves it when it closes */
+} ConnectSlots;
+
+static GHashTable *connect_slots; /* "host:port" -> ConnectSlots */
+
+static void begin_connect(CwIrcConn *conn);
+
+static char *
+target_of(CwIrcConn *conn)
+{
+    return g_strdup_printf("%s:%u", conn->host, conn->port);
+}
+
+static ConnectSlots *
+slots_for(CwIrcConn *conn, gboolean create)
+{
+    g_autofree char *key = target_of(conn);
+    ConnectSlots *slots = connect_slots ? g_hash_table_lookup(connect_slots, key) : NULL;
+    if (!slots && create) {
+        if (!connect_slots)
+            connect_slots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        slots = g_new0(ConnectSlots, 1);
+        g_queue_init(&slots->waiting);
+        g_hash_table_insert(connect_slots, g_steal_pointer(&key), slots);
+    }
+    return slots;
+}
+
+static void
+forget_slots_if_idle(CwIrcConn *conn, ConnectSlots *slots)
+{
+    if (slots->active > 0 || !g_queue_is_empty(&slots->waiting))
+        return;
+    g_autofree char *key = target_of(conn);
+    g_hash_table_remove(connect_slots, key);
+    if (g_hash_table_size(connect_slots) == 0)
+        g_clear_pointer(&connect_slots, g_hash_table_unref);
+}
+
+/* The conn's connect is over (or it closed): give its slot to the next. */
+static void
+leave_connect_queue(CwIrcConn *conn)
+{
+    if (!conn->connecting && !conn->waiting)
+        return;
+    ConnectSlots *slots = slots_for(conn, FALSE);
+    g_return_if_fail(slots != NULL);
+    if (conn->waiting) {
+        g_queue_remove(&slots->waiting, conn);
+        conn->waiting = FALSE;
+    } else {
+        conn->connecting = FALSE;
+        slots->active--;
+        while (slots->active < CONNECTS_PER_TARGET && !g_queue_is_empty(&slots->waiting)) {
+            CwIrcConn *next = g_queue_pop_head(&slots->waiting);
+            next->waiting = FALSE;
+            next->connecting = TRUE;
+            slots->active++;
+            begin_connect(next);
+        }
+    }
+    forget_slots_if_idle(conn, slots);
+}
+
 static void
 on_connected(GObject *source, GAsyncResult *res, gpointer data)
 {
     CwIrcConn *conn = data;
     g_autoptr(GError) error = NULL;
     GSocketConnection *tcp = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error);
+    leave_connect_queue(conn);
     if (conn->closed || conn->freed) {
         g_clear_object(&tcp);
         conn_unref(conn);
@@ -567,6 +650,9 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data)
      * would end every quiet connection after 30 s. Keep-alive is ours. */
     g_socket_set_timeout(g_socket_connection_get_socket(tcp), 0);
     g_socket_set_keepalive(g_socket_connection_get_socket(tcp), TRUE);
+    /* Lines are batched by the send queue already; Nagle would only hold a
+     * second line until the server's delayed ACK (40 ms). */
+    g_socket_set_option(g_socket_connection_get_socket(tcp), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
     if (conn->tls)
         start_tls(conn);
     else
@@ -594,19 +680,34 @@ cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents *events, gp
     conn->user_data = user_data;
     conn->cancel = g_cancellable_new();
     conn->lines = cw_irc_line_buffer_new();
-    conn->rbuf = g_malloc(READ_CHUNK);
     conn->outbuf = g_string_new(NULL);
     g_queue_init(&conn->queue);
     return conn;
 }
 
-void
-cw_irc_conn_connect(CwIrcConn *conn)
+static void
+begin_connect(CwIrcConn *conn)
 {
     g_autoptr(GSocketClient) client = g_socket_client_new();
     g_socket_client_set_timeout(client, 30);
     g_socket_client_connect_to_host_async(client, conn->host, conn->port, conn->cancel,
                                           on_connected, conn_ref(conn));
+}
+
+void
+cw_irc_conn_connect(CwIrcConn *conn)
+{
+    if (conn->connecting || conn->waiting || conn->closed)
+        return;
+    ConnectSlots *slots = slots_for(conn, TRUE);
+    if (slots->active >= CONNECTS_PER_TARGET) {
+        conn->waiting = TRUE;
+        g_queue_push_tail(&slots->waiting, conn);
+        return;
+    }
+    conn->connecting = TRUE;
+    slots->active++;
+    begin_connect(conn);
 }
 
 gboolean
@@ -662,6 +763,7 @@ cw_irc_conn_free(CwIrcConn *conn)
         conn->connected = FALSE;
         keepalive_untrack(conn);
         unwatch_input(conn);
+        leave_connect_queue(conn);
         g_cancellable_cancel(conn->cancel);
         if (conn->stream)
             g_io_stream_close_async(conn->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);
