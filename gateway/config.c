@@ -16,8 +16,24 @@ cw_config_set_error(GError **error, const char *file, const char *group, const c
 {
     va_list ap;
     va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    g_autofree char *raw = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* One line, whatever the quoted value holds (GKeyFile turns "\n" in a
+     * value into a newline): control characters are shown escaped. */
+    GString *line = g_string_new(NULL);
+    for (const char *p = raw; *p; p++) {
+        if (*p == '\n')
+            g_string_append(line, "\\n");
+        else if (*p == '\r')
+            g_string_append(line, "\\r");
+        else if (*p == '\t')
+            g_string_append(line, "\\t");
+        else if ((guchar)*p < 0x20 || *p == 0x7f)
+            g_string_append_printf(line, "\\x%02x", (guchar)*p);
+        else
+            g_string_append_c(line, *p);
+    }
+    g_autofree char *msg = g_string_free(line, FALSE);
     if (key)
         g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s] %s: %s", file, group, key, msg);
     else

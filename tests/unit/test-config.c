@@ -278,6 +278,11 @@ static const ErrorCase error_cases[] = {
       MUST("'nan' is not a duration") },
     { "duration-nan-max", "[xmpp]\nreconnect_max = -NaN\n" LOOP, "xmpp", "reconnect_max",
       MUST("'-NaN' is not a duration") },
+    /* GKeyFile unescapes \n in values: the message must stay one line. */
+    { "escaped-newline", "[xmpp]\nport = 1\\n2\n" LOOP, "xmpp", "port",
+      MUST("'1\\n2' is not a number") },
+    { "escaped-tab", "[transport:loop]\ntype = loopback\ndomain = a\\tb\nsecret = s\n",
+      "transport:loop", "domain", MUST("'a\\tb' is not a domain") },
 };
 
 /* The message is one line "PATH: [group] key: what; fix". */
