@@ -38,6 +38,7 @@ resource_available(CwRequest *req)
     CwGateway *gw = req->gw;
     const char *resource = req->from_resource ? req->from_resource : "";
     CwShow show = parse_show(req->stanza);
+    gboolean new_resource = !g_hash_table_contains(user->resources, resource);
     g_hash_table_replace(user->resources, g_strdup(resource), GINT_TO_POINTER(show));
     g_autofree char *status = cw_stanza_child_text(req->stanza, "status", NULL);
     gboolean changed = user->show != show || g_strcmp0(user->status, status) != 0;
@@ -57,6 +58,8 @@ resource_available(CwRequest *req)
     } else if (changed && gw->ops->user_presence) {
         gw->ops->user_presence(user, show, user->status);
     }
+    if (new_resource && user->registered)
+        cw_muc_restore(user, req->from);
 }
 
 static void

@@ -81,6 +81,7 @@ typedef struct {
     char *jid;            /* bare room JID */
     char *nick;           /* ours: requested until joined, then the actual one */
     char *requested_nick;
+    char *password;       /* the one joined with, or NULL */
     GHashTable *resources; /* full JIDs of the user's resources in the room */
     GHashTable *occupants; /* pooled nick -> pooled Occupant (others and ourselves) */
     char *subject, *subject_nick;
@@ -109,6 +110,7 @@ room_free(gpointer p)
     g_free(room->jid);
     g_free(room->nick);
     g_free(room->requested_nick);
+    g_free(room->password);
     g_hash_table_unref(room->resources);
     g_hash_table_unref(room->occupants);
     g_free(room->subject);
@@ -131,9 +133,59 @@ room_lookup(CwUser *user, const char *room_id)
     return user->rooms ? g_hash_table_lookup(user->rooms, room_id) : NULL;
 }
 
+/* ---- persistence: a registered user's rooms survive a restart ----
+ * Which of the user's resources are in which room is stored while they are
+ * there; after a restart (crash, kill, upgrade) a resource that comes back
+ * online is put back into its rooms (see cw_muc_restore). Failures are
+ * logged: the room works, it just would not come back by itself. */
+
+static gboolean
+persisted(CwUser *user)
+{
+    return user->registered && user->gw->store;
+}
+
+static void
+store_warn(const char *what, GError *error)
+{
+    g_warning("store: %s: %s", what, error ? error->message : "unknown error");
+}
+
+static void
+persist_room(CwUser *user, CwRoom *room)
+{
+    if (!persisted(user))
+        return;
+    g_autoptr(GError) error = NULL;
+    if (!cw_store_room_add(user->gw->store, user->jid, room->jid, room->nick, room->password, &error)) {
+        store_warn("keeping a room", error);
+        return;
+    }
+    GHashTableIter it;
+    gpointer resource;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &resource, NULL))
+        if (!cw_store_room_resource_add(user->gw->store, user->jid, room->jid, resource, &error)) {
+            store_warn("keeping a room's resource", error);
+            return;
+        }
+}
+
+static void
+persist_resource_gone(CwUser *user, CwRoom *room, const char *resource)
+{
+    g_autoptr(GError) error = NULL;
+    if (persisted(user) && room->joined &&
+        !cw_store_room_resource_remove(user->gw->store, user->jid, room->jid, resource, &error))
+        store_warn("forgetting a room's resource", error);
+}
+
 static void
 room_remove(CwUser *user, CwRoom *room)
 {
+    g_autoptr(GError) error = NULL;
+    if (persisted(user) && !cw_store_room_remove(user->gw->store, user->jid, room->jid, &error))
+        store_warn("forgetting a room", error);
     g_hash_table_remove(user->rooms, room->id);
 }
 
@@ -297,6 +349,7 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
             return;
         if (!strcmp(type, "unavailable"))
             send_self_unavailable(user, room, req->from, NULL);
+        persist_resource_gone(user, room, req->from);
         g_hash_table_remove(room->resources, req->from);
         if (g_hash_table_size(room->resources) == 0) {
             g_autofree char *status = cw_stanza_child_text(req->stanza, "status", NULL);
@@ -337,15 +390,17 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         g_hash_table_add(room->resources, g_strdup(req->from));
         g_hash_table_insert(rooms_of(user), room->id, room);
         xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", NS_MUC);
-        g_autofree char *password = x ? cw_stanza_child_text(x, "password", NULL) : NULL;
-        gw->ops->join_room(user, room_id, nick, password);
+        room->password = x ? cw_stanza_child_text(x, "password", NULL) : NULL;
+        gw->ops->join_room(user, room_id, nick, room->password);
         return;
     }
     if (!g_hash_table_contains(room->resources, req->from)) {
         /* Another of the user's clients joins: it shares the legacy session. */
         g_hash_table_add(room->resources, g_strdup(req->from));
-        if (room->joined)
+        if (room->joined) {
             send_room_state(user, room, req->from);
+            persist_room(user, room);
+        }
         return;
     }
     if (room->joined && g_strcmp0(nick, room->nick) != 0) {
@@ -462,11 +517,59 @@ cw_muc_user_offline(CwUser *user)
     GList *ids = g_hash_table_get_keys(user->rooms);
     for (GList *l = ids; l; l = l->next) {
         g_autofree char *id = g_strdup(l->data);
-        g_hash_table_remove(user->rooms, id);
+        room_remove(user, room_lookup(user, id));
         if (user->gw->ops->leave_room)
             user->gw->ops->leave_room(user, id, NULL);
     }
     g_list_free(ids);
+}
+
+void
+cw_muc_restore(CwUser *user, const char *resource)
+{
+    CwGateway *gw = user->gw;
+    if (!persisted(user) || !gw->ops->join_room)
+        return;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) stored = cw_store_rooms_of_resource(gw->store, user->jid, resource, &error);
+    if (!stored) {
+        store_warn("reading a resource's rooms", error);
+        return;
+    }
+    for (guint i = 0; i < stored->len; i++) {
+        CwStoredRoom *r = stored->pdata[i];
+        g_autofree char *node = NULL, *domain = NULL;
+        g_autofree char *room_id = cw_jid_split(r->room_jid, &node, &domain, NULL) && node
+                                       ? cw_gateway_node_to_legacy(gw, node) : NULL;
+        if (!room_id || g_strcmp0(domain, cw_gateway_domain(gw)) != 0) {
+            cw_store_room_remove(gw->store, user->jid, r->room_jid, NULL);
+            continue;
+        }
+        CwRoom *room = room_lookup(user, room_id);
+        if (room) {
+            /* Already back (another resource restored it): join this one too. */
+            if (!g_hash_table_contains(room->resources, resource)) {
+                g_hash_table_add(room->resources, g_strdup(resource));
+                if (room->joined)
+                    send_room_state(user, room, resource);
+            }
+            continue;
+        }
+        g_info("%s: putting %s back into %s after a restart", user->jid, resource, r->room_jid);
+        room = g_new0(CwRoom, 1);
+        room->id = g_strdup(room_id);
+        room->jid = g_strdup(r->room_jid);
+        room->nick = g_strdup(r->nick);
+        room->requested_nick = g_strdup(r->nick);
+        room->password = g_strdup(r->password);
+        room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
+                                                occupant_unref);
+        g_queue_init(&room->history);
+        g_hash_table_add(room->resources, g_strdup(resource));
+        g_hash_table_insert(rooms_of(user), room->id, room);
+        gw->ops->join_room(user, room_id, room->nick, room->password);
+    }
 }
 
 void
@@ -514,6 +617,7 @@ cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRol
         send_room_state(user, room, to);
     g_free(room->requested_nick);
     room->requested_nick = g_strdup(nick);
+    persist_room(user, room);
 }
 
 void
@@ -625,6 +729,8 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
     if (self) {
         g_free(room->nick);
         room->nick = g_strdup(new_nick);
+        if (room->joined)
+            persist_room(user, room);
     }
     if (room->joined) {
         static const int self_codes[] = { 110, 0 };

@@ -28,6 +28,11 @@ CwRoomList *cw_room_list_new(CwRequest *req);
 /* The full JIDs of the user's resources in the room (borrowed keys), or NULL. */
 GList *cw_muc_room_resources(CwUser *user, const char *room_id);
 
+/* A registered user's resource came online: put it back into the rooms it
+ * was in when the gateway stopped (crash, kill -9, restart), rejoining the
+ * legacy side; it gets the room state as after a join. */
+void cw_muc_restore(CwUser *user, const char *resource);
+
 /* The user's last resource went away: leave every room. */
 void cw_muc_user_offline(CwUser *user);
 /* Free the user's room table (user teardown). */

@@ -41,6 +41,16 @@ static const char *const store_migrations[] = {
     "  password TEXT," /* always cw_secrets_encrypt() text, or NULL */
     "  PRIMARY KEY (user, jid)"
     ");",
+    /* 2: which of the user's resources (full JIDs) are in each room, to put
+     * them back after a restart. */
+    "CREATE TABLE room_resources ("
+    "  user     TEXT NOT NULL,"
+    "  jid      TEXT NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  PRIMARY KEY (user, jid, resource),"
+    "  FOREIGN KEY (user, jid) REFERENCES rooms(user, jid) ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX room_resources_by_resource ON room_resources(user, resource);",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == CW_STORE_SCHEMA_VERSION);
 
@@ -607,6 +617,57 @@ GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error)
                                       "SELECT jid, nick, password FROM rooms "
                                       "WHERE user = ?1 ORDER BY jid",
                                       error, 1, user);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_room_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row) {
+        CwStoredRoom *r = g_new0(CwStoredRoom, 1);
+        g_ptr_array_add(rooms, r);
+        r->room_jid = store_column_dup(st, 0);
+        r->nick = store_column_dup(st, 1);
+        const char *encrypted = (const char *)sqlite3_column_text(st, 2);
+        if (encrypted == NULL)
+            continue;
+        g_autofree char *what = g_strdup_printf("password of room %s", r->room_jid);
+        r->password = store_decrypt(store, encrypted, what, error);
+        if (r->password == NULL)
+            return NULL;
+    }
+    return row ? NULL : g_steal_pointer(&rooms);
+}
+
+gboolean cw_store_room_resource_add(CwStore *store, const char *user, const char *room_jid,
+                                    const char *resource, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && room_jid != NULL, FALSE);
+    g_return_val_if_fail(resource != NULL, FALSE);
+    return store_exec(store, "storing room resource",
+                      "INSERT OR IGNORE INTO room_resources (user, jid, resource) VALUES (?1, ?2, ?3)",
+                      error, 3, user, room_jid, resource);
+}
+
+gboolean cw_store_room_resource_remove(CwStore *store, const char *user, const char *room_jid,
+                                       const char *resource, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && room_jid != NULL, FALSE);
+    g_return_val_if_fail(resource != NULL, FALSE);
+    return store_exec(store, "removing room resource",
+                      "DELETE FROM room_resources WHERE user = ?1 AND jid = ?2 AND resource = ?3",
+                      error, 3, user, room_jid, resource);
+}
+
+GPtrArray *cw_store_rooms_of_resource(CwStore *store, const char *user, const char *resource,
+                                      GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && resource != NULL, NULL);
+    const char *op = "listing a resource's rooms";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT rooms.jid, rooms.nick, rooms.password FROM rooms JOIN room_resources "
+                                      "ON rooms.user = room_resources.user AND rooms.jid = room_resources.jid "
+                                      "WHERE rooms.user = ?1 AND room_resources.resource = ?2 "
+                                      "ORDER BY rooms.jid",
+                                      error, 2, user, resource);
     if (st == NULL)
         return NULL;
     g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_room_free);

@@ -46,7 +46,7 @@ typedef enum {
 } CwStoreError;
 
 /* Latest schema version that cw_store_open() migrates to. */
-#define CW_STORE_SCHEMA_VERSION 1
+#define CW_STORE_SCHEMA_VERSION 2
 
 typedef struct CwStore CwStore;
 
@@ -123,6 +123,16 @@ gboolean cw_store_room_add(CwStore *store, const char *user, const char *room_ji
 gboolean cw_store_room_remove(CwStore *store, const char *user, const char *room_jid,
                               GError **error);
 GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error);
+/* The user's resources (full JIDs) joined to a stored room: added when a
+ * resource is in the room, removed when it leaves; removing the room removes
+ * them. rooms_of_resource: the CwStoredRoom* (passwords decrypted) the
+ * resource is in. */
+gboolean cw_store_room_resource_add(CwStore *store, const char *user, const char *room_jid,
+                                    const char *resource, GError **error);
+gboolean cw_store_room_resource_remove(CwStore *store, const char *user, const char *room_jid,
+                                       const char *resource, GError **error);
+GPtrArray *cw_store_rooms_of_resource(CwStore *store, const char *user, const char *resource,
+                                      GError **error);
 
 /* Run fn inside one transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK if fn
  * returns FALSE or COMMIT fails). For batched writes. Not nestable: fn must not

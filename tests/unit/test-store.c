@@ -350,6 +350,60 @@ static void test_rooms(Fixture *f, gconstpointer data)
     g_assert_cmpuint(after->len, ==, 1);
 }
 
+/* Which resources are in which room: kept with the room, gone with it. */
+static void test_room_resources(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    const char *phone = "alice@example.org/phone", *laptop = "alice@example.org/laptop";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#a%irc@gw", "al", NULL, &error));
+    g_assert_true(cw_store_room_add(f->store, u, "#b%irc@gw", "al2", NULL, &error));
+    g_assert_true(cw_store_room_resource_add(f->store, u, "#a%irc@gw", phone, &error));
+    g_assert_true(cw_store_room_resource_add(f->store, u, "#a%irc@gw", phone, &error)); /* again */
+    g_assert_true(cw_store_room_resource_add(f->store, u, "#a%irc@gw", laptop, &error));
+    g_assert_true(cw_store_room_resource_add(f->store, u, "#b%irc@gw", laptop, &error));
+    g_assert_no_error(error);
+    /* no resource without its room */
+    g_assert_false(cw_store_room_resource_add(f->store, u, "#nope%irc@gw", phone, &error));
+    g_clear_error(&error);
+
+    g_autoptr(GPtrArray) lap = cw_store_rooms_of_resource(f->store, u, laptop, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(lap->len, ==, 2);
+    g_assert_cmpstr(((CwStoredRoom *)lap->pdata[0])->room_jid, ==, "#a%irc@gw");
+    g_assert_cmpstr(((CwStoredRoom *)lap->pdata[1])->nick, ==, "al2");
+    g_autoptr(GPtrArray) ph = cw_store_rooms_of_resource(f->store, u, phone, &error);
+    g_assert_cmpuint(ph->len, ==, 1);
+
+    g_assert_true(cw_store_room_resource_remove(f->store, u, "#a%irc@gw", phone, &error));
+    g_autoptr(GPtrArray) ph2 = cw_store_rooms_of_resource(f->store, u, phone, &error);
+    g_assert_cmpuint(ph2->len, ==, 0);
+    g_assert_true(cw_store_room_remove(f->store, u, "#b%irc@gw", &error));
+    g_autoptr(GPtrArray) lap2 = cw_store_rooms_of_resource(f->store, u, laptop, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(lap2->len, ==, 1);
+}
+
+/* A version 1 database (before room_resources) is migrated, data kept. */
+static void test_migrate_from_v1(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, "bob@example.org", &error));
+    g_clear_pointer(&f->store, cw_store_close);
+    sqlite3 *db = raw_open(f->db_path);
+    raw_exec(db, "DROP TABLE room_resources; PRAGMA user_version = 1");
+    sqlite3_close(db);
+    f->store = cw_store_open(f->db_path, f->secrets, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(cw_store_schema_version(f->store), ==, 2);
+    g_assert_true(cw_store_user_exists(f->store, "bob@example.org"));
+    g_assert_true(cw_store_room_add(f->store, "bob@example.org", "#c%irc@gw", "bob", NULL, &error));
+    g_assert_true(cw_store_room_resource_add(f->store, "bob@example.org", "#c%irc@gw", "bob@example.org/r",
+                                             &error));
+    g_assert_no_error(error);
+}
+
 static void test_sql_metacharacters(Fixture *f, gconstpointer data)
 {
     const char *ids[] = {EVIL, "a\"b", "x' OR '1'='1", "%_*?\\", "ünï©ødé"};
@@ -570,6 +624,8 @@ int main(int argc, char **argv)
     ADD("unknown-user-refused", test_unknown_user_refused);
     ADD("contacts", test_contacts);
     ADD("rooms", test_rooms);
+    ADD("room-resources", test_room_resources);
+    ADD("migrate-from-v1", test_migrate_from_v1);
     ADD("sql-metacharacters", test_sql_metacharacters);
     ADD("no-plaintext-on-disk", test_no_plaintext_on_disk);
     ADD("tampered-ciphertext", test_tampered_ciphertext);

@@ -29,6 +29,7 @@ struct CwIrcConn {
     CwIrcLineBuffer *lines;
     gboolean polled;            /* in the process-wide epoll set */
     gboolean connecting;        /* holds one of its target's connect slots */
+    guint slot_lease_id;        /* gives the slot up if the connect takes long */
     gboolean waiting;           /* queued for a connect slot */
 
     GQueue queue;               /* paced lines, each with "\r\n" */
@@ -558,6 +559,10 @@ start_tls(CwIrcConn *conn)
  * the SYNs and TCP retries them a second later) or trip a server's
  * connection-rate limits. */
 #define CONNECTS_PER_TARGET 8
+/* A connect that is not done after this long is waiting for a server busy
+ * accepting (or a dropped SYN's retry): its slot goes to the next one, so a
+ * slow server slows the queue down instead of stopping it. */
+#define CONNECT_SLOT_LEASE_MS 20
 
 typedef struct {
     guint active;
@@ -600,10 +605,23 @@ forget_slots_if_idle(CwIrcConn *conn, ConnectSlots *slots)
         g_clear_pointer(&connect_slots, g_hash_table_unref);
 }
 
-/* The conn's connect is over (or it closed): give its slot to the next. */
+static gboolean on_slot_lease(gpointer data);
+
+static void
+take_slot(CwIrcConn *conn, ConnectSlots *slots)
+{
+    conn->connecting = TRUE;
+    slots->active++;
+    conn->slot_lease_id = g_timeout_add(CONNECT_SLOT_LEASE_MS, on_slot_lease, conn);
+    begin_connect(conn);
+}
+
+/* The conn's connect is over, its lease ran out, or it closed: give its
+ * slot (or its place in the queue) to the next. */
 static void
 leave_connect_queue(CwIrcConn *conn)
 {
+    g_clear_handle_id(&conn->slot_lease_id, g_source_remove);
     if (!conn->connecting && !conn->waiting)
         return;
     ConnectSlots *slots = slots_for(conn, FALSE);
@@ -617,12 +635,19 @@ leave_connect_queue(CwIrcConn *conn)
         while (slots->active < CONNECTS_PER_TARGET && !g_queue_is_empty(&slots->waiting)) {
             CwIrcConn *next = g_queue_pop_head(&slots->waiting);
             next->waiting = FALSE;
-            next->connecting = TRUE;
-            slots->active++;
-            begin_connect(next);
+            take_slot(next, slots);
         }
     }
     forget_slots_if_idle(conn, slots);
+}
+
+static gboolean
+on_slot_lease(gpointer data)
+{
+    CwIrcConn *conn = data;
+    conn->slot_lease_id = 0;
+    leave_connect_queue(conn); /* the connect itself goes on */
+    return G_SOURCE_REMOVE;
 }
 
 static void
@@ -705,9 +730,7 @@ cw_irc_conn_connect(CwIrcConn *conn)
         g_queue_push_tail(&slots->waiting, conn);
         return;
     }
-    conn->connecting = TRUE;
-    slots->active++;
-    begin_connect(conn);
+    take_slot(conn, slots);
 }
 
 gboolean

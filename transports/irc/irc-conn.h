@@ -47,9 +47,9 @@ CwIrcConn *cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents 
 /* Closes without callbacks. NULL-safe. */
 void cw_irc_conn_free(CwIrcConn *conn);
 
-/* Start connecting. At most 8 TCP connects run at once to one host:port
+/* Start connecting. At most 8 TCP connects start at once to one host:port
  * (a burst of users would overflow a small listen backlog); the others wait
- * their turn. */
+ * their turn, which comes when one is done or has taken 20 ms. */
 void cw_irc_conn_connect(CwIrcConn *conn);
 gboolean cw_irc_conn_is_connected(CwIrcConn *conn);
 
