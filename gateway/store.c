@@ -609,16 +609,9 @@ gboolean cw_store_room_remove(CwStore *store, const char *user, const char *room
                       error, 2, user, room_jid);
 }
 
-GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error)
+/* The rows of st as CwStoredRoom* (jid, nick, encrypted password), or NULL. */
+static GPtrArray *store_read_rooms(CwStore *store, CwStmt *st, const char *op, GError **error)
 {
-    g_return_val_if_fail(store != NULL && user != NULL, NULL);
-    const char *op = "listing rooms";
-    g_autoptr(CwStmt) st = store_stmt(store, op,
-                                      "SELECT jid, nick, password FROM rooms "
-                                      "WHERE user = ?1 ORDER BY jid",
-                                      error, 1, user);
-    if (st == NULL)
-        return NULL;
     g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_room_free);
     gboolean row = FALSE;
     while (store_step_row(store, st, op, &row, error) && row) {
@@ -635,6 +628,17 @@ GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error)
             return NULL;
     }
     return row ? NULL : g_steal_pointer(&rooms);
+}
+
+GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL, NULL);
+    const char *op = "listing rooms";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT jid, nick, password FROM rooms "
+                                      "WHERE user = ?1 ORDER BY jid",
+                                      error, 1, user);
+    return st ? store_read_rooms(store, st, op, error) : NULL;
 }
 
 gboolean cw_store_room_resource_add(CwStore *store, const char *user, const char *room_jid,
@@ -668,24 +672,7 @@ GPtrArray *cw_store_rooms_of_resource(CwStore *store, const char *user, const ch
                                       "WHERE rooms.user = ?1 AND room_resources.resource = ?2 "
                                       "ORDER BY rooms.jid",
                                       error, 2, user, resource);
-    if (st == NULL)
-        return NULL;
-    g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_room_free);
-    gboolean row = FALSE;
-    while (store_step_row(store, st, op, &row, error) && row) {
-        CwStoredRoom *r = g_new0(CwStoredRoom, 1);
-        g_ptr_array_add(rooms, r);
-        r->room_jid = store_column_dup(st, 0);
-        r->nick = store_column_dup(st, 1);
-        const char *encrypted = (const char *)sqlite3_column_text(st, 2);
-        if (encrypted == NULL)
-            continue;
-        g_autofree char *what = g_strdup_printf("password of room %s", r->room_jid);
-        r->password = store_decrypt(store, encrypted, what, error);
-        if (r->password == NULL)
-            return NULL;
-    }
-    return row ? NULL : g_steal_pointer(&rooms);
+    return st ? store_read_rooms(store, st, op, error) : NULL;
 }
 
 /* ---- transactions ------------------------------------------------------- */
