@@ -359,6 +359,14 @@ read_available(CwIrcConn *conn)
             break;
         }
         conn->last_rx_us = g_get_monotonic_time();
+#ifdef TCP_QUICKACK
+        /* ACK at once: a server whose socket keeps Nagle on (ngIRCd) holds
+         * its next line until our ACK, which Linux delays up to 40 ms. The
+         * flag does not stick, so it is set again after each read. */
+        int one = 1;
+        setsockopt(g_socket_get_fd(g_socket_connection_get_socket(conn->tcp)), IPPROTO_TCP,
+                   TCP_QUICKACK, &one, sizeof one);
+#endif
         cw_irc_line_buffer_push(conn->lines, read_buffer, (gsize)n);
         char *raw;
         while (!conn_gone(conn) && (raw = cw_irc_line_buffer_next(conn->lines, NULL))) {
