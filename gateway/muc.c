@@ -133,6 +133,26 @@ room_lookup(CwUser *user, const char *room_id)
     return user->rooms ? g_hash_table_lookup(user->rooms, room_id) : NULL;
 }
 
+/* A new room with one resource, joined on the legacy side. */
+static void
+room_join(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
+          const char *password, const char *resource)
+{
+    CwRoom *room = g_new0(CwRoom, 1);
+    room->id = g_strdup(room_id);
+    room->jid = g_strdup(room_jid);
+    room->nick = g_strdup(nick);
+    room->requested_nick = g_strdup(nick);
+    room->password = g_strdup(password);
+    room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
+                                            occupant_unref);
+    g_queue_init(&room->history);
+    g_hash_table_add(room->resources, g_strdup(resource));
+    g_hash_table_insert(rooms_of(user), room->id, room);
+    user->gw->ops->join_room(user, room_id, nick, room->password);
+}
+
 /* ---- persistence: a registered user's rooms survive a restart ----
  * Which of the user's resources are in which room is stored while they are
  * there; after a restart (crash, kill, upgrade) a resource that comes back
@@ -377,21 +397,10 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         return;
     }
     if (!room) {
-        room = g_new0(CwRoom, 1);
-        room->id = g_strdup(room_id);
         g_autofree char *bare = cw_jid_make(req->to_node, cw_gateway_domain(gw), NULL);
-        room->jid = g_steal_pointer(&bare);
-        room->nick = g_strdup(nick);
-        room->requested_nick = g_strdup(nick);
-        room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
-                                                occupant_unref);
-        g_queue_init(&room->history);
-        g_hash_table_add(room->resources, g_strdup(req->from));
-        g_hash_table_insert(rooms_of(user), room->id, room);
         xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", NS_MUC);
-        room->password = x ? cw_stanza_child_text(x, "password", NULL) : NULL;
-        gw->ops->join_room(user, room_id, nick, room->password);
+        g_autofree char *password = x ? cw_stanza_child_text(x, "password", NULL) : NULL;
+        room_join(user, room_id, bare, nick, password, req->from);
         return;
     }
     if (!g_hash_table_contains(room->resources, req->from)) {
@@ -556,19 +565,7 @@ cw_muc_restore(CwUser *user, const char *resource)
             continue;
         }
         g_info("%s: putting %s back into %s after a restart", user->jid, resource, r->room_jid);
-        room = g_new0(CwRoom, 1);
-        room->id = g_strdup(room_id);
-        room->jid = g_strdup(r->room_jid);
-        room->nick = g_strdup(r->nick);
-        room->requested_nick = g_strdup(r->nick);
-        room->password = g_strdup(r->password);
-        room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
-                                                occupant_unref);
-        g_queue_init(&room->history);
-        g_hash_table_add(room->resources, g_strdup(resource));
-        g_hash_table_insert(rooms_of(user), room->id, room);
-        gw->ops->join_room(user, room_id, room->nick, room->password);
+        room_join(user, room_id, r->room_jid, r->nick, r->password, resource);
     }
 }
 
