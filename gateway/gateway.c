@@ -447,5 +447,8 @@ cw_legacy_id_to_jid(CwGateway *gw, const char *legacy_id)
                                                     : cw_jid_escape_node(legacy_id);
     if (!node)
         return NULL;
-    return cw_jid_make(node, cw_gateway_domain(gw), NULL);
+    char *jid = cw_jid_make(node, cw_gateway_domain(gw), NULL);
+    if (!cw_jid_is_valid(jid))
+        g_clear_pointer(&jid, g_free); /* e.g. a control character in a legacy id */
+    return jid;
 }

@@ -6,6 +6,7 @@
 #include <causeway/strpool.h>
 #include <string.h>
 
+#include "safetext.h"
 #include "stanza.h"
 
 #define NS_MUC "http://jabber.org/protocol/muc"
@@ -600,6 +601,8 @@ cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRol
                       CwAffiliation affiliation)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return; /* the user left meanwhile */
@@ -622,6 +625,9 @@ cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *condit
                            const char *text)
 {
     g_return_if_fail(user && room_id && condition);
+    condition = cw_error_condition_checked(condition);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -650,6 +656,8 @@ void
 cw_legacy_room_left(CwUser *user, const char *room_id, const char *status)
 {
     g_return_if_fail(user && room_id);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -666,6 +674,9 @@ cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, C
                           CwAffiliation affiliation, const char *real_id)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(real_id, CW_TEXT_MAX_NAME);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -682,6 +693,9 @@ void
 cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick, const char *status)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -708,6 +722,9 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
                            const char *new_nick)
 {
     g_return_if_fail(user && room_id && old_nick && new_nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(old_nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(new_nick, CW_TEXT_MAX_NAME);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -740,6 +757,10 @@ cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, c
                           const char *reason)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(actor, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -760,6 +781,9 @@ void
 cw_legacy_room_subject(CwUser *user, const char *room_id, const char *nick, const char *subject)
 {
     g_return_if_fail(user && room_id);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(subject, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -780,6 +804,9 @@ void
 cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
 {
     g_return_if_fail(user && room_id && msg && msg->body);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_MESSAGE_BOUNDARY(msg);
     CwRoom *room = room_lookup(user, room_id);
     if (!room || !room->joined)
         return;
@@ -841,10 +868,15 @@ void
 cw_legacy_room_private(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
 {
     g_return_if_fail(user && room_id && nick && msg && msg->body);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_MESSAGE_BOUNDARY(msg);
     CwRoom *room = room_lookup(user, room_id);
     CwGateway *gw = user->gw;
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
     g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
+    if (!room && !room_jid)
+        return; /* an id no JID can carry */
     g_autofree char *from = g_strdup_printf("%s/%s", room ? room->jid : room_jid, nick);
     g_autoptr(xmpp_stanza_t) m = cw_stanza_new(ctx, "message", NULL);
     xmpp_stanza_set_type(m, "chat");
@@ -887,6 +919,8 @@ void
 cw_room_list_add(CwRoomList *list, const char *room_id, const char *name)
 {
     g_return_if_fail(list && room_id);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(name, CW_TEXT_MAX_TEXT);
     g_autofree char *jid = cw_legacy_id_to_jid(list->gw, room_id);
     if (!jid || !cw_jid_is_valid(jid))
         return;
@@ -901,6 +935,7 @@ void
 cw_room_list_done(CwRoomList *list, const char *condition, const char *text)
 {
     g_return_if_fail(list);
+    CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     if (condition) {
         g_autoptr(xmpp_stanza_t) reply = cw_reply_error(list->request, condition, text);
         if (reply)
