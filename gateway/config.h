@@ -1,8 +1,8 @@
 /* config.h — the INI configuration (GKeyFile) turned into typed values.
  *
- * [xmpp]            host, port, reconnect_min, reconnect_max (seconds)
+ * [xmpp]            host, port, reconnect_min, reconnect_max (seconds), server_domain
  * [gateway]         data_dir, allowed_domains, admins
- * [transport:NAME]  type, domain, secret, host, port, and the keys the
+ * [transport:NAME]  type, domain, secret, host, port, server_domain, and the keys the
  *                   transport type declares (CwTransportOps.config_keys)
  *
  * Every error is one line: "FILE: [group] key: what is wrong; what to do".
@@ -26,6 +26,7 @@ typedef struct {
     char *secret;
     char *host;    /* XMPP server for this component ([xmpp] host unless overridden) */
     guint16 port;
+    char *server_domain; /* the XMPP server's own domain (default: domain minus its first label) */
 } CwTransportConfig;
 
 typedef struct {
