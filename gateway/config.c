@@ -148,7 +148,7 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
         return FALSE;
     }
     static const char *const core_keys[] = { "type", "domain", "secret", "host", "port",
-                                             "server_domain", NULL };
+                                             "server_domain", "resume_grace", NULL };
     if (!check_known_keys(c, group, core_keys, t->ops->config_keys, error))
         return FALSE;
     if (!get_string(c, group, "domain", NULL, TRUE, &t->domain, error))
@@ -171,6 +171,9 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     if (!cw_keyfile_get_uint(c->kf, c->path, group, "port", xmpp_port, 1, 65535, &port, error))
         return FALSE;
     t->port = (guint16)port;
+    if (!cw_keyfile_get_seconds_ms(c->kf, c->path, group, "resume_grace", c->resume_grace_ms / 1000.0,
+                                   0.01, 3600, &t->resume_grace_ms, error))
+        return FALSE;
     /* The XMPP server's own domain: only it may send what only a server
      * sends (the XEP-0356 grant). Components are usually its subdomains. */
     const char *parent = strchr(t->domain, '.');
@@ -210,7 +213,7 @@ load(GKeyFile *kf, const char *path, GError **error)
     }
 
     static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
-                                             "server_domain", NULL };
+                                             "server_domain", "resume_grace", NULL };
     static const char *const gateway_keys[] = { "data_dir", "allowed_domains", "admins", NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
         !check_known_keys(c, "gateway", gateway_keys, NULL, error))
@@ -222,7 +225,8 @@ load(GKeyFile *kf, const char *path, GError **error)
         !get_string(c, "xmpp", "server_domain", NULL, FALSE, &xmpp_server_domain, error) ||
         !cw_keyfile_get_uint(c->kf, c->path, "xmpp", "port", 5347, 1, 65535, &xmpp_port, error) ||
         !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_min", 0.5, 0.01, 86400, &c->reconnect_min_ms, error) ||
-        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_max", 60, 0.01, 86400, &c->reconnect_max_ms, error))
+        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_max", 60, 0.01, 86400, &c->reconnect_max_ms, error) ||
+        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "resume_grace", 30, 0.01, 3600, &c->resume_grace_ms, error))
         return NULL;
     if (c->reconnect_max_ms < c->reconnect_min_ms) {
         cw_config_set_error(error, path, "xmpp", "reconnect_max",

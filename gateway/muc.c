@@ -421,7 +421,13 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         g_free(room->requested_nick);
         room->requested_nick = g_strdup(nick);
         gw->ops->change_nick(user, room_id, nick);
+        return;
     }
+    /* The same resource joins again with the same nick: its client lost
+     * the room (a reconnect, e.g. after the server restarted) and waits
+     * for the join sequence. */
+    if (room->joined)
+        send_room_state(user, room, req->from);
 }
 
 void
@@ -528,6 +534,56 @@ cw_muc_user_offline(CwUser *user)
     for (GList *l = ids; l; l = l->next) {
         g_autofree char *id = g_strdup(l->data);
         room_remove(user, room_lookup(user, id));
+        if (user->gw->ops->leave_room)
+            user->gw->ops->leave_room(user, id, NULL);
+    }
+    g_list_free(ids);
+}
+
+GList *
+cw_muc_user_resources(CwUser *user)
+{
+    GList *out = NULL;
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer value;
+    if (user->rooms)
+        g_hash_table_iter_init(&it, user->rooms);
+    while (user->rooms && g_hash_table_iter_next(&it, NULL, &value)) {
+        GHashTableIter rit;
+        gpointer full;
+        g_hash_table_iter_init(&rit, ((CwRoom *)value)->resources);
+        while (g_hash_table_iter_next(&rit, &full, NULL)) {
+            char *resource = cw_jid_resource(full);
+            if (resource && g_hash_table_add(seen, g_strdup(resource)))
+                out = g_list_prepend(out, resource);
+            else
+                g_free(resource);
+        }
+    }
+    return out;
+}
+
+void
+cw_muc_resource_lost(CwUser *user, const char *resource)
+{
+    if (!user->rooms)
+        return;
+    GList *ids = g_hash_table_get_keys(user->rooms);
+    for (GList *l = ids; l; l = l->next) {
+        CwRoom *room = room_lookup(user, l->data);
+        GList *fulls = g_hash_table_get_keys(room->resources);
+        for (GList *f = fulls; f; f = f->next) {
+            g_autofree char *r = cw_jid_resource(f->data);
+            if (g_strcmp0(r, resource) == 0)
+                g_hash_table_remove(room->resources, f->data);
+        }
+        g_list_free(fulls);
+        if (g_hash_table_size(room->resources) > 0)
+            continue;
+        /* The stored rows stay: the resource is put back when it returns. */
+        g_autofree char *id = g_strdup(room->id);
+        g_hash_table_remove(user->rooms, id);
         if (user->gw->ops->leave_room)
             user->gw->ops->leave_room(user, id, NULL);
     }

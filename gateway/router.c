@@ -5,6 +5,7 @@
 #include <causeway/jid.h>
 #include <string.h>
 
+#include "resume.h"
 #include "stanza.h"
 
 extern const CwModule cw_mod_disco, cw_mod_ping, cw_mod_version, cw_mod_register,
@@ -174,6 +175,15 @@ cw_router_dispatch(CwGateway *gw, xmpp_stanza_t *stanza)
         if (answerable)
             address_error(&req, "item-not-found", "This component does not serve that domain.");
         goto out;
+    }
+
+    if (req.from_resource && strcmp(req.type, "error") != 0 && g_hash_table_size(gw->unconfirmed) > 0) {
+        /* Any stanza shows the resource is there (resume.h), answers
+         * included; not an error, which the server sends for a resource
+         * that is gone. */
+        CwUser *sender = cw_gateway_lookup_user(gw, req.from_bare);
+        if (sender)
+            cw_resume_confirm(sender, req.from_resource);
     }
 
     if (is_iq && !answerable) {
