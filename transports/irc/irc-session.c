@@ -47,6 +47,34 @@ channel_free(gpointer p)
 }
 
 static void
+pending_line_free(gpointer p)
+{
+    CwIrcPendingLine *pl = p;
+    g_free(pl->line);
+    cw_irc_origin_unref(pl->origin);
+    g_free(pl);
+}
+
+void
+cw_irc_session_fail_origin(CwIrcSession *s, CwIrcOrigin *origin, const char *text)
+{
+    if (!origin || origin->answered)
+        return;
+    origin->answered = TRUE;
+    cw_legacy_error(s->user, origin->legacy_id, origin->msg_id, "recipient-unavailable", text);
+}
+
+/* Answer every message among the lines waiting for 001, and drop them. */
+static void
+fail_pending(CwIrcSession *s, const char *text)
+{
+    g_autoptr(GPtrArray) lines = g_steal_pointer(&s->pending);
+    s->pending = g_ptr_array_new_with_free_func(pending_line_free);
+    for (guint i = 0; i < lines->len; i++)
+        cw_irc_session_fail_origin(s, ((CwIrcPendingLine *)lines->pdata[i])->origin, text);
+}
+
+static void
 fail_listings(CwIrcSession *s, const char *text)
 {
     CwRoomList *list;
@@ -61,6 +89,7 @@ session_free(gpointer p)
     fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
     g_clear_handle_id(&s->ison_id, g_source_remove);
+    g_clear_handle_id(&s->forget_id, g_source_remove);
     g_hash_table_unref(s->monitored);
     g_hash_table_unref(s->online);
     g_clear_pointer(&s->conn, cw_irc_conn_free);
@@ -156,7 +185,7 @@ cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_i
 GHashTable *
 cw_irc_member_table_new(void)
 {
-    return g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify, NULL);
+    return g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify, cw_str_unref_notify);
 }
 
 void
@@ -177,25 +206,40 @@ send_join(CwIrcSession *s, CwIrcChannel *c)
 
 /* ---- sending ---- */
 
+/* Lines waiting for 001 are capped like a connection's queue: a server
+ * that never completes registration must not make us hold unbounded text. */
+#define PENDING_MAX_LINES 1024
+
 gboolean
-cw_irc_session_send(CwIrcSession *s, const char *line)
+cw_irc_session_send_from(CwIrcSession *s, const char *line, CwIrcOrigin *origin)
 {
     if (!line || strpbrk(line, "\r\n"))
         return FALSE;
     if (!s->conn || !s->registered) {
-        if (!s->reconnect_id && s->conn) {
-            g_ptr_array_add(s->pending, g_strdup(line));
+        if (!s->reconnect_id && !s->forget_id && !s->quitting && s->conn &&
+            s->pending->len < PENDING_MAX_LINES) {
+            CwIrcPendingLine *pl = g_new0(CwIrcPendingLine, 1);
+            pl->line = g_strdup(line);
+            pl->origin = cw_irc_origin_ref(origin);
+            g_ptr_array_add(s->pending, pl);
             return TRUE;
         }
         return FALSE;
     }
-    return cw_irc_conn_send(s->conn, line);
+    return cw_irc_conn_send_from(s->conn, line, origin);
+}
+
+gboolean
+cw_irc_session_send(CwIrcSession *s, const char *line)
+{
+    return cw_irc_session_send_from(s, line, NULL);
 }
 
 void
 cw_irc_session_on_registered(CwIrcSession *s)
 {
     s->registered = TRUE;
+    s->ever_registered = TRUE;
     s->attempt = 0;
     g_free(s->nick);
     s->nick = g_strdup(cw_irc_cap_nick(s->cap));
@@ -223,9 +267,15 @@ cw_irc_session_on_registered(CwIrcSession *s)
     g_hash_table_iter_init(&it, s->channels);
     while (g_hash_table_iter_next(&it, NULL, &value))
         send_join(s, value);
-    for (guint i = 0; i < s->pending->len; i++)
-        cw_irc_conn_send(s->conn, s->pending->pdata[i]);
-    g_ptr_array_set_size(s->pending, 0);
+    g_autoptr(GPtrArray) pending = g_steal_pointer(&s->pending);
+    s->pending = g_ptr_array_new_with_free_func(pending_line_free);
+    g_autofree char *refused = g_strdup_printf(
+        "Not sent: the connection to %s refused the message (is it too long?).", s->server);
+    for (guint i = 0; i < pending->len; i++) {
+        CwIrcPendingLine *pl = pending->pdata[i];
+        if (!cw_irc_conn_send_from(s->conn, pl->line, pl->origin))
+            cw_irc_session_fail_origin(s, pl->origin, refused);
+    }
     if (cw_user_show(user) >= CW_SHOW_AWAY) {
         g_autofree char *away = cw_irc_line_build("AWAY", "Away", NULL);
         cw_irc_conn_send(s->conn, away);
@@ -287,13 +337,43 @@ session_needed(CwIrcSession *s)
            s->transport->persistent;
 }
 
+/* Free s (and its user's IRC state when it was the last session). Every
+ * message still waiting is answered first. */
 static void
 forget_session(CwIrcSession *s)
 {
     CwIrcUser *u = s->owner;
+    g_autofree char *text = g_strdup_printf("Not sent: the connection to %s was closed.", s->server);
+    fail_pending(s, text);
     g_hash_table_remove(u->sessions, s->server); /* frees s */
     if (g_hash_table_size(u->sessions) == 0)
         cw_user_set_data(u->user, NULL, NULL); /* frees u: nothing left of this user here */
+}
+
+static gboolean
+on_forget(gpointer data)
+{
+    CwIrcSession *s = data;
+    s->forget_id = 0;
+    forget_session(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Tell the user once that the server is given up, then forget the session. */
+static void
+give_up(CwIrcSession *s, const char *text)
+{
+    g_autofree char *escaped = cw_irc_log_escape(text);
+    g_message("%s: %s", cw_user_jid(s->user), escaped);
+    server_notice(s, text);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
+                                   "remote-server-not-found", text);
+    g_hash_table_remove_all(s->channels);
+    forget_session(s);
 }
 
 static void
@@ -302,12 +382,12 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     CwIrcSession *s = data;
     gboolean was_registered = s->registered;
     s->registered = FALSE;
-    if (unsent->len > 0) {
-        g_autofree char *text = g_strdup_printf(
-            "%u message(s) to %s were not sent: the connection closed before they could go out.",
-            unsent->len, s->server);
-        server_notice(s, text);
-    }
+    g_autofree char *unsent_text = g_strdup_printf(
+        "Not sent: the connection to %s closed before the message could go out (%s).", s->server,
+        error ? error->message : "closed");
+    for (guint i = 0; i < unsent->len; i++)
+        cw_irc_session_fail_origin(s, unsent->pdata[i], unsent_text);
+    fail_pending(s, unsent_text);
     fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->ison_id, g_source_remove);
     s->has_monitor = FALSE;
@@ -319,13 +399,22 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         forget_session(s);
         return;
     }
-    guint delay = cw_backoff_delay_ms(RECONNECT_MIN_MS, s->transport->reconnect_max_ms, s->attempt);
+    if (!s->ever_registered && s->attempt + 1 >= CW_IRC_SESSION_MAX_FAILED_CONNECTS) {
+        g_autofree char *text = g_strdup_printf(
+            "Cannot connect to %s: %s. Gave up after %u attempts; join again to retry.", s->server,
+            error ? error->message : "closed", s->attempt + 1);
+        give_up(s, text);
+        return;
+    }
+    guint max_ms = s->transport->reconnect_max_ms;
+    guint delay = cw_backoff_delay_ms(MIN(RECONNECT_MIN_MS, max_ms), max_ms, s->attempt);
     s->attempt++;
     g_autofree char *text = g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
                                             was_registered ? "Lost the connection to" : "Cannot connect to",
                                             s->server, error ? error->message : "closed",
                                             (delay + 999) / 1000);
-    g_message("%s: %s", cw_user_jid(s->user), text);
+    g_autofree char *escaped = cw_irc_log_escape(text);
+    g_message("%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
     GHashTableIter it;
     gpointer value;
@@ -335,7 +424,6 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         c->joined = FALSE;
         g_queue_clear_full(&c->echoes, cw_irc_echo_free); /* reported as unsent above */
     }
-    g_ptr_array_set_size(s->pending, 0);
     s->reconnect_id = g_timeout_add(delay, on_reconnect, s);
 }
 
@@ -419,7 +507,11 @@ session_connect(CwIrcSession *s)
             cw_legacy_room_join_failed(user, ((CwIrcChannel *)value)->room_id, "not-acceptable", text);
         s->quitting = TRUE;
         g_hash_table_remove_all(s->channels);
-        g_idle_add_once((GSourceOnceFunc)forget_session, s);
+        /* Not now: our caller (a join, a message) still holds s. The id is
+         * the session's, removed in its free (an unavailable presence in the
+         * same batch may forget it first). */
+        if (!s->forget_id)
+            s->forget_id = g_idle_add(on_forget, s);
         return;
     }
     g_clear_pointer(&s->conn, cw_irc_conn_free);
@@ -435,6 +527,13 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
 {
     CwIrcUser *u = cw_irc_user_get(user);
     CwIrcSession *s = g_hash_table_lookup(u->sessions, server);
+    if (s && s->forget_id) {
+        /* Set up failed and is about to be forgotten: start over, so this
+         * request gets its own answer instead of being dropped with it. */
+        forget_session(s);
+        u = cw_irc_user_get(user);
+        s = NULL;
+    }
     if (s)
         return s;
     CwGateway *gw = cw_user_gateway(user);
@@ -458,7 +557,7 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     s->queries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->private_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->last_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    s->pending = g_ptr_array_new_with_free_func(g_free);
+    s->pending = g_ptr_array_new_with_free_func(pending_line_free);
     g_queue_init(&s->listings);
     s->monitored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
