@@ -104,6 +104,7 @@ session_free(gpointer p)
     g_free(s->charset);
     g_free(s->prefix_modes);
     g_free(s->prefix_chars);
+    g_free(s->setup_error);
     if (s->motd)
         g_string_free(s->motd, TRUE);
     g_free(s);
@@ -350,12 +351,29 @@ forget_session(CwIrcSession *s)
         cw_user_set_data(u->user, NULL, NULL); /* frees u: nothing left of this user here */
 }
 
+/* Forget a session whose setup failed. Rooms joined after the failure (the
+ * join that created the session adds its room after cw_irc_session_get()
+ * returns) get the setup error as their answer. */
+static void
+forget_failed_setup(CwIrcSession *s)
+{
+    g_clear_handle_id(&s->forget_id, g_source_remove);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id, "not-acceptable",
+                                   s->setup_error ? s->setup_error : "Cannot connect.");
+    g_hash_table_remove_all(s->channels);
+    forget_session(s);
+}
+
 static gboolean
 on_forget(gpointer data)
 {
     CwIrcSession *s = data;
     s->forget_id = 0;
-    forget_session(s);
+    forget_failed_setup(s);
     return G_SOURCE_REMOVE;
 }
 
@@ -507,6 +525,8 @@ session_connect(CwIrcSession *s)
             cw_legacy_room_join_failed(user, ((CwIrcChannel *)value)->room_id, "not-acceptable", text);
         s->quitting = TRUE;
         g_hash_table_remove_all(s->channels);
+        g_free(s->setup_error);
+        s->setup_error = g_steal_pointer(&text);
         /* Not now: our caller (a join, a message) still holds s. The id is
          * the session's, removed in its free (an unavailable presence in the
          * same batch may forget it first). */
@@ -530,7 +550,7 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     if (s && s->forget_id) {
         /* Set up failed and is about to be forgotten: start over, so this
          * request gets its own answer instead of being dropped with it. */
-        forget_session(s);
+        forget_failed_setup(s);
         u = cw_irc_user_get(user);
         s = NULL;
     }

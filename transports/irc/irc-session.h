@@ -118,6 +118,7 @@ struct CwIrcSession {
     guint reconnect_id, attempt;
     gboolean ever_registered; /* 001 seen on some connection of this session */
     guint forget_id;          /* a deferred forget (a setup failure) */
+    char *setup_error;        /* why the setup failed: the answer to rooms joined meanwhile */
 };
 
 /* A line waiting for 001, with the message it is part of (may be NULL). */
