@@ -19,6 +19,10 @@ command.
     (finding 9)
   5 a server that never answers: the session gives up after 8 attempts,
     tells the user once (notice + join error) and stops (finding 6)
+  6 a server sending PREFIX=(qaohv)~, then a MODE using every mode, and a
+    3000-line MOTD: no out-of-bounds read, the PREFIX ignored with a log
+    line, the MOTD sent truncated (finding 7)
+  7 a CR and an ANSI escape in the nick of 001: escaped in the log (finding 11)
 
 Run: scripts/run-e2e.sh -k test_irc_lifetime
 """
@@ -79,8 +83,11 @@ class ScriptedIrcd:
     without caps), else it never registers anyone. Every line received is
     kept; close_all() drops every connection."""
 
-    def __init__(self, welcome=True):
+    def __init__(self, welcome=True, welcome_nick=None, after_welcome=(), on_join=None):
         self.welcome = welcome
+        self.welcome_nick = welcome_nick      # 001 names the client so (a hostile server)
+        self.after_welcome = after_welcome    # lines sent right after 001 ({nick} replaced)
+        self.on_join = on_join                # JOIN #chan -> lines ({nick}, {chan} replaced)
         self.port = free_ports(1)[0]
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -124,8 +131,17 @@ class ScriptedIrcd:
                     if word[0] == "NICK" and len(word) > 1:
                         nick = word[1].lstrip(":")
                     elif word[0] == "USER" and self.welcome:
-                        c.sendall(("001 %s :Welcome to the scripted net\r\n"
-                                   "376 %s :End of MOTD\r\n" % (nick, nick)).encode())
+                        out = [":scripted 001 %s :Welcome to the scripted net"
+                               % (self.welcome_nick or nick)]
+                        out += [l.replace("{nick}", nick) for l in self.after_welcome]
+                        if not self.after_welcome:
+                            out.append(":scripted 376 %s :End of MOTD" % nick)
+                        c.sendall(("\r\n".join(out) + "\r\n").encode("utf-8", "surrogateescape"))
+                    elif word[0] == "JOIN" and self.on_join and len(word) > 1:
+                        chan = word[1].split(" ")[0]
+                        out = [l.replace("{nick}", nick).replace("{chan}", chan)
+                               for l in self.on_join]
+                        c.sendall(("\r\n".join(out) + "\r\n").encode())
                     elif word[0] == "PING":
                         c.sendall(("PONG %s\r\n" % word[1]).encode())
         except OSError:
@@ -286,4 +302,45 @@ def test_05_dead_host_gives_up(rig, prosody, alice):
     notices = alice.find_stanzas(lambda el: el.get("from") == SERVER_JID
                                  and "Gave up" in (el.findtext("{jabber:client}body") or ""), since=m)
     assert len(notices) == 1, [xml_str(n) for n in notices]
+    assert_alive(cw)
+
+
+def test_06_hostile_prefix_and_endless_motd(rig, prosody, alice):
+    """Finding 7: PREFIX=(qaohv)~ read past the prefix table on the next
+    MODE (ASan: heap-buffer-overflow); an endless MOTD was collected whole."""
+    motd = [":scripted 375 {nick} :- scripted Message of the day -"]
+    motd += [":scripted 372 {nick} :- motd line %05d %s" % (i, "x" * 60) for i in range(3000)]
+    motd += [":scripted 376 {nick} :End of MOTD"]
+    ircd = rig.add_service(ScriptedIrcd(
+        after_welcome=[":scripted 005 {nick} PREFIX=(qaohv)~ CHANTYPES=# :are supported"] + motd,
+        on_join=[":{nick}!u@h JOIN {chan}", ":scripted 353 {nick} = {chan} :{nick} ~boss other",
+                 ":scripted 366 {nick} {chan} :End of NAMES",
+                 ":boss!u@h MODE {chan} +vhoaq other other other other other"]))
+    cw = irc_causeway(rig, ircd.port)
+    m = alice.mark()
+    alice.send_raw(join_xml("#hostile", "alicenick"))
+    alice.wait_stanza(lambda el: el.get("from") == occupant("#hostile", "alicenick")
+                      and el.get("type") is None, since=m, timeout=T, what="self-presence")
+    motd_msg = alice.wait_message(frm=SERVER_JID, pred=lambda el: "motd line 00000" in
+                                  (el.findtext("{jabber:client}body") or ""), since=m, timeout=T)
+    body = motd_msg.findtext("{jabber:client}body")
+    assert body.endswith("(truncated)"), body[-200:]
+    assert len(body.encode()) <= 64 * 1024 + 64
+    assert "motd line 02999" not in body
+    cw.wait_log("ignoring a malformed ISUPPORT PREFIX=(qaohv)~", timeout=T)
+    # the MODE went through the default table (ov/@+): 'other' got voice
+    r = alice.iq("<iq type='get' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % IRC_DOMAIN)
+    assert r.get("type") == "result", xml_str(r)
+    assert_alive(cw)
+
+
+def test_07_control_characters_from_the_server_are_escaped_in_the_log(rig, prosody, alice):
+    """Finding 11: the nick from 001 was logged raw (a CR rewrites the log line)."""
+    ircd = rig.add_service(ScriptedIrcd(welcome_nick="cw\rFAKE\x1b[2Jnick"))
+    cw = irc_causeway(rig, ircd.port)
+    alice.send_message(user_jid("bob"), "hello", mtype="chat")
+    cw.wait_log("logged in to %s as " % SERVER, timeout=T)
+    log = cw.log()
+    assert "cw\\x0dFAKE\\x1b[2Jnick" in log, harness.tail(cw.log_path, 10)
+    assert "\r" not in log and "\x1b" not in log
     assert_alive(cw)
