@@ -23,6 +23,8 @@ command.
     3000-line MOTD: no out-of-bounds read, the PREFIX ignored with a log
     line, the MOTD sent truncated (finding 7)
   7 a CR and an ANSI escape in the nick of 001: escaped in the log (finding 11)
+  8 a server that accepts and never sends 001: a registration timeout, the
+    held message answered, given up after 8 attempts (finding 6)
 
 Run: scripts/run-e2e.sh -k test_irc_lifetime
 """
@@ -343,4 +345,27 @@ def test_07_control_characters_from_the_server_are_escaped_in_the_log(rig, proso
     log = cw.log()
     assert "cw\\x0dFAKE\\x1b[2Jnick" in log, harness.tail(cw.log_path, 10)
     assert "\r" not in log and "\x1b" not in log
+    assert_alive(cw)
+
+
+def test_08_server_that_never_registers_us_is_given_up(rig, prosody, alice):
+    """Finding 6: a server that accepts and never sends 001 held the session
+    (and every message queued for it) forever."""
+    ircd = rig.add_service(ScriptedIrcd(welcome=False))
+    cw = irc_causeway(rig, ircd.port, "register_timeout = 0.4\nreconnect_max = 0.05\n")
+    m = alice.mark()
+    mid = alice.send_message(user_jid("bob"), "never goes out", mtype="chat")
+    alice.send_raw(join_xml("#stuck", "alicenick"))
+    err = alice.wait_stanza(lambda el: is_error_from(el, user_jid("bob"), "message")
+                            and el.get("id") == mid, since=m, timeout=T,
+                            what="error for the message held before 001")
+    assert error_of(err)[1] == "recipient-unavailable", xml_str(err)
+    assert "no welcome (001)" in (error_of(err)[2] or ""), xml_str(err)
+    err = alice.wait_stanza(lambda el: is_error_from(el, room("#stuck"), "presence"),
+                            since=m, timeout=20, what="join error after giving up")
+    assert error_of(err)[1] == "remote-server-not-found", xml_str(err)
+    assert "no welcome (001)" in (error_of(err)[2] or ""), xml_str(err)
+    assert ircd.accepted == 8, ircd.accepted
+    time.sleep(1.0)
+    assert ircd.accepted == 8, ircd.accepted   # and no more
     assert_alive(cw)

@@ -219,10 +219,16 @@ static void finish(CwIrcCap *cap, GPtrArray *out)
 
 /* ---- CAP ---------------------------------------------------------------- */
 
+/* Caps remembered from CAP LS / NEW: real servers offer a few dozen; a
+ * server that sends LS lines forever does not grow us beyond this. */
+#define OFFERED_MAX 256
+
 static void add_offered(CwIrcCap *cap, const char *list)
 {
     g_auto(GStrv) caps = words(list);
     for (guint i = 0; caps[i]; i++) {
+        if (g_hash_table_size(cap->offered) >= OFFERED_MAX)
+            return;
         const char *eq = strchr(caps[i], '=');
         char *name = eq ? g_strndup(caps[i], eq - caps[i]) : g_strdup(caps[i]);
         g_hash_table_replace(cap->offered, name, g_strdup(eq ? eq + 1 : ""));

@@ -90,6 +90,7 @@ session_free(gpointer p)
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
     g_clear_handle_id(&s->ison_id, g_source_remove);
     g_clear_handle_id(&s->forget_id, g_source_remove);
+    g_clear_handle_id(&s->register_id, g_source_remove);
     g_hash_table_unref(s->monitored);
     g_hash_table_unref(s->online);
     g_clear_pointer(&s->conn, cw_irc_conn_free);
@@ -241,6 +242,7 @@ cw_irc_session_on_registered(CwIrcSession *s)
 {
     s->registered = TRUE;
     s->ever_registered = TRUE;
+    g_clear_handle_id(&s->register_id, g_source_remove);
     s->attempt = 0;
     g_free(s->nick);
     s->nick = g_strdup(cw_irc_cap_nick(s->cap));
@@ -285,6 +287,31 @@ cw_irc_session_on_registered(CwIrcSession *s)
 
 /* ---- connection events ---- */
 
+/* No 001 in time. First half: cut CAP negotiation short (a server that
+ * never finishes CAP or SASL); second half: give this connection up. */
+static gboolean
+on_register_timeout(gpointer data)
+{
+    CwIrcSession *s = data;
+    s->register_id = 0;
+    if (s->registered || !s->conn)
+        return G_SOURCE_REMOVE;
+    if (cw_irc_cap_state(s->cap) == CW_IRC_CAP_STATE_NEGOTIATING) {
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+        cw_irc_cap_timeout(s->cap, out);
+        for (guint i = 0; i < out->len; i++)
+            cw_irc_conn_send_now(s->conn, out->pdata[i]);
+        if (cw_irc_cap_state(s->cap) != CW_IRC_CAP_STATE_FAILED) {
+            s->register_id = g_timeout_add(MAX(1, s->transport->register_timeout_ms / 2),
+                                           on_register_timeout, s);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    s->register_timed_out = TRUE;
+    cw_irc_conn_close(s->conn, NULL); /* on_closed retries (or gives up) */
+    return G_SOURCE_REMOVE;
+}
+
 static void
 on_connected(CwIrcConn *conn, gpointer data)
 {
@@ -293,6 +320,10 @@ on_connected(CwIrcConn *conn, gpointer data)
     cw_irc_cap_start(s->cap, out);
     for (guint i = 0; i < out->len; i++)
         cw_irc_conn_send_now(conn, out->pdata[i]);
+    g_clear_handle_id(&s->register_id, g_source_remove);
+    s->register_timed_out = FALSE;
+    s->register_id = g_timeout_add(MAX(1, s->transport->register_timeout_ms / 2),
+                                   on_register_timeout, s);
 }
 
 static void
@@ -400,9 +431,15 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     CwIrcSession *s = data;
     gboolean was_registered = s->registered;
     s->registered = FALSE;
+    g_clear_handle_id(&s->register_id, g_source_remove);
+    g_autofree char *timed_out = s->register_timed_out
+        ? g_strdup_printf("no welcome (001) within %u s", (s->transport->register_timeout_ms + 999) / 1000)
+        : NULL;
+    s->register_timed_out = FALSE;
+    const char *why = error ? error->message : timed_out ? timed_out : "closed";
     g_autofree char *unsent_text = g_strdup_printf(
         "Not sent: the connection to %s closed before the message could go out (%s).", s->server,
-        error ? error->message : "closed");
+        why);
     for (guint i = 0; i < unsent->len; i++)
         cw_irc_session_fail_origin(s, unsent->pdata[i], unsent_text);
     fail_pending(s, unsent_text);
@@ -420,7 +457,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     if (!s->ever_registered && s->attempt + 1 >= CW_IRC_SESSION_MAX_FAILED_CONNECTS) {
         g_autofree char *text = g_strdup_printf(
             "Cannot connect to %s: %s. Gave up after %u attempts; join again to retry.", s->server,
-            error ? error->message : "closed", s->attempt + 1);
+            why, s->attempt + 1);
         give_up(s, text);
         return;
     }
@@ -429,7 +466,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     s->attempt++;
     g_autofree char *text = g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
                                             was_registered ? "Lost the connection to" : "Cannot connect to",
-                                            s->server, error ? error->message : "closed",
+                                            s->server, why,
                                             (delay + 999) / 1000);
     g_autofree char *escaped = cw_irc_log_escape(text);
     g_message("%s: %s", cw_user_jid(s->user), escaped);

@@ -9,7 +9,10 @@
  * consecutive failures (a dead or wrong host): the user is told once (a
  * notice from the server's JID and a join error for each channel) and the
  * session is forgotten. One that did register once keeps trying: the server
- * exists, it is down for a while.
+ * exists, it is down for a while. A connection that is up but has no 001
+ * after register_timeout_ms counts as a failed connect (half of it: CAP
+ * negotiation is cut short with cw_irc_cap_timeout() first), so a server
+ * that accepts and never registers us does not hold messages forever.
  *
  * Every message accepted from XMPP is either sent or answered with an error
  * (recipient-unavailable), once per message however many lines it was cut
@@ -19,7 +22,8 @@
  *
  * Lifetime (the rule for every asynchronous piece of the session): a session
  * is owned by its CwIrcUser's table and freed only through it (forget).
- * Every GLib source it adds (reconnect, ISON polling, deferred forget) is kept
+ * Every GLib source it adds (reconnect, ISON polling, registration
+ * timeout, deferred forget) is kept
  * by id in the session and removed in its free; it holds no GIO operation of
  * its own (its CwIrcConn does, under the rule in irc-conn.h, and the session
  * frees the conn, with no callback after that). No source or callback ever
@@ -58,6 +62,7 @@ struct CwIrcTransport {
     char *realname;
     char *charset;
     guint reconnect_max_ms;
+    guint register_timeout_ms; /* connected but no 001 after this long: close and retry */
 };
 
 struct CwIrcUser {
@@ -118,6 +123,8 @@ struct CwIrcSession {
     guint reconnect_id, attempt;
     gboolean ever_registered; /* 001 seen on some connection of this session */
     guint forget_id;          /* a deferred forget (a setup failure) */
+    guint register_id;        /* registration timeout of the current connection */
+    gboolean register_timed_out;
     char *setup_error;        /* why the setup failed: the answer to rooms joined meanwhile */
 };
 

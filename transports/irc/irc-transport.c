@@ -14,7 +14,7 @@
 static const char *const irc_config_keys[] = {
     "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
     "persistent", "realname", "charset", "history", "require_registration", "reconnect_max",
-    NULL,
+    "register_timeout", NULL,
 };
 
 static void
@@ -42,7 +42,9 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
         !cw_keyfile_get_bool(kf, file, group, "persistent", FALSE, &t->persistent, error) ||
         !cw_keyfile_get_bool(kf, file, group, "require_registration", FALSE, &required, error) ||
         !cw_keyfile_get_seconds_ms(kf, file, group, "reconnect_max", 60, 0.01, 3600,
-                                   &t->reconnect_max_ms, error)) {
+                                   &t->reconnect_max_ms, error) ||
+        !cw_keyfile_get_seconds_ms(kf, file, group, "register_timeout", 60, 0.1, 3600,
+                                   &t->register_timeout_ms, error)) {
         irc_transport_free(t);
         return FALSE;
     }
