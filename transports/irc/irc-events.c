@@ -491,7 +491,8 @@ on_privmsg(CwIrcSession *s, const CwIrcLine *line)
         return;
     }
     g_autofree char *from = cw_irc_session_user_id(s, line->nick);
-    if (!notice)
+    if (!notice && (g_hash_table_size(s->queries) < CW_IRC_SESSION_MAX_QUERIES ||
+                    g_hash_table_contains(s->queries, key)))
         g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(line->nick));
     cw_legacy_message(s->user, from, &msg);
 }

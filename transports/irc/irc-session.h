@@ -51,6 +51,13 @@ typedef struct CwIrcSession CwIrcSession;
 /* Members tracked per channel (NAMES and JOINs); beyond it a channel's
  * further nicks are ignored, with one log line. */
 #define CW_IRC_CHANNEL_MAX_MEMBERS 20000
+/* 1:1 conversations remembered per session (each IRC user who writes to
+ * the user opens one): beyond it new ones are delivered, not remembered. */
+#define CW_IRC_SESSION_MAX_QUERIES 1024
+/* Messages awaiting their echo-message per channel: a server that offers
+ * echo-message and never echoes must not make the queue grow; the oldest
+ * is then reflected without waiting. */
+#define CW_IRC_CHANNEL_MAX_ECHOES 256
 
 /* Process-wide settings from [transport:NAME]. */
 struct CwIrcTransport {

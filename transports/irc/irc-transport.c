@@ -409,6 +409,13 @@ irc_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
      * only once the server has echoed every line (it accepted them). */
     CwIrcChannel *c = cw_irc_session_channel(s, chan);
     if (c && cw_irc_cap_has(s->cap, "echo-message")) {
+        if (g_queue_get_length(&c->echoes) >= CW_IRC_CHANNEL_MAX_ECHOES) {
+            /* the server is not echoing: reflect the oldest without its echo */
+            CwIrcEcho *old = g_queue_pop_head(&c->echoes);
+            CwMessage mine = { .body = old->body, .id = old->id };
+            cw_legacy_room_message(user, room_id, s->nick, &mine);
+            cw_irc_echo_free(old);
+        }
         CwIrcEcho *e = g_new0(CwIrcEcho, 1);
         e->id = g_strdup(msg->id);
         e->body = g_strdup(msg->body);
