@@ -344,6 +344,37 @@ test_close_reports_unsent_origins(void)
     g_free(srv);
 }
 
+/* A user's own flood fills the paced queue: lines past CW_IRC_CONN_SEND_MAX
+ * are refused, the connection stays up. */
+static void
+test_paced_queue_refuses_when_full(void)
+{
+    Server *srv = server_start(SERVER_SINK);
+    Events ev = { 0 };
+    CwIrcConn *conn = connect_to(srv, &ev, 1, 60000);
+    g_assert_true(run_until(is_connected, &ev, 10));
+    g_autofree char *line = g_strdup_printf("PRIVMSG #a :%0400d", 0);
+    guint accepted = 0;
+    while (cw_irc_conn_send(conn, line) && accepted < 10000)
+        accepted++;
+    gsize per_line = strlen(line) + 2;
+    g_assert_cmpuint(accepted, >=, CW_IRC_CONN_SEND_MAX / per_line);
+    g_assert_cmpuint(accepted, <=, CW_IRC_CONN_SEND_MAX / per_line + 1);
+    g_assert_cmpuint(cw_irc_conn_queue_room(conn), <, per_line);
+    g_assert_cmpuint(cw_irc_conn_unsent_bytes(conn), <=, CW_IRC_CONN_SEND_MAX + per_line);
+    g_assert_true(cw_irc_conn_is_connected(conn));
+    gint64 end = g_get_monotonic_time() + G_USEC_PER_SEC / 5;
+    while (g_get_monotonic_time() < end)
+        if (!g_main_context_iteration(NULL, FALSE))
+            g_usleep(1000);
+    g_assert_cmpint(ev.closed, ==, 0);
+    g_assert_true(cw_irc_conn_send_now(conn, "PONG :still up"));
+    cw_irc_conn_free(conn);
+    server_join(srv);
+    events_clear(&ev);
+    g_free(srv);
+}
+
 /* The lifetime rule: freed with a close report pending and lines queued, the
  * conn calls nothing back, and what the lines held is released (ASan/LSan). */
 static void
@@ -408,6 +439,7 @@ main(int argc, char **argv)
     g_test_add_func("/irc/conn/ping-flood-reading", test_ping_flood_reading);
     g_test_add_func("/irc/conn/ping-flood-not-reading", test_ping_flood_not_reading);
     g_test_add_func("/irc/conn/close-reports-unsent", test_close_reports_unsent_origins);
+    g_test_add_func("/irc/conn/paced-queue-full", test_paced_queue_refuses_when_full);
     g_test_add_func("/irc/conn/free-cancels-callbacks", test_free_cancels_callbacks);
     g_test_add_func("/irc/conn/failed-connect", test_failed_connect_reported_later);
     return g_test_run();

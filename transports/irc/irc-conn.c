@@ -12,6 +12,10 @@
 
 #define READ_CHUNK 4096 /* lines longer than this are assembled by CwIrcLineBuffer */
 #define CLOSE_FLUSH_MS 2000
+/* Paced lines move to the output buffer only while it holds less than this:
+ * a slow server keeps them in the queue, where they are counted and
+ * reported by origin if the connection fails. */
+#define OUTBUF_LOW_WATER (16 * 1024)
 
 struct CwIrcConn {
     char *host, *tls_fingerprint, *client_cert_file;
@@ -320,7 +324,10 @@ flush(CwIrcConn *conn)
     if (conn->closed || !conn->stream)
         return;
     refill_tokens(conn);
-    while (!g_queue_is_empty(&conn->queue) && (!conn->flood_burst || conn->tokens > 0)) {
+    /* Paced lines wait in the queue (with their origins) while the socket is
+     * backed up, rather than in the output buffer. */
+    while (!g_queue_is_empty(&conn->queue) && (!conn->flood_burst || conn->tokens > 0) &&
+           conn->outbuf->len + conn->inflight->len < OUTBUF_LOW_WATER) {
         QueuedLine *q = g_queue_pop_head(&conn->queue);
         conn->queue_bytes -= q->len;
         g_string_append_len(conn->outbuf, q->text, q->len);
@@ -328,7 +335,8 @@ flush(CwIrcConn *conn)
         if (conn->flood_burst)
             conn->tokens--;
     }
-    if (!g_queue_is_empty(&conn->queue) && !conn->pace_id)
+    if (!g_queue_is_empty(&conn->queue) && !conn->pace_id &&
+        conn->outbuf->len + conn->inflight->len < OUTBUF_LOW_WATER)
         conn->pace_id = g_timeout_add(MAX(1, conn->flood_interval_ms), on_pace, conn);
     if (conn->writing)
         return; /* on_written comes back here; outbuf waits, inflight is the write's */
@@ -358,12 +366,18 @@ cw_irc_conn_unsent_bytes(CwIrcConn *conn)
     return conn->queue_bytes + conn->outbuf->len + (conn->inflight->len - conn->inflight_done);
 }
 
-/* Room for len more bytes? Else the server is not reading what it makes us
- * send: close (reported from the main loop) rather than grow. */
+gsize
+cw_irc_conn_queue_room(CwIrcConn *conn)
+{
+    return conn->queue_bytes < CW_IRC_CONN_SEND_MAX ? CW_IRC_CONN_SEND_MAX - conn->queue_bytes : 0;
+}
+
+/* Room for len more unpaced bytes? Else the server is not reading what it
+ * makes us send: close (reported from the main loop) rather than grow. */
 static gboolean
 reserve(CwIrcConn *conn, gsize len)
 {
-    if (cw_irc_conn_unsent_bytes(conn) + len <= CW_IRC_CONN_SEND_MAX)
+    if (conn->outbuf->len + (conn->inflight->len - conn->inflight_done) + len <= CW_IRC_CONN_SEND_MAX)
         return TRUE;
     g_autoptr(GError) err = g_error_new(G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                                         "send queue overflow: the server is not reading "
@@ -388,7 +402,8 @@ cw_irc_conn_send_from(CwIrcConn *conn, const char *line, CwIrcOrigin *origin)
     QueuedLine *q = g_new0(QueuedLine, 1);
     q->text = g_strconcat(line, "\r\n", NULL);
     q->len = strlen(q->text);
-    if (!reserve(conn, q->len)) {
+    if (q->len > cw_irc_conn_queue_room(conn)) {
+        /* the user's own flood: refused, the connection stays */
         queued_line_free(q);
         return FALSE;
     }

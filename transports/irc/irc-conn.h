@@ -26,11 +26,11 @@
  *   comes from the main loop afterwards. So a caller's own state is intact
  *   when cw_irc_conn_send() returns, even if the connection failed in it.
  *
- * Limits: whatever a server makes us hold is bounded. Unsent output (the
- * paced queue, the output buffer and the bytes being written together) is
- * capped at CW_IRC_CONN_SEND_MAX; a server that does not read while it
+ * Limits: whatever a server makes us hold is bounded. Unsent output is
+ * capped (CW_IRC_CONN_SEND_MAX): a server that does not read while it
  * makes us answer (PING floods) is disconnected with "send queue overflow:
- * the server is not reading" instead. Lines in are cut at CW_IRC_LINE_MAX
+ * the server is not reading"; a user who sends faster than flood control
+ * lets out gets lines refused once the paced queue is full. Lines in are cut at CW_IRC_LINE_MAX
  * (irc-line.h).
  */
 #pragma once
@@ -42,9 +42,12 @@ G_BEGIN_DECLS
 
 typedef struct CwIrcConn CwIrcConn;
 
-/* Most bytes one connection holds unsent (paced queue + output buffer +
- * bytes being written). A line that would pass it is refused and the
- * connection closes with an error. */
+/* Most bytes one connection holds unsent, twice: in the paced queue (what
+ * we send: a line past it is refused, the connection stays) and in the
+ * output buffer with the bytes being written (what the server makes us
+ * send unpaced, PONGs: past it the connection closes with "send queue
+ * overflow: the server is not reading"). Paced lines enter the output
+ * buffer only while it is nearly empty. */
 #define CW_IRC_CONN_SEND_MAX (256 * 1024)
 
 /* Where a queued line came from: the XMPP message (its legacy id and
@@ -100,19 +103,21 @@ void cw_irc_conn_connect(CwIrcConn *conn);
 gboolean cw_irc_conn_is_connected(CwIrcConn *conn);
 
 /* Queue a line (without CR/LF) behind the flood control. FALSE (nothing
- * queued) if it holds CR, LF or NUL, the connection is not up, or it would
- * pass CW_IRC_CONN_SEND_MAX (then the connection closes with an error,
- * reported from the main loop). */
+ * queued) if it holds CR, LF or NUL, the connection is not up, or the queue
+ * has no room for it (cw_irc_conn_queue_room()). */
 gboolean cw_irc_conn_send(CwIrcConn *conn, const char *line);
 /* The same for a line of a message: origin (may be NULL) gets a reference
  * that the line holds until it is written or reported unsent. */
 gboolean cw_irc_conn_send_from(CwIrcConn *conn, const char *line, CwIrcOrigin *origin);
-/* Send ahead of the queue, unpaced (PONG, registration, QUIT). Refused like
- * cw_irc_conn_send() past CW_IRC_CONN_SEND_MAX. */
+/* Send ahead of the queue, unpaced (PONG, registration, QUIT). Past
+ * CW_IRC_CONN_SEND_MAX unsent unpaced bytes: FALSE, and the connection
+ * closes with an error (reported from the main loop). */
 gboolean cw_irc_conn_send_now(CwIrcConn *conn, const char *line);
 guint cw_irc_conn_queue_length(CwIrcConn *conn);
 /* Bytes held unsent (queue + output buffer + being written). */
 gsize cw_irc_conn_unsent_bytes(CwIrcConn *conn);
+/* Bytes the paced queue still takes (with "\r\n" per line). */
+gsize cw_irc_conn_queue_room(CwIrcConn *conn);
 
 /* Send QUIT (if message is not NULL), flush what can be flushed, close.
  * Queued lines are dropped and reported in `closed` as unsent. The closed

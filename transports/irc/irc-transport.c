@@ -277,6 +277,19 @@ send_text(CwIrcSession *s, const char *command, const char *target, const char *
         if (line)
             g_ptr_array_add(lines, line);
     }
+    gsize bytes = 0;
+    for (guint i = 0; i < lines->len; i++)
+        bytes += strlen(lines->pdata[i]) + 2;
+    if (s->registered && s->conn && cw_irc_conn_is_connected(s->conn) &&
+        bytes > cw_irc_conn_queue_room(s->conn)) {
+        /* Flood control holds more than CW_IRC_CONN_SEND_MAX already. */
+        origin->answered = TRUE;
+        g_autofree char *why = g_strdup_printf(
+            "Not sent: too much is already waiting to go to %s (flood control); try again shortly.",
+            s->server);
+        cw_legacy_error(s->user, origin->legacy_id, origin->msg_id, "resource-constraint", why);
+        return 0;
+    }
     guint sent = 0;
     for (guint i = 0; i < lines->len && sent == i; i++)
         sent += cw_irc_session_send_from(s, lines->pdata[i], origin);
