@@ -25,6 +25,8 @@ command.
   7 a CR and an ANSI escape in the nick of 001: escaped in the log (finding 11)
   8 a server that accepts and never sends 001: a registration timeout, the
     held message answered, given up after 8 attempts (finding 6)
+  9 a join in the same batch as the leave of the last room (the session is
+    quitting): joined, not dropped with the old connection
 
 Run: scripts/run-e2e.sh -k test_irc_lifetime
 """
@@ -368,4 +370,32 @@ def test_08_server_that_never_registers_us_is_given_up(rig, prosody, alice):
     assert ircd.accepted == 8, ircd.accepted
     time.sleep(1.0)
     assert ircd.accepted == 8, ircd.accepted   # and no more
+    assert_alive(cw)
+
+
+def test_09_join_right_after_the_last_leave(rig, prosody, ngircd, alice):
+    """Leaving the last room quits the session (QUIT, then the close); a join
+    in the same batch went to the quitting session and was dropped with it."""
+    cw = irc_causeway(rig, ngircd.port)
+    op = IrcClient(ngircd.port, "opnick", label="raw-op")
+    rig.add_service(op)
+    op.connect()
+    op.join("#again")
+    m = alice.mark()
+    alice.send_raw(join_xml("#first", "alicenick"))
+    alice.wait_stanza(lambda el: el.get("from") == occupant("#first", "alicenick")
+                      and el.get("type") is None, since=m, timeout=T, what="#first joined")
+    for i in range(3):
+        m = alice.mark()
+        chan_from, chan_to = ("#first", "#again") if i % 2 == 0 else ("#again", "#first")
+        alice.send_raw("<presence type='unavailable' to='%s'/>" % occupant(chan_from, "alicenick")
+                       + join_xml(chan_to, "alicenick"))
+        alice.wait_stanza(lambda el, c=chan_to: el.get("from") == occupant(c, "alicenick")
+                          and el.get("type") is None, since=m, timeout=T,
+                          what="%s joined right after leaving %s" % (chan_to, chan_from))
+    # and it is really in: a line from IRC arrives
+    m = alice.mark()
+    op.privmsg("#again", "you are back")
+    alice.wait_message(frm=occupant("#again", "opnick"), body="you are back", bare_from=False,
+                       since=m, timeout=T)
     assert_alive(cw)

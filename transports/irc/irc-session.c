@@ -218,7 +218,7 @@ cw_irc_session_send_from(CwIrcSession *s, const char *line, CwIrcOrigin *origin)
     if (!line || strpbrk(line, "\r\n"))
         return FALSE;
     if (!s->conn || !s->registered) {
-        if (!s->reconnect_id && !s->forget_id && !s->quitting && s->conn &&
+        if (!s->reconnect_id && !s->forget_id && (!s->quitting || s->revive) && s->conn &&
             s->pending->len < PENDING_MAX_LINES) {
             CwIrcPendingLine *pl = g_new0(CwIrcPendingLine, 1);
             pl->line = g_strdup(line);
@@ -442,14 +442,25 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         why);
     for (guint i = 0; i < unsent->len; i++)
         cw_irc_session_fail_origin(s, unsent->pdata[i], unsent_text);
-    fail_pending(s, unsent_text);
-    fail_listings(s, "The connection to the IRC server closed.");
+    gboolean reviving = s->revive && session_needed(s);
+    if (!reviving) {
+        /* else they wait for the new connection's 001 */
+        fail_pending(s, unsent_text);
+        fail_listings(s, "The connection to the IRC server closed.");
+    }
     g_clear_handle_id(&s->ison_id, g_source_remove);
     s->has_monitor = FALSE;
     GList *was_online = g_hash_table_get_values(s->online);
     for (GList *l = was_online; l; l = l->next)
         cw_irc_session_set_online(s, l->data, FALSE);
     g_list_free(was_online);
+    if (reviving) {
+        s->revive = FALSE;
+        s->quitting = FALSE;
+        s->attempt = 0;
+        session_connect(s);
+        return;
+    }
     if (s->quitting || !session_needed(s)) {
         forget_session(s);
         return;
@@ -590,6 +601,14 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
         forget_failed_setup(s);
         u = cw_irc_user_get(user);
         s = NULL;
+    }
+    if (s && s->quitting && !s->revive && s->conn) {
+        /* Its QUIT is on the way: what it had is being left. */
+        g_hash_table_remove_all(s->channels);
+        g_hash_table_remove_all(s->queries);
+        g_hash_table_remove_all(s->private_rooms);
+        s->revive = TRUE;
+        s->registered = FALSE; /* what comes now waits for the next 001 */
     }
     if (s)
         return s;

@@ -132,6 +132,7 @@ struct CwIrcSession {
     guint forget_id;          /* a deferred forget (a setup failure) */
     guint register_id;        /* registration timeout of the current connection */
     gboolean register_timed_out;
+    gboolean revive;          /* needed again while quitting: reconnect once closed */
     char *setup_error;        /* why the setup failed: the answer to rooms joined meanwhile */
 };
 
@@ -144,7 +145,10 @@ typedef struct {
 /* The user's IRC state (created on demand). */
 CwIrcUser *cw_irc_user_get(CwUser *user);
 /* The session for server, created and connecting if absent. nick: the nick to
- * register with when a connection is made (NULL: registered nick or JID node). */
+ * register with when a connection is made (NULL: registered nick or JID node).
+ * A session that is quitting (QUIT sent, waiting for the close) is revived:
+ * what it held is dropped and it connects again once the old connection is
+ * gone, so a join right after the last leave is not lost with it. */
 CwIrcSession *cw_irc_session_get(CwUser *user, const char *server, const char *nick);
 CwIrcSession *cw_irc_session_lookup(CwUser *user, const char *server);
 
