@@ -673,7 +673,8 @@ const char *cw_irc_cap_sasl_account(const CwIrcCap *cap)
     return cap->sasl_account;
 }
 
-static gboolean prefix_part_ok(const char *s, gsize len, const char *forbidden)
+static gboolean
+prefix_part_ok(const char *s, gsize len, const char *forbidden)
 {
     for (gsize i = 0; i < len; i++) {
         if (s[i] <= ' ' || s[i] > '~' || strchr(forbidden, s[i]))
@@ -684,7 +685,8 @@ static gboolean prefix_part_ok(const char *s, gsize len, const char *forbidden)
     return TRUE;
 }
 
-gboolean cw_irc_prefix_parse(const char *value, char **modes, char **chars)
+gboolean
+cw_irc_prefix_parse(const char *value, char **modes, char **chars)
 {
     g_return_val_if_fail(modes != NULL && chars != NULL, FALSE);
     if (!value || value[0] != '(')

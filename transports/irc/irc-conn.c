@@ -36,15 +36,15 @@ struct CwIrcConn {
     guint slot_lease_id;        /* gives the slot up if the connect takes long */
     gboolean waiting;           /* queued for a connect slot */
 
-    GQueue queue;               /* QueuedLine *: paced lines */
-    gsize queue_bytes;          /* their bytes */
-    GString *outbuf;            /* bytes to write next; appended to freely */
-    GString *inflight;          /* bytes of the pending write: never touched until it completes */
-    gsize inflight_done;        /* of which the server already took this many */
+    GQueue queue;        /* QueuedLine *: paced lines */
+    gsize queue_bytes;   /* their bytes */
+    GString *outbuf;     /* bytes to write next; appended to freely */
+    GString *inflight;   /* bytes of the pending write: never touched until it completes */
+    gsize inflight_done; /* of which the server already took this many */
     gboolean writing;
-    GPtrArray *unsent;          /* CwIrcOrigin *: lines dropped, reported in `closed` */
-    GError *close_error;        /* why it closed, until reported */
-    guint report_id;            /* reports the close from the main loop */
+    GPtrArray *unsent;   /* CwIrcOrigin *: lines dropped, reported in `closed` */
+    GError *close_error; /* why it closed, until reported */
+    guint report_id;     /* reports the close from the main loop */
     guint tokens;
     gint64 last_refill_us;
     guint pace_id, close_timer_id;
@@ -377,7 +377,8 @@ cw_irc_conn_queue_room(CwIrcConn *conn)
 static gboolean
 reserve(CwIrcConn *conn, gsize len)
 {
-    if (conn->outbuf->len + (conn->inflight->len - conn->inflight_done) + len <= CW_IRC_CONN_SEND_MAX)
+    if (conn->outbuf->len + (conn->inflight->len - conn->inflight_done) + len <=
+        CW_IRC_CONN_SEND_MAX)
         return TRUE;
     g_autoptr(GError) err = g_error_new(G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                                         "send queue overflow: the server is not reading "

@@ -64,8 +64,8 @@ member_room(CwIrcSession *s, CwIrcChannel *c, GHashTable *table, const char *nic
     if (!c->members_capped) {
         c->members_capped = TRUE;
         g_autofree char *chan = cw_irc_log_escape(c->name);
-        g_message("%s: %s on %s has more than %u members: ignoring the others", cw_user_jid(s->user),
-                  chan, s->server, (guint)CW_IRC_CHANNEL_MAX_MEMBERS);
+        g_message("%s: %s on %s has more than %u members: ignoring the others",
+                  cw_user_jid(s->user), chan, s->server, (guint)CW_IRC_CHANNEL_MAX_MEMBERS);
     }
     return FALSE;
 }

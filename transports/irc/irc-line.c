@@ -304,7 +304,8 @@ guint cw_irc_line_buffer_take_dropped(CwIrcLineBuffer *buf)
     return n;
 }
 
-gsize cw_irc_line_buffer_held(CwIrcLineBuffer *buf)
+gsize
+cw_irc_line_buffer_held(CwIrcLineBuffer *buf)
 {
     g_return_val_if_fail(buf != NULL, 0);
     gsize n = buf->partial->len;
@@ -315,7 +316,8 @@ gsize cw_irc_line_buffer_held(CwIrcLineBuffer *buf)
 
 #define LOG_ESCAPE_MAX 512
 
-char *cw_irc_log_escape(const char *text)
+char *
+cw_irc_log_escape(const char *text)
 {
     if (!text)
         return g_strdup("(null)");

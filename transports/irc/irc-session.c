@@ -322,8 +322,8 @@ on_connected(CwIrcConn *conn, gpointer data)
         cw_irc_conn_send_now(conn, out->pdata[i]);
     g_clear_handle_id(&s->register_id, g_source_remove);
     s->register_timed_out = FALSE;
-    s->register_id = g_timeout_add(MAX(1, s->transport->register_timeout_ms / 2),
-                                   on_register_timeout, s);
+    s->register_id =
+        g_timeout_add(MAX(1, s->transport->register_timeout_ms / 2), on_register_timeout, s);
 }
 
 static void
@@ -375,7 +375,8 @@ static void
 forget_session(CwIrcSession *s)
 {
     CwIrcUser *u = s->owner;
-    g_autofree char *text = g_strdup_printf("Not sent: the connection to %s was closed.", s->server);
+    g_autofree char *text =
+        g_strdup_printf("Not sent: the connection to %s was closed.", s->server);
     fail_pending(s, text);
     g_hash_table_remove(u->sessions, s->server); /* frees s */
     if (g_hash_table_size(u->sessions) == 0)
@@ -432,9 +433,10 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     gboolean was_registered = s->registered;
     s->registered = FALSE;
     g_clear_handle_id(&s->register_id, g_source_remove);
-    g_autofree char *timed_out = s->register_timed_out
-        ? g_strdup_printf("no welcome (001) within %u s", (s->transport->register_timeout_ms + 999) / 1000)
-        : NULL;
+    g_autofree char *timed_out =
+        s->register_timed_out ? g_strdup_printf("no welcome (001) within %u s",
+                                                (s->transport->register_timeout_ms + 999) / 1000)
+                              : NULL;
     s->register_timed_out = FALSE;
     const char *why = error ? error->message : timed_out ? timed_out : "closed";
     g_autofree char *unsent_text = g_strdup_printf(
@@ -475,10 +477,10 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     guint max_ms = s->transport->reconnect_max_ms;
     guint delay = cw_backoff_delay_ms(MIN(RECONNECT_MIN_MS, max_ms), max_ms, s->attempt);
     s->attempt++;
-    g_autofree char *text = g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
-                                            was_registered ? "Lost the connection to" : "Cannot connect to",
-                                            s->server, why,
-                                            (delay + 999) / 1000);
+    g_autofree char *text =
+        g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
+                        was_registered ? "Lost the connection to" : "Cannot connect to", s->server,
+                        why, (delay + 999) / 1000);
     g_autofree char *escaped = cw_irc_log_escape(text);
     g_message("%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
