@@ -83,7 +83,7 @@ typedef struct {
     char *key;
     gboolean joined;  /* 366 seen since the last (re)join */
     gboolean was_joined; /* the XMPP side already has the room (a rejoin tells only changes) */
-    GHashTable *members; /* pooled nick -> pooled prefix chars ("@", "", ...) */
+    GHashTable *members;       /* pooled nick -> pooled prefix chars ("@", "", ...) */
     GHashTable *names_pending; /* collecting 353 until 366 */
     gboolean members_capped;   /* CW_IRC_CHANNEL_MAX_MEMBERS reached (logged once) */
     GQueue echoes;    /* CwIrcEcho: the user's messages awaiting echo-message */
@@ -132,8 +132,8 @@ struct CwIrcSession {
     guint forget_id;          /* a deferred forget (a setup failure) */
     guint register_id;        /* registration timeout of the current connection */
     gboolean register_timed_out;
-    gboolean revive;   /* needed again while quitting: reconnect once closed */
-    char *setup_error; /* why the setup failed: the answer to rooms joined meanwhile */
+    gboolean revive;          /* needed again while quitting: reconnect once closed */
+    char *setup_error;        /* why the setup failed: the answer to rooms joined meanwhile */
 };
 
 /* A line waiting for 001, with the message it is part of (may be NULL). */

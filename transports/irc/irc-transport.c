@@ -12,20 +12,9 @@
 /* ---- configuration ---- */
 
 static const char *const irc_config_keys[] = {
-    "default_server",
-    "irc_port",
-    "tls",
-    "tls_verify",
-    "flood_burst",
-    "flood_interval",
-    "persistent",
-    "realname",
-    "charset",
-    "history",
-    "require_registration",
-    "reconnect_max",
-    "register_timeout",
-    NULL,
+    "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
+    "persistent", "realname", "charset", "history", "require_registration", "reconnect_max",
+    "register_timeout", NULL,
 };
 
 static void
@@ -46,8 +35,7 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
     gboolean required;
     if (!cw_keyfile_get_uint(kf, file, group, "irc_port", 6667, 1, 65535, &port, error) ||
         !cw_keyfile_get_uint(kf, file, group, "flood_burst", 10, 0, 10000, &burst, error) ||
-        !cw_keyfile_get_seconds_ms(kf, file, group, "flood_interval", 0.5, 0, 60, &interval_ms,
-                                   error) ||
+        !cw_keyfile_get_seconds_ms(kf, file, group, "flood_interval", 0.5, 0, 60, &interval_ms, error) ||
         !cw_keyfile_get_uint(kf, file, group, "history", 20, 0, 10000, &history, error) ||
         !cw_keyfile_get_bool(kf, file, group, "tls", FALSE, &t->tls, error) ||
         !cw_keyfile_get_bool(kf, file, group, "tls_verify", TRUE, &t->tls_verify, error) ||
@@ -437,7 +425,7 @@ irc_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
         if (g_queue_get_length(&c->echoes) >= CW_IRC_CHANNEL_MAX_ECHOES) {
             /* the server is not echoing: reflect the oldest without its echo */
             CwIrcEcho *old = g_queue_pop_head(&c->echoes);
-            CwMessage mine = {.body = old->body, .id = old->id};
+            CwMessage mine = { .body = old->body, .id = old->id };
             cw_legacy_room_message(user, room_id, s->nick, &mine);
             cw_irc_echo_free(old);
         }
