@@ -65,7 +65,7 @@ server_main(gpointer data)
             g_usleep(150 * 1000);
             guint want = (round + 1) * FLOOD_PER_ROUND;
             while (srv->pongs < want && g_get_monotonic_time() < deadline) {
-                struct pollfd p = {.fd = fd, .events = POLLIN};
+                struct pollfd p = { .fd = fd, .events = POLLIN };
                 if (poll(&p, 1, 100) <= 0)
                     continue;
                 ssize_t n = recv(fd, rbuf, sizeof rbuf, 0);
@@ -85,7 +85,7 @@ server_main(gpointer data)
         GString *batch = g_string_new(NULL);
         for (int i = 0; i < 100; i++)
             g_string_append_len(batch, ping->str, ping->len);
-        struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+        struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         /* 64 MB of PINGs at most: far more PONG than the cap allows */
         while (srv->sent < 64 * 1024 * 1024 && g_get_monotonic_time() < deadline) {
@@ -111,7 +111,7 @@ server_main(gpointer data)
         g_string_free(ping, TRUE);
     } else {
         while (g_get_monotonic_time() < deadline) {
-            struct pollfd p = {.fd = fd, .events = POLLIN};
+            struct pollfd p = { .fd = fd, .events = POLLIN };
             if (poll(&p, 1, 100) <= 0)
                 continue;
             ssize_t n = recv(fd, rbuf, sizeof rbuf, 0);
@@ -139,7 +139,7 @@ server_start(ServerMode mode)
         int small = 4096; /* inherited by the accepted socket: the kernel holds little for us */
         setsockopt(srv->listen_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     g_assert_cmpint(bind(srv->listen_fd, (struct sockaddr *)&a, sizeof a), ==, 0);
     g_assert_cmpint(listen(srv->listen_fd, 4), ==, 0);
     socklen_t len = sizeof a;
@@ -279,7 +279,7 @@ static void
 test_ping_flood_reading(void)
 {
     Server *srv = server_start(SERVER_FLOOD_READING);
-    Events ev = {0};
+    Events ev = { 0 };
     CwIrcConn *conn = connect_to(srv, &ev, 0, 0);
     g_assert_true(run_until(is_connected, &ev, 10));
     shrink_client_sndbuf(srv->port);
@@ -300,7 +300,7 @@ static void
 test_ping_flood_not_reading(void)
 {
     Server *srv = server_start(SERVER_FLOOD_NOT_READING);
-    Events ev = {0};
+    Events ev = { 0 };
     CwIrcConn *conn = connect_to(srv, &ev, 0, 0);
     g_assert_true(run_until(is_closed, &ev, 40));
     g_assert_nonnull(ev.error);
@@ -320,7 +320,7 @@ static void
 test_close_reports_unsent_origins(void)
 {
     Server *srv = server_start(SERVER_SINK);
-    Events ev = {0};
+    Events ev = { 0 };
     CwIrcConn *conn = connect_to(srv, &ev, 1, 60000); /* one line, then one a minute */
     g_assert_true(run_until(is_connected, &ev, 10));
     g_assert_cmpint(ev.connected, ==, 1);
@@ -354,7 +354,7 @@ static void
 test_paced_queue_refuses_when_full(void)
 {
     Server *srv = server_start(SERVER_SINK);
-    Events ev = {0};
+    Events ev = { 0 };
     CwIrcConn *conn = connect_to(srv, &ev, 1, 60000);
     g_assert_true(run_until(is_connected, &ev, 10));
     g_autofree char *line = g_strdup_printf("PRIVMSG #a :%0400d", 0);
@@ -385,7 +385,7 @@ static void
 test_free_cancels_callbacks(void)
 {
     Server *srv = server_start(SERVER_SINK);
-    Events ev = {0};
+    Events ev = { 0 };
     CwIrcConn *conn = connect_to(srv, &ev, 1, 60000);
     g_assert_true(run_until(is_connected, &ev, 10));
     g_autoptr(CwIrcOrigin) o = cw_irc_origin_new("#a%irc.example", "id-1");
@@ -412,13 +412,13 @@ test_failed_connect_reported_later(void)
     guint16 port = srv->port;
     /* A port nobody listens on: take one, then give it up. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     bind(fd, (struct sockaddr *)&a, sizeof a);
     socklen_t len = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &len);
     close(fd);
     srv->port = ntohs(a.sin_port);
-    Events ev = {0};
+    Events ev = { 0 };
     CwIrcConn *conn = connect_to(srv, &ev, 0, 0);
     srv->port = port;
     g_assert_true(run_until(is_closed, &ev, 10));
@@ -426,7 +426,7 @@ test_failed_connect_reported_later(void)
     g_assert_cmpint(ev.connected, ==, 0);
     cw_irc_conn_free(conn);
     /* let the sink's accept() return */
-    Events ev2 = {0};
+    Events ev2 = { 0 };
     CwIrcConn *c2 = connect_to(srv, &ev2, 0, 0);
     g_assert_true(run_until(is_connected, &ev2, 10));
     cw_irc_conn_free(c2);

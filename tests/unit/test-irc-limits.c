@@ -13,27 +13,27 @@ typedef struct {
 } PrefixCase;
 
 static const PrefixCase prefix_cases[] = {
-    {"(ov)@+", "ov", "@+"},
-    {"(qaohv)~&@%+", "qaohv", "~&@%+"},
-    {"(Yqaohv)!~&@%+", "Yqaohv", "!~&@%+"},
-    {"()", "", ""},
+    { "(ov)@+", "ov", "@+" },
+    { "(qaohv)~&@%+", "qaohv", "~&@%+" },
+    { "(Yqaohv)!~&@%+", "Yqaohv", "!~&@%+" },
+    { "()", "", "" },
     /* finding 7: more modes than chars read past the table */
-    {"(qaohv)~", NULL, NULL},
-    {"(ov)@+%", NULL, NULL},
-    {"(ov)", NULL, NULL},
-    {"ov)@+", NULL, NULL},
-    {"(ov@+", NULL, NULL},
-    {"", NULL, NULL},
-    {"(oo)@+", NULL, NULL},    /* duplicate mode */
-    {"(ov)@@", NULL, NULL},    /* duplicate char */
-    {"(o v)@ +", NULL, NULL},  /* space */
-    {"(o\x01)@+", NULL, NULL}, /* control */
-    {"(o\xc3)@+", NULL, NULL}, /* not ASCII */
-    {"(ov):+", NULL, NULL},    /* ':' would start a trailing parameter */
-    {"(ov),+", NULL, NULL},    /* ',' separates nicks */
-    {"(ov)(+", NULL, NULL},
-    {"(abcdefghijklmnopq)!\"#$%&'*+-./01234", NULL, NULL}, /* 17 > CW_IRC_PREFIX_MAX */
-    {"(abcdefghijklmnop)!\"#$%&'*+-./0123", "abcdefghijklmnop", "!\"#$%&'*+-./0123"},
+    { "(qaohv)~", NULL, NULL },
+    { "(ov)@+%", NULL, NULL },
+    { "(ov)", NULL, NULL },
+    { "ov)@+", NULL, NULL },
+    { "(ov@+", NULL, NULL },
+    { "", NULL, NULL },
+    { "(oo)@+", NULL, NULL },       /* duplicate mode */
+    { "(ov)@@", NULL, NULL },       /* duplicate char */
+    { "(o v)@ +", NULL, NULL },     /* space */
+    { "(o\x01)@+", NULL, NULL },    /* control */
+    { "(o\xc3)@+", NULL, NULL },    /* not ASCII */
+    { "(ov):+", NULL, NULL },       /* ':' would start a trailing parameter */
+    { "(ov),+", NULL, NULL },       /* ',' separates nicks */
+    { "(ov)(+", NULL, NULL },
+    { "(abcdefghijklmnopq)!\"#$%&'*+-./01234", NULL, NULL }, /* 17 > CW_IRC_PREFIX_MAX */
+    { "(abcdefghijklmnop)!\"#$%&'*+-./0123", "abcdefghijklmnop", "!\"#$%&'*+-./0123" },
 };
 
 static void
@@ -98,15 +98,15 @@ test_log_escape(void)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"alice", "alice"},
-        {"evil\rnick", "evil\\x0dnick"},
-        {"a\nb\x1b[31mc", "a\\x0ab\\x1b[31mc"},
-        {"back\\slash", "back\\\\slash"},
-        {"caf\xc3\xa9", "caf\xc3\xa9"}, /* valid UTF-8 stays */
-        {"bad\xff\xfe", "bad\\xff\\xfe"},
-        {"del\x7f", "del\\x7f"},
-        {"c1\xc2\x85", "c1\\xc2\\x85"}, /* U+0085 (NEL) is a control too */
-        {"", ""},
+        { "alice", "alice" },
+        { "evil\rnick", "evil\\x0dnick" },
+        { "a\nb\x1b[31mc", "a\\x0ab\\x1b[31mc" },
+        { "back\\slash", "back\\\\slash" },
+        { "caf\xc3\xa9", "caf\xc3\xa9" }, /* valid UTF-8 stays */
+        { "bad\xff\xfe", "bad\\xff\\xfe" },
+        { "del\x7f", "del\\x7f" },
+        { "c1\xc2\x85", "c1\\xc2\\x85" }, /* U+0085 (NEL) is a control too */
+        { "", "" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *got = cw_irc_log_escape(cases[i].in);
