@@ -109,9 +109,15 @@ queued_line_free(gpointer p)
 static void
 drop_queue(CwIrcConn *conn)
 {
+    if (g_queue_is_empty(&conn->queue))
+        return;
+    /* a set, not a scan: a full queue holds thousands of lines */
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < conn->unsent->len; i++)
+        g_hash_table_add(seen, conn->unsent->pdata[i]);
     QueuedLine *q;
     while ((q = g_queue_pop_head(&conn->queue))) {
-        if (q->origin && !g_ptr_array_find(conn->unsent, q->origin, NULL))
+        if (q->origin && g_hash_table_add(seen, q->origin))
             g_ptr_array_add(conn->unsent, cw_irc_origin_ref(q->origin));
         queued_line_free(q);
     }
