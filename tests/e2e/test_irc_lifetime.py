@@ -19,9 +19,10 @@ command.
     (finding 9)
   5 a server that never answers: the session gives up after 8 attempts,
     tells the user once (notice + join error) and stops (finding 6)
-  6 a server sending PREFIX=(qaohv)~, then a MODE using every mode, and a
-    3000-line MOTD: no out-of-bounds read, the PREFIX ignored with a log
-    line, the MOTD sent truncated (finding 7)
+  6 a server sending PREFIX=(qaohv)~, then a MODE using every mode, bare
+    730/731/303 numerics and a 3000-line MOTD: no out-of-bounds read, no
+    NULL dereference, the PREFIX ignored with a log line, the MOTD sent
+    truncated (finding 7)
   7 a CR and an ANSI escape in the nick of 001: escaped in the log (finding 11)
   8 a server that accepts and never sends 001: a registration timeout, the
     held message answered, given up after 8 attempts (finding 6)
@@ -316,7 +317,9 @@ def test_06_hostile_prefix_and_endless_motd(rig, prosody, alice):
     motd += [":scripted 372 {nick} :- motd line %05d %s" % (i, "x" * 60) for i in range(3000)]
     motd += [":scripted 376 {nick} :End of MOTD"]
     ircd = rig.add_service(ScriptedIrcd(
-        after_welcome=[":scripted 005 {nick} PREFIX=(qaohv)~ CHANTYPES=# :are supported"] + motd,
+        # numerics without their parameters: a bare 730/731/303 split NULL
+        after_welcome=[":scripted 005 {nick} PREFIX=(qaohv)~ CHANTYPES=# :are supported",
+                       ":scripted 730", ":scripted 731", ":scripted 303"] + motd,
         on_join=[":{nick}!u@h JOIN {chan}", ":scripted 353 {nick} = {chan} :{nick} ~boss other",
                  ":scripted 366 {nick} {chan} :End of NAMES",
                  ":boss!u@h MODE {chan} +vhoaq other other other other other"]))

@@ -510,7 +510,10 @@ on_monitor(CwIrcSession *s, const CwIrcLine *line)
 {
     /* 730 me :nick!user@host,nick2...   731 me :nick,nick2 */
     gboolean online = cw_irc_line_numeric(line) == 730;
-    g_auto(GStrv) targets = g_strsplit(cw_irc_line_last_param(line), ",", -1);
+    const char *list = cw_irc_line_last_param(line);
+    if (!list)
+        return; /* a bare "730": g_strsplit(NULL) would give NULL */
+    g_auto(GStrv) targets = g_strsplit(list, ",", -1);
     for (char **t = targets; *t; t++) {
         g_autofree char *nick = g_strndup(*t, strcspn(*t, "!"));
         if (*nick)
@@ -523,7 +526,10 @@ on_ison(CwIrcSession *s, const CwIrcLine *line)
 {
     /* 303 me :nick nick2 — everyone monitored and not listed is offline. */
     g_autoptr(GHashTable) present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_auto(GStrv) nicks = g_strsplit(cw_irc_line_last_param(line), " ", -1);
+    const char *list = cw_irc_line_last_param(line);
+    if (!list)
+        return; /* a bare "303" says nothing */
+    g_auto(GStrv) nicks = g_strsplit(list, " ", -1);
     for (char **n = nicks; *n; n++)
         if (**n) {
             cw_irc_session_set_online(s, *n, TRUE);

@@ -273,7 +273,7 @@ cw_irc_session_on_registered(CwIrcSession *s)
     g_autoptr(GPtrArray) pending = g_steal_pointer(&s->pending);
     s->pending = g_ptr_array_new_with_free_func(pending_line_free);
     g_autofree char *refused = g_strdup_printf(
-        "Not sent: the connection to %s refused the message (is it too long?).", s->server);
+        "Not sent: too much is already waiting to go to %s (flood control).", s->server);
     for (guint i = 0; i < pending->len; i++) {
         CwIrcPendingLine *pl = pending->pdata[i];
         if (!cw_irc_conn_send_from(s->conn, pl->line, pl->origin))
