@@ -28,6 +28,7 @@ command.
     held message answered, given up after 8 attempts (finding 6)
   9 a join in the same batch as the leave of the last room (the session is
     quitting): joined, not dropped with the old connection
+ 10 a NAMES reply that never ends: 20,000 members kept, one log line (finding 7)
 
 Run: scripts/run-e2e.sh -k test_irc_lifetime
 """
@@ -401,4 +402,21 @@ def test_09_join_right_after_the_last_leave(rig, prosody, ngircd, alice):
     op.privmsg("#again", "you are back")
     alice.wait_message(frm=occupant("#again", "opnick"), body="you are back", bare_from=False,
                        since=m, timeout=T)
+    assert_alive(cw)
+
+
+def test_10_endless_names_bounded(rig, prosody, alice):
+    """Finding 7: a NAMES reply that never ends (353 after 353, no 366) was
+    collected without limit; now at most CW_IRC_CHANNEL_MAX_MEMBERS (20,000)
+    members are kept, with one log line."""
+    names = [":scripted 353 {nick} = {chan} :%s"
+             % " ".join("n%06d" % (i * 40 + k) for k in range(40)) for i in range(700)]
+    ircd = rig.add_service(ScriptedIrcd(on_join=[":{nick}!u@h JOIN {chan}"] + names))
+    cw = irc_causeway(rig, ircd.port)
+    alice.send_raw(join_xml("#big", "alicenick"))
+    cw.wait_log("has more than 20000 members: ignoring the others", timeout=T)
+    ircd.wait_line(lambda l: l.startswith("JOIN #big"), what="JOIN")
+    r = alice.iq("<iq type='get' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % IRC_DOMAIN)
+    assert r.get("type") == "result", xml_str(r)
+    assert cw.count("has more than 20000 members") == 1
     assert_alive(cw)
