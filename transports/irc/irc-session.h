@@ -22,12 +22,14 @@
  *
  * Lifetime (the rule for every asynchronous piece of the session): a session
  * is owned by its CwIrcUser's table and freed only through it (forget).
- * Every GLib source it adds (reconnect, ISON polling, registration
- * timeout, deferred forget) is kept
- * by id in the session and removed in its free; it holds no GIO operation of
- * its own (its CwIrcConn does, under the rule in irc-conn.h, and the session
- * frees the conn, with no callback after that). No source or callback ever
- * holds a raw session pointer that its free does not cancel.
+ * Every GLib source it adds (reconnect, ISON polling, registration timeout,
+ * deferred forget) is kept by id in the session and removed in its free; it
+ * holds no GIO operation of its own (its CwIrcConn does, under the rule in
+ * irc-conn.h, and the session frees the conn, with no callback after that).
+ * No source or callback ever holds a raw session pointer that its free does
+ * not cancel. A failure found while a caller still holds the session (a
+ * setup error inside cw_irc_session_get()) frees it from such a source,
+ * never on the spot.
  */
 #pragma once
 #include <causeway/core.h>
