@@ -15,6 +15,9 @@ Steps (tuples):
   ("line", b"...")            one line, CRLF appended
   ("lines", [b"...", ...])    several lines in one write
   ("stop_reading",)           never read from this socket again
+  ("slow_reading", size, pause)
+                              from now on read at most size bytes, then
+                              sleep pause seconds, again and again
   ("flood", b"line", count, seconds)
                               the line (CRLF appended) again and again, until
                               count lines or seconds have passed or the peer
@@ -72,6 +75,7 @@ class Conn:
         self.join_done = threading.Event()   # first JOIN answered (366 sent)
         self.played = threading.Event()      # scenario finished on this connection
         self.plays = False
+        self.read_size, self.read_pause = 65536, 0.0
         self._wlock = threading.Lock()
         self._buf = b""
         self.reader = threading.Thread(target=self._read_loop, name="hostile-read-%d" % index,
@@ -90,7 +94,9 @@ class Conn:
                 r, _, _ = select.select([self.sock], [], [], 0.05)
                 if not r or self.stop_reading.is_set():
                     continue
-                data = self.sock.recv(65536)
+                data = self.sock.recv(self.read_size)
+                if self.read_pause:
+                    time.sleep(self.read_pause)     # a slow reader, on purpose
                 if not data:
                     self.peer_closed.set()
                     break
@@ -219,15 +225,15 @@ class Conn:
             cmd = _command(ln)
             args = _params(ln)
             if cmd == "CAP":
-                sub = args[0].upper() if args else ""
+                sub = args[0].upper() if args else b""
                 if srv.caps is None:
                     self.line(b":%s 421 * CAP :Unknown command" % srv.name)
-                elif sub == "LS":
+                elif sub == b"LS":
                     cap_open = True
                     self.line(b":%s CAP * LS :%s" % (srv.name, b" ".join(srv.caps)))
-                elif sub == "REQ":
+                elif sub == b"REQ":
                     self.line(b":%s CAP * ACK :%s" % (srv.name, args[-1] if len(args) > 1 else b""))
-                elif sub == "END":
+                elif sub == b"END":
                     cap_open = False
             elif cmd == "NICK" and args:
                 self.nick = args[0]
@@ -313,6 +319,8 @@ class Conn:
                 self.send(b"".join(ln + CRLF for ln in step[1]))
             elif kind == "stop_reading":
                 self.stop_reading.set()
+            elif kind == "slow_reading":
+                self.read_size, self.read_pause = step[1], step[2]
             elif kind in ("flood", "flood_gen"):
                 fn = (lambda _i, b=step[1]: b) if kind == "flood" else step[1]
                 n, secs = self._flood(fn, step[2], step[3])

@@ -121,7 +121,11 @@ def start(rig, prosody, srv, join=True, join_timeout=T):
     ctx = Ctx(rig, srv, cw, alice, bob)
     ctx.join_mark = alice.mark()
     if join:
-        muc_join(alice, A, CHAN, NICK, timeout=join_timeout)
+        try:
+            muc_join(alice, A, CHAN, NICK, timeout=join_timeout)
+        except TimeoutError:
+            assert_alive(ctx, "joining %s" % CHAN)
+            raise
     return ctx
 
 
@@ -133,6 +137,14 @@ def send_join(ctx):
 
 
 def wait_joined(ctx, timeout):
+    try:
+        return _wait_joined(ctx, timeout)
+    except TimeoutError:
+        assert_alive(ctx, "joining %s" % CHAN)
+        raise
+
+
+def _wait_joined(ctx, timeout):
     def p(el):
         return (el.tag == "{jabber:client}presence" and el.get("from") == A.occupant(CHAN, NICK)
                 and el.get("type") is None
@@ -497,6 +509,8 @@ def test_hostile_isupport(rig, prosody, variant):
                       names=b"~@opnick &%+friend")
     ctx = start(rig, prosody, srv)
     check_invariants(ctx, "ISUPPORT %s" % variant)
+    if os.environ.get("HOSTILE_DEBUG"):
+        print(srv.report())
 
 
 # ------------------------------------------------------------------- floods --
@@ -518,10 +532,13 @@ def test_ping_flood_never_reading(rig, prosody):
 
 
 def test_ping_flood_reading(rig, prosody):
-    """PINGs as fast as possible from a server that reads every PONG
-    (issue 14: heap-use-after-free in the write path under ASan)."""
-    srv = HostileIrcd([("gate", "go"), ("flood_gen", lambda i: b"PING :p%d" % i, 200000, 10.0)],
-                      max_seconds=60)
+    """PINGs as fast as possible from a server that reads every PONG, a bit
+    slower than the gateway writes them, so writes are pending while more
+    PONGs are queued (issue 14: heap-use-after-free in the write path under
+    ASan)."""
+    srv = HostileIrcd([("gate", "go"), ("slow_reading", 4096, 0.001),
+                       ("flood_gen", ping_token, 100000, 15.0), ("slow_reading", 65536, 0.0)],
+                      max_seconds=60, keep_lines=100)
     ctx = start(rig, prosody, srv)
     ctx.start_sampling()
     srv.release("go")
