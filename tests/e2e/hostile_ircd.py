@@ -15,6 +15,7 @@ Steps (tuples):
   ("line", b"...")            one line, CRLF appended
   ("lines", [b"...", ...])    several lines in one write
   ("stop_reading",)           never read from this socket again
+  ("resume_reading",)         read again
   ("slow_reading", size, pause)
                               from now on read at most size bytes, then
                               sleep pause seconds, again and again
@@ -88,7 +89,7 @@ class Conn:
         try:
             while not self.closed.is_set() and not self.server.halt.is_set():
                 if self.stop_reading.is_set():
-                    # never read again; just wait for the end
+                    # not reading (until a resume_reading step, if any)
                     self.closed.wait(0.1)
                     continue
                 r, _, _ = select.select([self.sock], [], [], 0.05)
@@ -101,9 +102,9 @@ class Conn:
                     self.peer_closed.set()
                     break
                 self.bytes_in += len(data)
-                self._buf += data
-                while b"\n" in self._buf:
-                    raw, self._buf = self._buf.split(b"\n", 1)
+                parts = (self._buf + data).split(b"\n")
+                self._buf = parts.pop()
+                for raw in parts:
                     self._got(raw.rstrip(b"\r"))
                 if len(self._buf) > 1 << 20:     # the gateway never sends such lines
                     self._buf = b""
@@ -140,17 +141,11 @@ class Conn:
 
     # ---- writing ----------------------------------------------------------
     def send(self, data):
-        """Write bytes; False when the connection is gone."""
+        """Write bytes (giving up at the server's deadline); False when the
+        connection is gone."""
         if self.closed.is_set():
             return False
-        try:
-            with self._wlock:
-                self.sock.sendall(data)
-            self.bytes_out += len(data)
-            return True
-        except (OSError, ValueError):
-            self.peer_closed.set()
-            return False
+        return self._send_bounded(data, self.server.deadline)
 
     def line(self, data):
         return self.send(data + CRLF)
@@ -280,9 +275,6 @@ class Conn:
         srv = self.server
         i = getattr(self, "_line_index", 0)
         while not self.closed.is_set() and not srv.halt.is_set():
-            if self.stop_reading.is_set():
-                self.closed.wait(0.2)
-                continue
             i, ln = self._next_line(i, 0.5)
             if ln is None:
                 if self.peer_closed.is_set() or time.monotonic() > srv.deadline:
@@ -319,6 +311,8 @@ class Conn:
                 self.send(b"".join(ln + CRLF for ln in step[1]))
             elif kind == "stop_reading":
                 self.stop_reading.set()
+            elif kind == "resume_reading":
+                self.stop_reading.clear()
             elif kind == "slow_reading":
                 self.read_size, self.read_pause = step[1], step[2]
             elif kind in ("flood", "flood_gen"):

@@ -214,11 +214,11 @@ def component_trouble(ctx):
     return None
 
 
-def xmpp_answers(client, what):
+def xmpp_answers(client, what, timeout=10.0):
     t0 = time.monotonic()
-    r = client.iq("<iq type='get' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % IRC_DOMAIN, T)
+    r = client.iq("<iq type='get' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % IRC_DOMAIN, timeout)
     assert r.get("type") == "result", "%s: gateway ping to %s:\n%s" % (what, client.jid, xml_str(r))
-    r = client.query(IRC_DOMAIN, NS["info"], timeout=T)
+    r = client.query(IRC_DOMAIN, NS["info"], timeout=timeout)
     assert r.get("type") == "result", "%s: disco#info for %s:\n%s" % (what, client.jid, xml_str(r))
     return time.monotonic() - t0
 
@@ -520,9 +520,12 @@ def ping_token(i):
 
 
 def test_ping_flood_never_reading(rig, prosody):
-    """The server sends PINGs as fast as it can and never reads our PONGs."""
+    """The server sends PINGs as fast as it can and never reads our PONGs
+    (200 MB or 20 s). Then it reads again: a gateway that closed the
+    connection comes back, one that stopped reading meanwhile goes on."""
     srv = HostileIrcd([("gate", "go"), ("stop_reading",),
-                       ("flood_gen", ping_token, 500000, 20.0)], max_seconds=90)
+                       ("flood_gen", ping_token, 500000, 20.0), ("resume_reading",)],
+                      max_seconds=90, keep_lines=100)
     ctx = start(rig, prosody, srv)
     ctx.start_sampling()
     srv.release("go")
