@@ -102,6 +102,12 @@ class Ctx:
         self._sampler = threading.Thread(target=run, name="rss-sampler", daemon=True)
         self._sampler.start()
 
+    def stop(self):
+        self.stop_sampling()
+
+    def report(self):
+        return "--- hostile ircd summary\n%s" % self.srv.summary()
+
     def stop_sampling(self):
         self._halt.set()
         if self._sampler is not None:
@@ -119,6 +125,7 @@ def start(rig, prosody, srv, join=True, join_timeout=T):
     bob = rig.client("bob")
     alice = rig.client("alice")
     ctx = Ctx(rig, srv, cw, alice, bob)
+    rig.add_service(ctx)        # stops the RSS sampler at teardown
     ctx.join_mark = alice.mark()
     if join:
         try:
