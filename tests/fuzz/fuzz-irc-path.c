@@ -47,7 +47,8 @@
  * proxy resolver is the dummy one.
  *
  * CW_FUZZ_LOG=1 prints the gateway's logs; CW_FUZZ_DUMP=1 prints the stream
- * of each input.
+ * of each input; CW_FUZZ_STREAM=FILE saves a broken stream (its first line:
+ * the offset of the error and what broke) for triage.
  */
 #include "fuzz-common.h"
 
@@ -186,6 +187,14 @@ stream_broken(const char *what, gsize offset)
             fprintf(stderr, "\\x%02X", c);
     }
     fputc('\n', stderr);
+    const char *save = getenv("CW_FUZZ_STREAM");
+    if (save) {
+        /* For triage scripts: the offset, a newline, then the stream. */
+        g_autofree char *head = g_strdup_printf("%zu %s\n", offset, what);
+        g_autoptr(GString) all = g_string_new(head);
+        g_string_append_len(all, check.seen->str, check.seen->len);
+        g_file_set_contents(save, all->str, all->len, NULL);
+    }
     abort();
 }
 
