@@ -454,8 +454,8 @@ on_privmsg(CwIrcSession *s, const CwIrcLine *line)
     CwMessage msg = { .body = body, .id = cw_irc_line_tag(line, "msgid"),
                       .timestamp = server_time(line) };
 
-    /* From the server itself (no user@host), or before registration. */
-    if (!line->user || !line->host) {
+    /* From the server itself (no nick!user@host), or before registration. */
+    if (!line->user || !line->host || !line->nick || !*line->nick) {
         g_autofree char *id = cw_irc_session_user_id(s, NULL);
         cw_legacy_message(s->user, id, &msg);
         return;
