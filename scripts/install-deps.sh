@@ -31,7 +31,7 @@ TEST_PKGS="$RUN_PKGS python3 python3-slixmpp python3-pytest sqlite3 inspircd ath
 kannel kannel-extras openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
 BENCH_PKGS="$TEST_PKGS biboumi"
 
-profile=test
+profile="test"
 case "${1:-}" in
     build) PKGS=$BUILD_PKGS; profile=$1; shift ;;
     run)   PKGS=$RUN_PKGS; profile=$1; shift ;;
