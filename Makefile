@@ -115,8 +115,12 @@ check:
 	$(MAKE) check-asan
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
-run: causeway
-	@echo "make run: causeway built; starting the sandbox"
+# The build's few hundred compiler lines go to build/build.log (shown when it
+# fails), so a first run prints a few lines of progress, then the banner.
+run:
+	@mkdir -p build && echo "make run: building ./causeway (compiler output in build/build.log)"
+	@$(MAKE) --no-print-directory causeway > build/build.log 2>&1 || \
+	  { tail -n 25 build/build.log; echo "make run: the build failed (all of it: build/build.log)"; exit 1; }
 	@scripts/sandbox.sh
 
 # Unit tests under valgrind memcheck (definite leaks and errors fail).

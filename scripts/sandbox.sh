@@ -55,10 +55,14 @@ SECRET_LOOP=$(secret)
 # ---- processes: started here, stopped by PID ------------------------------
 PIDS=()
 declare -A NAME LOG
+# Each runs in its own session (setsid: the same PID, as it is no group
+# leader): Ctrl-C in the terminal reaches only this script, whose trap stops
+# them in reverse order (Causeway first, so it leaves IRC cleanly) instead of
+# each dying on its own and racing the others.
 start() {   # start NAME LOGFILE COMMAND...
     local name=$1 log=$2
     shift 2
-    "$@" >"$log" 2>&1 </dev/null &
+    setsid "$@" >"$log" 2>&1 </dev/null &
     PIDS+=("$!")
     NAME[$!]=$name
     LOG[$!]=$log
@@ -89,7 +93,7 @@ stop_pid() {
     done
 }
 cleanup() {
-    trap '' INT TERM
+    trap '' INT TERM HUP
     local i
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
     [ "${#PIDS[@]}" -gt 0 ] && say "stopped"
@@ -98,6 +102,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 wait_for() {   # wait_for SECONDS PID WHAT COMMAND...
     local secs=$1 pid=$2 what=$3 i
