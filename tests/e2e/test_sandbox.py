@@ -7,7 +7,7 @@ account and password, the two room JIDs (long and short form), the IRC-side
 command and the loopback echo contact. Checked with slixmpp clients: the
 room joins, the demo IRC user is an occupant, greets and answers; the short
 form is the same channel; the loopback echo answers after registering; SIGTERM
-stops every process the sandbox started (by PID and by process group); a
+stops every process the sandbox started (by PID, process group and session); a
 second start reuses the state (account, gateway registration).
 
 Run: CAUSEWAY_BIN=$PWD/causeway scripts/run-e2e.sh -k sandbox     (about 20 s)
@@ -82,11 +82,16 @@ class Sandbox:
         return self.pids
 
     def group_pids(self):
-        """Live processes in the sandbox's process group (other than itself)."""
+        """Live processes in the sandbox's process group or in a session one
+        of its processes leads (it starts each server with setsid): this
+        also finds grandchildren whose parent is gone."""
+        leaders = self.pids | {self.proc.pid}
         out = []
         for p in harness.all_pids():
+            if p == self.proc.pid or not harness.pid_alive(p):
+                continue
             try:
-                if os.getpgid(p) == self.proc.pid and p != self.proc.pid and harness.pid_alive(p):
+                if os.getpgid(p) in leaders or os.getsid(p) in leaders:
                     out.append(p)
             except OSError:
                 pass
