@@ -183,6 +183,9 @@ wait_for 15 "$pid_bot" "$BOT in $CHAN" in_log "$DIR/bot.log" "joined $CHAN"
 wait_for 15 "$pid_cw" "connection of $IRC_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $IRC_DOMAIN connected"
 wait_for 15 "$pid_cw" "connection of $LOOP_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $LOOP_DOMAIN connected"
 
+# The banner: what a newcomer pastes. A transport added to the sandbox adds
+# its lines here (SMS: how to text from the fake phone; libpurple: the legacy
+# account to add), and tests/e2e/test_sandbox.py reads it.
 irssi_line=""
 if command -v irssi >/dev/null 2>&1; then
     irssi_line="
