@@ -97,7 +97,7 @@ fi
 
 start=$(date +%s)
 [ -n "$SUDO" ] && echo "install-deps: using sudo for apt-get"
-echo "install-deps: profile '$profile' needs $nmissing more packages:$missing"
+echo "install-deps: profile '$profile' needs $nmissing more package(s):$missing"
 echo "install-deps: updating the package lists (full apt log: $LOG)"
 apt update >>"$LOG" 2>&1 || fail "apt-get update"
 # The summary apt prints before it asks ("N newly installed", "Need to get")
