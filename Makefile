@@ -31,9 +31,12 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # date, and only then reads the Makefile again and starts on the goals: so its
 # rule (scripts/install-deps.sh PROFILE, then pkg-config into the file) runs
 # once, alone, before any compile, also under -j, and a fresh machine's first
-# `make run` compiles with the flags of the libraries it just installed. A
-# prerequisite `deps` could not do this: make expands $(shell pkg-config) when
-# it parses the Makefile, before any prerequisite has run.
+# `make run` compiles with the flags of the libraries it just installed; as
+# make reads everything again after remaking the file, even a $(shell
+# pkg-config ...) elsewhere in this Makefile sees the installed packages. A
+# prerequisite `deps` could not do this: make expands := and $(shell) when it
+# parses the Makefile, before any prerequisite has run, and under -j the
+# compiles would not wait for it.
 # The profile (scripts/install-deps.sh says what each holds) is the largest
 # any goal needs: bench > test (check, unit, e2e, fuzz, valgrind, soak) > run >
 # build (everything else). It is exported, so the sub-makes of `make check`
