@@ -1,29 +1,142 @@
 #!/bin/bash
-# sandbox.sh — `make run`: a local sandbox on loopback. Starts Prosody (with
-# XEP-0356) from .sandbox/, registers a demo user, and runs Causeway in the
-# foreground with a generated config. Ctrl-C stops everything it started.
-# Ports: SANDBOX_C2S (default 5222) and SANDBOX_COMPONENT (default 5347).
+# sandbox.sh — `make run`: the whole thing on loopback, in the foreground.
+# Starts Prosody (XEP-0356 granted to both gateways), ngIRCd, an IRC demo user
+# (scripts/sandbox-bot.lua) in #causeway, and Causeway in supervisor mode with
+# two transports: irc (irc.localhost, default server = this ngIRCd, so
+# #causeway@irc.localhost works) and loopback (loop.localhost, echo@). Prints
+# how to connect, then waits. Ctrl-C or SIGTERM stops everything it started
+# (by PID); if one of them dies, the rest are stopped too. State (the demo
+# account, the gateways' databases and key) stays in the sandbox directory, so
+# the next run reuses it; logs are there too.
+#
+# Environment (all optional):
+#   SANDBOX_C2S=5222  SANDBOX_COMPONENT=5347  SANDBOX_IRC=6667   ports on 127.0.0.1
+#   SANDBOX_DIR=.sandbox      state and logs (relative to the repository)
+#   CAUSEWAY_BIN=./causeway   the binary to run
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
-DIR="$HERE/.sandbox"
+DIR=${SANDBOX_DIR:-$HERE/.sandbox}
+case "$DIR" in /*) ;; *) DIR="$HERE/$DIR" ;; esac
 C2S=${SANDBOX_C2S:-5222}
 COMP=${SANDBOX_COMPONENT:-5347}
-SECRET=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+IRC=${SANDBOX_IRC:-6667}
+BIN=${CAUSEWAY_BIN:-$HERE/causeway}
+IRC_DOMAIN=irc.localhost
+LOOP_DOMAIN=loop.localhost
+IRC_SERVER=localhost          # what Causeway connects to: the JIDs' %server part
+IRC_NAME=irc.sandbox.localhost  # ngIRCd's own name (must contain a dot)
+CHAN='#causeway'
+BOT=demobot
+USER_JID=demo@localhost
+USER_PW=demo
+
+say() { echo "sandbox: $*"; }
+die() { echo "sandbox: $*" >&2; exit 1; }
+
+for tool in prosody prosodyctl ngircd lua5.4; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "$tool is missing: run \`make run\` (installs the run profile) or scripts/install-deps.sh run"
+done
+[ -x "$BIN" ] || die "$BIN is not built: run \`make run\` (or make, then this script)"
 
 port_busy() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-for p in "$C2S" "$COMP"; do
-    if port_busy "$p"; then
-        echo "port $p on 127.0.0.1 is in use; choose others: SANDBOX_C2S=15222 SANDBOX_COMPONENT=15347 make run" >&2
-        exit 1
-    fi
-done
+busy=""
+port_busy "$C2S" && busy="$busy SANDBOX_C2S=$C2S"
+port_busy "$COMP" && busy="$busy SANDBOX_COMPONENT=$COMP"
+port_busy "$IRC" && busy="$busy SANDBOX_IRC=$IRC"
+if [ -n "$busy" ]; then
+    die "in use on 127.0.0.1:$busy; move them, e.g. SANDBOX_C2S=15222 SANDBOX_COMPONENT=15347 SANDBOX_IRC=16667 make run"
+fi
 
-mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway"
+secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+SECRET_IRC=$(secret)
+SECRET_LOOP=$(secret)
+
+# ---- processes: started here, stopped by PID ------------------------------
+PIDS=()
+declare -A NAME LOG
+# Each runs in its own session (setsid: the same PID, as it is no group
+# leader): Ctrl-C in the terminal reaches only this script, whose trap stops
+# them in reverse order (Causeway first, so it leaves IRC cleanly) instead of
+# each dying on its own and racing the others.
+start() {   # start NAME LOGFILE COMMAND...
+    local name=$1 log=$2
+    shift 2
+    setsid "$@" >"$log" 2>&1 </dev/null &
+    PIDS+=("$!")
+    NAME[$!]=$name
+    LOG[$!]=$log
+}
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+children() {  # live children of PID $1, from /proc (procps is not in minbase)
+    local f st state ppid
+    for f in /proc/[0-9]*/stat; do
+        { read -r st < "$f"; } 2>/dev/null || continue
+        read -r state ppid _ <<< "${st##*) }"
+        [ "$ppid" = "$1" ] && [ "$state" != Z ] && { f=${f#/proc/}; echo "${f%/stat}"; }
+    done
+    return 0
+}
+stop_pid() {
+    local pid=$1 i kids
+    alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+    kids=$(children "$pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then
+        say "${NAME[$pid]} (pid $pid) ignored SIGTERM for 5 s: killed"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    for k in $kids; do   # e.g. a transport child its supervisor left behind
+        if alive "$k"; then kill -KILL "$k" 2>/dev/null || true; fi
+    done
+}
+cleanup() {
+    trap '' INT TERM HUP
+    local i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
+    [ "${#PIDS[@]}" -gt 0 ] && say "stopped"
+    return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+wait_for() {   # wait_for SECONDS PID WHAT COMMAND...
+    local secs=$1 pid=$2 what=$3 i
+    shift 3
+    for i in $(seq 1 $((secs * 10))); do
+        "$@" && return 0
+        if ! alive "$pid"; then
+            echo "sandbox: ${NAME[$pid]} exited while starting; the end of ${LOG[$pid]}:" >&2
+            tail -n 15 "${LOG[$pid]}" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "sandbox: no $what after $secs s; the end of ${LOG[$pid]}:" >&2
+    tail -n 15 "${LOG[$pid]}" >&2
+    exit 1
+}
+in_log() { grep -qF -- "$2" "$1" 2>/dev/null; }
+
+# ---- configuration ----------------------------------------------------------
+mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway" "$DIR/ngircd/conf.d"
+chmod 700 "$DIR"
 sed -e "s|@DIR@|$DIR/prosody|g" -e "s|@C2S@|$C2S|g" -e "s|@COMP@|$COMP|g" \
-    -e "s|@SECRET@|$SECRET|g" "$HERE/scripts/sandbox-prosody.cfg.lua.in" > "$DIR/prosody/prosody.cfg.lua"
-prosodyctl --config "$DIR/prosody/prosody.cfg.lua" register demo localhost demo >/dev/null 2>&1 || true
+    -e "s|@SECRET_IRC@|$SECRET_IRC|g" -e "s|@SECRET_LOOP@|$SECRET_LOOP|g" \
+    "$HERE/scripts/sandbox-prosody.cfg.lua.in" > "$DIR/prosody/prosody.cfg.lua"
+if [ "$(id -u)" -eq 0 ]; then uidgid=$'\tServerUID = 0\n\tServerGID = 0'; else uidgid=""; fi
+while IFS= read -r line; do
+    line=${line//@DIR@/$DIR/ngircd}; line=${line//@PORT@/$IRC}; line=${line//@NAME@/$IRC_NAME}
+    line=${line//@UIDGID@/$uidgid}
+    printf '%s\n' "$line"
+done < "$HERE/scripts/sandbox-ngircd.conf.in" > "$DIR/ngircd/ngircd.conf"
 
 cat > "$DIR/causeway.conf" <<CONF
+# generated by scripts/sandbox.sh at each start (the secrets change each time)
 [xmpp]
 host = 127.0.0.1
 port = $COMP
@@ -32,28 +145,84 @@ reconnect_max = 10
 [gateway]
 data_dir = $DIR/causeway
 allowed_domains = localhost
-admins = demo@localhost
+admins = $USER_JID
+[transport:irc]
+type = irc
+domain = $IRC_DOMAIN
+secret = $SECRET_IRC
+default_server = $IRC_SERVER
+irc_port = $IRC
 [transport:loop]
 type = loopback
-domain = loop.localhost
-secret = $SECRET
+domain = $LOOP_DOMAIN
+secret = $SECRET_LOOP
 CONF
+chmod 600 "$DIR/causeway.conf"
 
-prosody --config "$DIR/prosody/prosody.cfg.lua" -F > "$DIR/prosody/stdout.log" 2>&1 &
-PROSODY=$!
-cleanup() { kill "$PROSODY" 2>/dev/null || true; wait "$PROSODY" 2>/dev/null || true; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do port_busy "$COMP" && break; sleep 0.05; done
+if [ -e "$DIR/prosody/data/localhost/accounts/demo.dat" ]; then
+    say "reusing $DIR (account $USER_JID, gateway databases)"
+else
+    prosodyctl --config "$DIR/prosody/prosody.cfg.lua" register demo localhost "$USER_PW" \
+        >"$DIR/prosodyctl.log" 2>&1 || { cat "$DIR/prosodyctl.log" >&2; die "could not register $USER_JID"; }
+    say "new state in $DIR: registered $USER_JID"
+fi
 
+# ---- start ------------------------------------------------------------------
+say "starting Prosody (127.0.0.1:$C2S for clients, :$COMP for components), ngIRCd (:$IRC), $BOT, Causeway"
+start Prosody "$DIR/prosody/stdout.log" prosody --config "$DIR/prosody/prosody.cfg.lua" -F
+pid_prosody=$!
+start ngIRCd "$DIR/ngircd/ngircd.log" ngircd -f "$DIR/ngircd/ngircd.conf" -n
+pid_ngircd=$!
+wait_for 15 "$pid_prosody" "Prosody on port $COMP" port_busy "$COMP"
+wait_for 15 "$pid_ngircd" "ngIRCd on port $IRC" port_busy "$IRC"
+start "the IRC bot" "$DIR/bot.log" lua5.4 "$HERE/scripts/sandbox-bot.lua" 127.0.0.1 "$IRC" "$BOT" "$CHAN"
+pid_bot=$!
+start Causeway "$DIR/causeway.log" "$BIN" -c "$DIR/causeway.conf" -v
+pid_cw=$!
+wait_for 15 "$pid_bot" "$BOT in $CHAN" in_log "$DIR/bot.log" "joined $CHAN"
+wait_for 15 "$pid_cw" "connection of $IRC_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $IRC_DOMAIN connected"
+wait_for 15 "$pid_cw" "connection of $LOOP_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $LOOP_DOMAIN connected"
+
+# The banner: what a newcomer pastes. A transport added to the sandbox adds
+# its lines here (SMS: how to text from the fake phone; libpurple: the legacy
+# account to add), and tests/e2e/test_sandbox.py reads it.
+irssi_line=""
+if command -v irssi >/dev/null 2>&1; then
+    irssi_line="
+    irssi -c 127.0.0.1 -p $IRC -n you        then: /join $CHAN"
+fi
 cat <<MSG
 
-Causeway sandbox (everything on 127.0.0.1; files in $DIR):
-  XMPP server  Prosody, client port $C2S, domain localhost, no TLS required
-  account      demo@localhost, password demo (an admin of the gateway)
-  gateway      loop.localhost — the loopback test network: register in your
-               client's service discovery, then chat with echo@loop.localhost
-  Connect e.g. with Gajim/Dino/Profanity to demo@localhost on 127.0.0.1:$C2S.
-  Ctrl-C stops the sandbox.
+Causeway sandbox is running, everything on 127.0.0.1 (state and logs in $DIR).
+
+  XMPP account    $USER_JID    password: $USER_PW    (admin of both gateways)
+                  server 127.0.0.1, port $C2S, no TLS: allow plain-text login in your client
+                  e.g. profanity, then: /connect $USER_JID server 127.0.0.1 port $C2S tls disable
+
+  IRC             gateway $IRC_DOMAIN -> ngIRCd 127.0.0.1:$IRC; $BOT waits in $CHAN and answers.
+                  Join this room (MUC) with any nick, no registration needed:
+    $CHAN%$IRC_SERVER@$IRC_DOMAIN
+    $CHAN@$IRC_DOMAIN                 (the same room: $IRC_SERVER is the default server)
+                  The same channel from the IRC side, then type e.g.  PRIVMSG $CHAN :hello
+    { printf 'NICK you\\r\\nUSER you 0 * :you\\r\\nJOIN $CHAN\\r\\n'; cat; } | nc 127.0.0.1 $IRC$irssi_line
+
+  Loopback        gateway $LOOP_DOMAIN: register with it (service discovery; any username
+                  and password), then chat with echo@$LOOP_DOMAIN, which repeats what you say.
+
+  Logs: tail -f $DIR/causeway.log    Ctrl-C stops everything.
 
 MSG
-"$HERE/causeway" -c "$DIR/causeway.conf" -v
+
+# Wait until a signal (the traps above exit, and cleanup stops the rest) or
+# until one of ours exits by itself, which stops the others.
+set +e
+wait -n "${PIDS[@]}"
+for pid in "${PIDS[@]}"; do
+    if ! alive "$pid"; then
+        wait "$pid"
+        echo "sandbox: ${NAME[$pid]} exited (status $?); the end of ${LOG[$pid]}:" >&2
+        tail -n 15 "${LOG[$pid]}" >&2
+        break
+    fi
+done
+exit 1

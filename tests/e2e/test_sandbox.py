@@ -1,0 +1,265 @@
+"""End-to-end test of `make run`'s sandbox (scripts/sandbox.sh) as a newcomer meets it.
+
+The script runs as a black box on free ports (SANDBOX_C2S, SANDBOX_COMPONENT,
+SANDBOX_IRC) with its state in the test's tmp dir (SANDBOX_DIR), with
+$CAUSEWAY_BIN. Everything the test uses comes from the banner it prints: the
+account and password, the two room JIDs (long and short form), the IRC-side
+command and the loopback echo contact. Checked with slixmpp clients: the
+room joins, the demo IRC user is an occupant, greets and answers; the short
+form is the same channel; the loopback echo answers after registering; SIGTERM
+stops every process the sandbox started (by PID, process group and session); a
+second start reuses the state (account, gateway registration).
+
+Run: CAUSEWAY_BIN=$PWD/causeway scripts/run-e2e.sh -k sandbox     (about 20 s)
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import NS, xml_str
+
+SCRIPT = os.path.join(harness.REPO_ROOT, "scripts", "sandbox.sh")
+MUC_NS = "http://jabber.org/protocol/muc"
+MUC_USER_NS = "http://jabber.org/protocol/muc#user"
+BANNER_END = "Ctrl-C stops everything."
+T = 15.0
+
+
+class Sandbox:
+    """scripts/sandbox.sh in its own session (process group = its PID)."""
+
+    def __init__(self, state_dir, out_path, ports):
+        self.dir = state_dir
+        self.base_out = out_path
+        self.out_path = None
+        self.c2s, self.comp, self.irc = ports
+        self.proc = None
+        self.starts = 0
+        self.pids = set()     # every descendant seen while it ran
+
+    def start(self, timeout=60):
+        env = dict(os.environ, SANDBOX_DIR=self.dir, SANDBOX_C2S=str(self.c2s),
+                   SANDBOX_COMPONENT=str(self.comp), SANDBOX_IRC=str(self.irc),
+                   CAUSEWAY_BIN=harness.causeway_bin())
+        self.starts += 1
+        self.out_path = "%s.%d" % (self.base_out, self.starts)
+        self.proc = harness.Proc(["/bin/bash", SCRIPT], self.out_path, env=env)
+
+        def up():
+            out = self.output()
+            if BANNER_END in out:
+                return out
+            if not self.proc.alive():
+                raise AssertionError("sandbox.sh exited with %s before its banner:\n%s"
+                                     % (self.proc.returncode, out))
+            return None
+        self.banner = harness.wait_until(up, timeout, "the sandbox banner")
+        self.collect_pids()
+        return self
+
+    def output(self):
+        if self.out_path is None:
+            return ""
+        try:
+            with open(self.out_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def collect_pids(self):
+        todo = [self.proc.pid]
+        while todo:
+            p = todo.pop()
+            for k in harness.children_of(p):
+                if k not in self.pids:
+                    self.pids.add(k)
+                    todo.append(k)
+        return self.pids
+
+    def group_pids(self):
+        """Live processes in the sandbox's process group or in a session one
+        of its processes leads (it starts each server with setsid): this
+        also finds grandchildren whose parent is gone."""
+        leaders = self.pids | {self.proc.pid}
+        out = []
+        for p in harness.all_pids():
+            if p == self.proc.pid or not harness.pid_alive(p):
+                continue
+            try:
+                if os.getpgid(p) in leaders or os.getsid(p) in leaders:
+                    out.append(p)
+            except OSError:
+                pass
+        return out
+
+    def stop(self):
+        """SIGTERM to the script only; it must stop the rest. Returns its status."""
+        if self.proc is None:
+            return None
+        self.collect_pids()
+        if self.proc.alive():
+            self.proc.signal(signal.SIGTERM)
+        try:
+            st = self.proc.wait(20)
+        finally:
+            # never leave anything behind, even when the test failed
+            for p in self.pids | set(self.group_pids()):
+                harness.terminate_pid(p, 2)
+            self.proc.kill()
+            self.proc.close()
+        return st
+
+    def report(self, n=40):
+        parts = ["--- sandbox.sh output\n%s" % self.output()]
+        for rel in ("causeway.log", "bot.log", "ngircd/ngircd.log", "prosody/prosody.log"):
+            parts.append("--- %s (tail)\n%s" % (rel, harness.tail(os.path.join(self.dir, rel), n)))
+        return "\n".join(parts)
+
+
+def banner_facts(banner):
+    m = re.search(r"XMPP account\s+(\S+@\S+)\s+password: (\S+)", banner)
+    assert m, "no account line in the banner:\n" + banner
+    rooms = re.findall(r"^\s+(#\S+@\S+)", banner, re.M)
+    assert len(rooms) == 2, "expected the long and the short room JID in:\n" + banner
+    echo = re.search(r"chat with (echo@\S+?),", banner)
+    assert echo, "no echo contact in the banner:\n" + banner
+    irc_cmd = re.search(r"^\s+(.*\| nc 127\.0\.0\.1 (\d+))$", banner, re.M)
+    assert irc_cmd, "no nc command for the IRC side in the banner:\n" + banner
+    return {"jid": m.group(1), "password": m.group(2), "long": rooms[0], "short": rooms[1],
+            "echo": echo.group(1), "irc_port": int(irc_cmd.group(2))}
+
+
+def occupant_presence(client, room, nick, since, timeout=T, self_presence=False):
+    occ = "%s/%s" % (room, nick)
+
+    def p(el):
+        if el.tag != "{jabber:client}presence" or el.get("from") != occ:
+            return False
+        if el.get("type") == "error":
+            raise AssertionError("join of %s failed:\n%s" % (room, xml_str(el)))
+        codes = {s.get("code") for s in el.findall("{%s}x/{%s}status" % (MUC_USER_NS, MUC_USER_NS))}
+        return el.get("type") is None and (not self_presence or "110" in codes)
+    return client.wait_stanza(p, timeout, since, "presence of %s" % occ)
+
+
+def join(client, room, nick):
+    m = client.mark()
+    client.send_presence(to="%s/%s" % (room, nick), extra="<x xmlns='%s'/>" % MUC_NS)
+
+    def err(el):
+        return (el.tag == "{jabber:client}presence" and el.get("type") == "error"
+                and harness.bare(el.get("from")) == room)
+    try:
+        occupant_presence(client, room, nick, m, self_presence=True)
+    except TimeoutError:
+        bad = client.find_stanzas(err, m)
+        raise AssertionError("no self-presence in %s: %s" % (room, xml_str(bad[0]) if bad else "timeout"))
+    return m
+
+
+def groupchat_from(client, room, nick, since, pred, what):
+    occ = "%s/%s" % (room, nick)
+    return client.wait_stanza(
+        lambda el: (el.tag == "{jabber:client}message" and el.get("type") == "groupchat"
+                    and el.get("from") == occ and pred(el.findtext("c:body", "", NS))),
+        T, since, what)
+
+
+@pytest.fixture
+def sandbox(rig, tmp_path):
+    sb = Sandbox(str(tmp_path / "state"), str(tmp_path / "sandbox.out"), harness.free_ports(3))
+    rig.add_service(sb)
+    return sb
+
+
+def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
+    sandbox.start()
+    f = banner_facts(sandbox.banner)
+    assert f["jid"] == "demo@localhost" and f["irc_port"] == sandbox.irc
+    assert f["long"] == "#causeway%localhost@irc.localhost", f
+    assert f["short"] == "#causeway@irc.localhost", f
+    assert str(sandbox.c2s) in sandbox.banner
+
+    # the banner's account and the long-form room: the demo IRC user is there,
+    # greets the newcomer and answers what they say
+    c = harness.Client(f["jid"], f["password"], sandbox.c2s, label="newcomer")
+    rig.clients.append(c)
+    c.connect()
+    m = join(c, f["long"], "newcomer")
+    occupant_presence(c, f["long"], "demobot", m)
+    groupchat_from(c, f["long"], "demobot", m, lambda b: "Welcome, newcomer" in b, "the bot's welcome")
+    m = c.mark()
+    c.send_message(f["long"], "hello from XMPP", mtype="groupchat")
+    groupchat_from(c, f["long"], "demobot", m,
+                   lambda b: b == "newcomer: you said \u201chello from XMPP\u201d", "the bot's answer")
+
+    # the short form is the same channel: a second account sees both
+    prosody_cfg = os.path.join(sandbox.dir, "prosody", "prosody.cfg.lua")
+    subprocess.run(["prosodyctl", "--config", prosody_cfg, "register", "second", "localhost", "pw2"],
+                   check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    c2 = harness.Client("second@localhost", "pw2", sandbox.c2s, label="second")
+    rig.clients.append(c2)
+    c2.connect()
+    m2 = join(c2, f["short"], "second")
+    occupant_presence(c2, f["short"], "demobot", m2)
+    occupant_presence(c2, f["short"], "newcomer", m2)
+    m = c.mark()
+    c2.send_message(f["short"], "hi all", mtype="groupchat")
+    groupchat_from(c, f["long"], "second", m, lambda b: b == "hi all", "second's line in the long form")
+    groupchat_from(c2, f["short"], "demobot", m2,
+                   lambda b: b == "second: you said \u201chi all\u201d", "the bot's answer to second")
+
+    # the loopback gateway: register (any username/password), come online, echo
+    r = c.query("loop.localhost", NS["reg"], "set",
+                "<username>demo</username><password>anything</password>")
+    assert r.get("type") == "result", xml_str(r)
+    c.disconnect()
+    c = harness.Client(f["jid"], f["password"], sandbox.c2s, label="newcomer-again")
+    rig.clients.append(c)
+    c.connect()
+    c.send_message(f["echo"], "ping?")
+    c.wait_message(frm=f["echo"], body="echo: ping?", timeout=T)
+    c.disconnect()
+    c2.disconnect()
+
+    # SIGTERM stops everything it started
+    pids = sandbox.collect_pids()
+    cmds = [" ".join(harness.proc_cmdline(p)) for p in pids]
+    for what in ("prosody", "ngircd", "sandbox-bot.lua", "causeway.conf --transport irc",
+                 "causeway.conf --transport loop"):
+        assert any(what in cmd for cmd in cmds), "no %s among %s" % (what, cmds)
+    st = sandbox.stop()
+    assert st in (143, 0), "sandbox.sh exited with %s on SIGTERM:\n%s" % (st, sandbox.output())
+    left = [p for p in pids if harness.pid_alive(p)] + sandbox.group_pids()
+    assert not left, "left behind: %s" % [(p, harness.proc_cmdline(p)) for p in left]
+    for port in (sandbox.c2s, sandbox.comp, sandbox.irc):
+        assert not harness.port_open(port), "port %d still open" % port
+
+    # a second start reuses the state: the account and the loopback registration
+    sandbox.start()
+    assert "reusing %s" % sandbox.dir in sandbox.output()
+    c = harness.Client(f["jid"], f["password"], sandbox.c2s, label="second-run")
+    rig.clients.append(c)
+    c.connect()
+    c.send_message(f["echo"], "still there?")
+    c.wait_message(frm=f["echo"], body="echo: still there?", timeout=T)
+    c.disconnect()
+    assert sandbox.stop() in (143, 0)
+
+
+def test_sandbox_busy_port_names_its_variable(rig, sandbox, tmp_path):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", sandbox.irc))
+    s.listen(1)
+    try:
+        with pytest.raises(AssertionError, match="SANDBOX_IRC=%d" % sandbox.irc):
+            sandbox.start(timeout=20)
+        assert sandbox.proc.wait(5) == 1
+    finally:
+        s.close()
