@@ -7,7 +7,7 @@
 #   make fuzz             libFuzzer harnesses, FUZZ_SECONDS each (make check: 20 s each)
 #   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
 
-PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium
+PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium gnutls
 CC        ?= cc
 BUILD     ?= build
 CFLAGS    ?= -O2 -g
