@@ -47,8 +47,8 @@ void cw_secrets_free(CwSecrets *secrets);   /* NULL-safe; wipes the key */
  * { "a", "bc" } differ); returns newly allocated base64 text (g_free).
  * Never fails for valid input. */
 char *cw_secrets_encrypt(CwSecrets *secrets, const char *plaintext, const char *const *binding);
-/* Decrypt what cw_secrets_encrypt produced with the same binding (free the
- * result with cw_secrets_free_plaintext, which wipes it). NULL +
+/* Decrypt what cw_secrets_encrypt produced with the same binding (g_free
+ * the result, or better cw_secrets_free_plaintext, which wipes it). NULL +
  * CW_SECRETS_ERROR_CORRUPT if malformed, tampered, from another key or made
  * for another binding. */
 char *cw_secrets_decrypt(CwSecrets *secrets, const char *ciphertext, const char *const *binding,

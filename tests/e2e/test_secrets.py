@@ -14,6 +14,7 @@ Prosody, ngIRCd, and InspIRCd + atheme:
 import os
 import re
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -238,3 +239,35 @@ def test_generated_cert_logs_in_with_sasl_external(rig, prosody, ircv3, alice):
     assert acct and acct[0].params[2] == IrcV3Server.ACCOUNT, "not logged in by certificate:\n" + lines
     assert fp in lines, "WHOIS does not show the generated certificate's fingerprint:\n" + lines
     assert_alive(cw)
+
+
+def test_key_file_outside_data_dir(rig, prosody, ngircd, alice):
+    keydir = os.path.join(rig.dir, "keys")
+    os.makedirs(keydir)
+    key = os.path.join(keydir, "causeway.key")
+    cfg = "irc_port = %d\nflood_burst = 0\n" % ngircd.port
+    cw = rig.new_causeway(domain=IRC_DOMAIN, ttype="irc", transport="irc", extra=cfg)
+    with open(cw.cfg) as f:
+        text = f.read()
+    with open(cw.cfg, "w") as f:
+        f.write(text.replace("[gateway]\n", "[gateway]\nkey_file = %s\n" % key, 1))
+    cw.start()
+    register(alice)
+    adhoc_configure(alice, SERVER_JID, {"after_connect": AFTER_CONNECT})
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    assert not os.path.exists(os.path.join(cw.data_dir, "causeway.key"))
+    cw.stop()
+    # the same checks as in data_dir: a key others can read is refused, by name
+    os.chmod(key, 0o640)
+    r = subprocess.run([cw.bin, "-c", cw.cfg, "--transport", "irc"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 1 and key in r.stderr and "chmod 600" in r.stderr, r.stderr
+    os.chmod(key, 0o600)
+    cw.start(wait_connected=False)
+    cw.wait_connected(2)
+    # the commands stored under that key are decrypted and sent
+    op = raw_client(rig, ngircd.port, "opnick")
+    op.join("#c")
+    mi = op.mark()
+    join(alice, "#c", "alicenick")
+    wait_privmsg(op, "alicenick", "opnick", "IDENTIFY %s" % AFTER_SECRET, since=mi)
