@@ -158,27 +158,44 @@ static void on_text(GMarkupParseContext *ctx, const char *text, gsize len, gpoin
 {
     Redactor *r = data;
     Frame *top = r->stack->pdata[r->stack->len - 1];
-    if (is_blank(text, len)) {
-        g_string_append_len(r->out, text, (gssize)len);
+    gboolean outside = r->stack->len == 1;
+    if (len == 0)
+        return;
+    if (!top->redact && !outside) {
+        g_autofree char *escaped = g_markup_escape_text(text, (gssize)len);
+        g_string_append(r->out, escaped);
         return;
     }
     /* Text outside any stanza is the tail of one cut by a write chunk: it
-     * may be the end of a password, so it is never shown. */
-    if (top->redact || r->stack->len == 1) {
-        g_string_append(r->out, CW_LOG_REDACTED);
+     * may be the end of a password, so it is never shown (white space
+     * between stanzas is dropped). Secret text, even blank, is one
+     * CW_LOG_REDACTED per run: the parser may hand a run over in pieces
+     * (CDATA, comments), and the output must read the same when redacted
+     * again. */
+    if (outside && is_blank(text, len))
         return;
-    }
-    g_autofree char *escaped = g_markup_escape_text(text, (gssize)len);
-    g_string_append(r->out, escaped);
+    if (!g_str_has_suffix(r->out->str, CW_LOG_REDACTED))
+        g_string_append(r->out, CW_LOG_REDACTED);
 }
 
-/* <?xml ...?> is kept; comments and other processing instructions are dropped. */
+/* <?xml ...?> and our own CW_LOG_CUT are kept; other comments and
+ * processing instructions are dropped. */
 static void on_passthrough(GMarkupParseContext *ctx, const char *text, gsize len, gpointer data,
                            GError **error)
 {
     Redactor *r = data;
-    if (len >= 5 && strncmp(text, "<?xml", 5) == 0)
+    if ((len >= 5 && strncmp(text, "<?xml", 5) == 0) ||
+        (len == strlen(CW_LOG_CUT) && memcmp(text, CW_LOG_CUT, len) == 0))
         g_string_append_len(r->out, text, (gssize)len);
+}
+
+/* Does s end with '>' once trailing white space is dropped (or is it blank)? */
+static gboolean ends_with_gt(const char *s)
+{
+    gsize len = strlen(s);
+    while (len > 0 && g_ascii_isspace(s[len - 1]))
+        len--;
+    return len == 0 || s[len - 1] == '>';
 }
 
 char *cw_log_redact_xml(const char *text)
@@ -206,6 +223,14 @@ char *cw_log_redact_xml(const char *text)
         g_string_free(r.out, TRUE);
         return NULL;
     }
+    /* GMarkup delivers text only when the next '<' comes: a fragment cut
+     * in the middle of text or of a tag ends with data never delivered
+     * (input not ending with '>'), or with delivered text whose next tag
+     * was cut (output not ending with '>'). Say so rather than show it. */
+    gsize out_len = r.out->len;
+    if (!ends_with_gt(text) || (out_len > 0 && r.out->str[out_len - 1] != '>'))
+        if (!g_str_has_suffix(r.out->str, CW_LOG_CUT))
+            g_string_append(r.out, CW_LOG_CUT);
     return g_string_free(r.out, FALSE);
 }
 

@@ -23,7 +23,7 @@
  * (e.g. a write chunk that starts in the middle of a stanza) is not logged;
  * only its length is. XML cut off at its end (an open stream header, a
  * chunk that ends mid-stanza) is logged up to the cut, redacted by the same
- * rules (the text of an element cut inside is judged by the open elements).
+ * rules; what follows the last complete tag is replaced by CW_LOG_CUT.
  */
 #pragma once
 #include <glib.h>
@@ -31,6 +31,9 @@
 G_BEGIN_DECLS
 
 #define CW_LOG_REDACTED "[redacted]"
+/* Ends the output of XML cut off after its last complete tag. A comment, so
+ * that redacting the output again gives the same text. */
+#define CW_LOG_CUT "<!--cut here: the rest is not logged-->"
 
 /* The XML fragment text (zero or more elements, text between them allowed
  * only as whitespace at top level) re-serialised with secrets replaced;

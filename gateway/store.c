@@ -20,9 +20,9 @@ typedef struct {
     const char *sql;                                     /* may be NULL */
     gboolean (*convert)(CwStore *store, GError **error); /* may be NULL */
 } StoreMigration;
-static const char *const store_migrations_sql[] = {
+static const StoreMigration store_migrations[] = {
     /* 1 */
-    "CREATE TABLE users ("
+    { "CREATE TABLE users ("
     "  jid        TEXT PRIMARY KEY NOT NULL,"
     "  registered INTEGER NOT NULL" /* unix time, seconds */
     ");"
@@ -48,21 +48,17 @@ static const char *const store_migrations_sql[] = {
     "  nick     TEXT NOT NULL,"
     "  password TEXT," /* always cw_secrets_encrypt() text, or NULL */
     "  PRIMARY KEY (user, jid)"
-    ");",
+    ");", NULL },
     /* 2: which of the user's resources (full JIDs) are in each room, to put
      * them back after a restart. */
-    "CREATE TABLE room_resources ("
+    { "CREATE TABLE room_resources ("
     "  user     TEXT NOT NULL,"
     "  jid      TEXT NOT NULL,"
     "  resource TEXT NOT NULL,"
     "  PRIMARY KEY (user, jid, resource),"
     "  FOREIGN KEY (user, jid) REFERENCES rooms(user, jid) ON DELETE CASCADE"
     ");"
-    "CREATE INDEX room_resources_by_resource ON room_resources(user, resource);",
-};
-static const StoreMigration store_migrations[] = {
-    { store_migrations_sql[0], NULL },
-    { store_migrations_sql[1], NULL },
+    "CREATE INDEX room_resources_by_resource ON room_resources(user, resource);", NULL },
     /* 3: secrets become AEAD ciphertexts bound to their row (secrets.h); keys
      * now flagged encrypted (after_connect) are encrypted. */
     { NULL, store_migrate_3 },
