@@ -37,9 +37,17 @@ gboolean cw_form_field_keeps_stored(const CwFormField *f)
     return cw_form_field_is_write_only(f) || (f->flags & CW_FIELD_READ_ONLY);
 }
 
+/* Values may be passwords or private keys: wiped when the copy goes. */
+static void cw_form_wipe_free(gpointer p)
+{
+    if (p != NULL)
+        explicit_bzero(p, strlen(p));
+    g_free(p);
+}
+
 static GHashTable *cw_form_values_copy(GHashTable *values)
 {
-    GHashTable *copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTable *copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cw_form_wipe_free);
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, values);

@@ -116,13 +116,16 @@ gboolean cw_irc_cert_check_field(const CwFormField *field, GHashTable *values, G
     const char *v = g_hash_table_lookup(values, field->var);
     g_autofree char *fp_var = g_strconcat(field->var, "_fingerprint", NULL);
     g_autofree char *stripped = g_strstrip(g_strdup(v));
-    if (g_ascii_strcasecmp(stripped, CW_IRC_CERT_REMOVE) == 0) {
+    gboolean remove = g_ascii_strcasecmp(stripped, CW_IRC_CERT_REMOVE) == 0;
+    gboolean generate = g_ascii_strcasecmp(stripped, CW_IRC_CERT_GENERATE) == 0;
+    explicit_bzero(stripped, strlen(stripped)); /* it may be the private key */
+    if (remove) {
         g_hash_table_replace(values, g_strdup(field->var), g_strdup(""));
         g_hash_table_replace(values, g_steal_pointer(&fp_var), g_strdup(""));
         return TRUE;
     }
     char *pem = NULL;
-    if (g_ascii_strcasecmp(stripped, CW_IRC_CERT_GENERATE) == 0) {
+    if (generate) {
         pem = cw_irc_cert_generate("Causeway IRC client", error);
         if (pem == NULL)
             return FALSE;
