@@ -105,6 +105,9 @@ FUZZ_ALL     := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(CORE_SRC) $(TRANS_SRC))
 FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz-%,$(FUZZ_TARGETS))
+# What one harness needs beyond libcauseway: FUZZ_LIBS_<area> (flags and libs).
+# irc-path checks the component stream with expat (libstrophe's own parser).
+FUZZ_LIBS_irc-path := $(shell pkg-config --cflags --libs expat 2>/dev/null || echo -lexpat)
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -115,7 +118,7 @@ $(FUZZ_BUILD)/libcauseway.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/libcauseway.a
-	$(FUZZ_CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_BUILD)/libcauseway.a $(PKG_LIBS) -lm
+	$(FUZZ_CC) $(CPPFLAGS) -DCW_VERSION='"$(VERSION)"' $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_BUILD)/libcauseway.a $(FUZZ_LIBS_$*) $(PKG_LIBS) -lm
 
 fuzz-build: $(FUZZ_BIN)
 

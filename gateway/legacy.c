@@ -37,7 +37,9 @@ void
 cw_legacy_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
 {
     g_return_if_fail(user && legacy_id && msg && msg->body);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id);
+    if (!legacy_id)
+        return;
     CW_MESSAGE_BOUNDARY(msg);
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!from) {
@@ -75,7 +77,9 @@ void
 cw_legacy_contact_presence(CwUser *user, const char *legacy_id, CwShow show, const char *status)
 {
     g_return_if_fail(user && legacy_id);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id);
+    if (!legacy_id)
+        return;
     CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!from)
@@ -97,7 +101,9 @@ void
 cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name)
 {
     g_return_if_fail(user && legacy_id);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id);
+    if (!legacy_id)
+        return;
     CW_TEXT_BOUNDARY(name, CW_TEXT_MAX_NAME);
     g_autofree char *jid = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!jid)
@@ -119,7 +125,9 @@ void
 cw_legacy_contact_remove(CwUser *user, const char *legacy_id)
 {
     g_return_if_fail(user && legacy_id);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id);
+    if (!legacy_id)
+        return;
     g_autofree char *jid = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!jid)
         return;
@@ -140,7 +148,9 @@ void
 cw_legacy_chat_state(CwUser *user, const char *legacy_id, CwChatState state)
 {
     g_return_if_fail(user && legacy_id);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id);
+    if (!legacy_id)
+        return;
     if (state <= CW_CHAT_STATE_NONE || state >= G_N_ELEMENTS(chat_state_names))
         return;
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
@@ -158,7 +168,7 @@ cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id, const c
 {
     g_return_if_fail(user && condition);
     condition = cw_error_condition_checked(condition);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id); /* one no JID can carry: the error comes from the gateway */
     CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
     CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     g_autofree char *from = legacy_id ? cw_legacy_id_to_jid(user->gw, legacy_id)
@@ -188,7 +198,9 @@ void
 cw_legacy_receipt(CwUser *user, const char *legacy_id, const char *msg_id)
 {
     g_return_if_fail(user && legacy_id && msg_id);
-    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(legacy_id);
+    if (!legacy_id)
+        return;
     CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!from)

@@ -90,6 +90,18 @@ static gboolean field_is_secret(const char **names, const char **values)
     return !is_one_of(attr(names, values, "type"), public_types);
 }
 
+/* g_markup_escape_text, and CR as a character reference: a raw CR would be
+ * read back as LF (XML end-of-line handling), and it has no place in a log
+ * line anyway. */
+static char *redact_escape(const char *text, gssize len)
+{
+    g_autofree char *escaped = g_markup_escape_text(text, len);
+    if (strchr(escaped, '\r') == NULL)
+        return g_steal_pointer(&escaped);
+    g_auto(GStrv) parts = g_strsplit(escaped, "\r", -1);
+    return g_strjoinv("&#13;", parts);
+}
+
 static void on_start(GMarkupParseContext *ctx, const char *name, const char **names,
                      const char **values, gpointer data, GError **error)
 {
@@ -128,7 +140,7 @@ static void on_start(GMarkupParseContext *ctx, const char *name, const char **na
         return; /* the wrapper */
     g_string_append_printf(r->out, "<%s", name);
     for (gsize i = 0; names[i]; i++) {
-        g_autofree char *v = g_markup_escape_text(values[i], -1);
+        g_autofree char *v = redact_escape(values[i], -1);
         g_string_append_printf(r->out, " %s='%s'", names[i], v);
     }
     g_string_append_c(r->out, '>');
@@ -162,7 +174,7 @@ static void on_text(GMarkupParseContext *ctx, const char *text, gsize len, gpoin
     if (len == 0)
         return;
     if (!top->redact && !outside) {
-        g_autofree char *escaped = g_markup_escape_text(text, (gssize)len);
+        g_autofree char *escaped = redact_escape(text, (gssize)len);
         g_string_append(r->out, escaped);
         return;
     }

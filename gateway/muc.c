@@ -368,6 +368,12 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
     if (!strcmp(type, "unavailable") || !strcmp(type, "error")) {
         if (!room || !g_hash_table_contains(room->resources, req->from))
             return;
+        /* An error bounce means the resource is gone only when it answers
+         * our own presence in the room; one about another occupant's
+         * presence (the server refusing its JID, say) says nothing of it. */
+        if (!strcmp(type, "error") && g_strcmp0(req->to_resource, room->nick) != 0 &&
+            g_strcmp0(req->to_resource, room->requested_nick) != 0)
+            return;
         if (!strcmp(type, "unavailable"))
             send_self_unavailable(user, room, req->from, NULL);
         persist_resource_gone(user, room, req->from);
@@ -657,8 +663,12 @@ cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRol
                       CwAffiliation affiliation)
 {
     g_return_if_fail(user && room_id && nick);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
+    if (!nick)
+        return;
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return; /* the user left meanwhile */
@@ -682,7 +692,9 @@ cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *condit
 {
     g_return_if_fail(user && room_id && condition);
     condition = cw_error_condition_checked(condition);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
     CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
@@ -712,7 +724,9 @@ void
 cw_legacy_room_left(CwUser *user, const char *room_id, const char *status)
 {
     g_return_if_fail(user && room_id);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
     CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
@@ -730,9 +744,13 @@ cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, C
                           CwAffiliation affiliation, const char *real_id)
 {
     g_return_if_fail(user && room_id && nick);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(real_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
+    if (!nick)
+        return;
+    CW_ID_BOUNDARY(real_id);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -749,8 +767,12 @@ void
 cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick, const char *status)
 {
     g_return_if_fail(user && room_id && nick);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
+    if (!nick)
+        return;
     CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
@@ -778,9 +800,15 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
                            const char *new_nick)
 {
     g_return_if_fail(user && room_id && old_nick && new_nick);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(old_nick, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(new_nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(old_nick);
+    if (!old_nick)
+        return;
+    CW_NICK_BOUNDARY(new_nick);
+    if (!new_nick)
+        return;
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -813,8 +841,12 @@ cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, c
                           const char *reason)
 {
     g_return_if_fail(user && room_id && nick);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
+    if (!nick)
+        return;
     CW_TEXT_BOUNDARY(actor, CW_TEXT_MAX_NAME);
     CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
@@ -837,8 +869,10 @@ void
 cw_legacy_room_subject(CwUser *user, const char *room_id, const char *nick, const char *subject)
 {
     g_return_if_fail(user && room_id);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
     CW_TEXT_BOUNDARY(subject, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
@@ -860,8 +894,10 @@ void
 cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
 {
     g_return_if_fail(user && room_id && msg && msg->body);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
     CW_MESSAGE_BOUNDARY(msg);
     CwRoom *room = room_lookup(user, room_id);
     if (!room || !room->joined)
@@ -924,8 +960,12 @@ void
 cw_legacy_room_private(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
 {
     g_return_if_fail(user && room_id && nick && msg && msg->body);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
-    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_NICK_BOUNDARY(nick);
+    if (!nick)
+        return;
     CW_MESSAGE_BOUNDARY(msg);
     CwRoom *room = room_lookup(user, room_id);
     CwGateway *gw = user->gw;
@@ -975,7 +1015,9 @@ void
 cw_room_list_add(CwRoomList *list, const char *room_id, const char *name)
 {
     g_return_if_fail(list && room_id);
-    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
     CW_TEXT_BOUNDARY(name, CW_TEXT_MAX_TEXT);
     g_autofree char *jid = cw_legacy_id_to_jid(list->gw, room_id);
     if (!jid || !cw_jid_is_valid(jid))

@@ -138,3 +138,82 @@ cw_text_append_escaped(GString *out, const char *text, gboolean attribute)
     }
     g_string_append_len(out, run, p - run);
 }
+
+/* Right-to-left scripts (RFC 3454 D.1, the blocks that hold them). */
+static gboolean
+is_rtl(gunichar c)
+{
+    return (c >= 0x0590 && c <= 0x08FF) || (c >= 0xFB1D && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFF);
+}
+
+/* A character resourceprep surely accepts (as itself or mapped). */
+static gboolean
+resource_char_ok(gunichar c)
+{
+    if (c < 0x80)
+        return c >= 0x20 && c < 0x7F;
+    if (c > 0xFFFF || (c >= 0x2FF0 && c <= 0x2FFB) || (c >= 0xFFF9 && c <= 0xFFFD) || c == 0x0340 ||
+        c == 0x0341)
+        return FALSE;
+    switch (g_unichar_type(c)) {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_FORMAT:
+    case G_UNICODE_UNASSIGNED:
+    case G_UNICODE_PRIVATE_USE:
+    case G_UNICODE_SURROGATE:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+    case G_UNICODE_SPACE_SEPARATOR:
+        return FALSE;
+    default:
+        return TRUE;
+    }
+}
+
+/* Whether every character passes and the direction rule (RFC 3454 §6)
+ * holds: right-to-left text only from its first to its last character,
+ * with no left-to-right letter in it. */
+static gboolean
+resource_ok(const char *nick)
+{
+    gboolean rtl = FALSE, ltr_letter = FALSE;
+    gunichar first = g_utf8_get_char(nick), last = first;
+    for (const char *p = nick; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (!resource_char_ok(c))
+            return FALSE;
+        if (is_rtl(c))
+            rtl = TRUE;
+        else if (g_unichar_isalpha(c))
+            ltr_letter = TRUE;
+        last = c;
+    }
+    return !rtl || (!ltr_letter && is_rtl(first) && is_rtl(last));
+}
+
+const char *
+cw_text_resource(const char *nick, char **owned)
+{
+    if (!nick || !*nick)
+        return NULL;
+    if (cw_text_is_xml_safe(nick, CW_TEXT_MAX_NAME) && resource_ok(nick))
+        return nick;
+    /* Every character that cannot stay becomes '_' (each byte of one that
+     * is not UTF-8), never nothing: "b\x01ob" must not become "bob". */
+    GString *out = g_string_new(NULL);
+    const char *p = nick, *end = nick + strlen(nick);
+    while (p < end && out->len < CW_TEXT_MAX_NAME - 16) {
+        gsize len;
+        CharClass cls = classify(p, (gsize)(end - p), &len);
+        gunichar c = cls == CHAR_OK ? g_utf8_get_char(p) : 0;
+        if (cls == CHAR_OK && resource_char_ok(c) && !is_rtl(c))
+            g_string_append_len(out, p, (gssize)len);
+        else
+            g_string_append_c(out, '_');
+        p += len;
+    }
+    g_string_append_printf(out, "~%08x", g_str_hash(nick));
+    g_free(*owned);
+    *owned = g_string_free(out, FALSE);
+    return *owned;
+}

@@ -52,11 +52,37 @@ const char *cw_text_boundary(const char *text, gsize max, char **owned);
  * limit). The serialiser's one writer of text: nothing else escapes. */
 void cw_text_append_escaped(GString *out, const char *text, gboolean attribute);
 
+/* A legacy nick as the resource of a room occupant's JID. The XMPP server
+ * checks resources with RFC 3920 resourceprep and drops (bounces) a stanza
+ * whose 'from' fails it: U+FFFD, controls, format characters, private use,
+ * non-ASCII spaces, mixed-direction text. A nick made only of characters
+ * that surely pass (ASCII, and letters, marks, numbers, punctuation and
+ * symbols of the BMP outside those classes; right-to-left only as a whole)
+ * is returned as it is; any other becomes its safe characters with '_' for
+ * the others and "~" plus 8 hex digits of a hash of the nick, so that two
+ * such nicks stay apart, and apart from the nick they would look like with
+ * the bad characters gone (stored in *owned). NULL for NULL or an empty
+ * nick: no occupant can have it. nick may hold any bytes. */
+const char *cw_text_resource(const char *nick, char **owned);
+
 /* At the top of a cw_legacy_* function: the borrowed string parameter var
  * stands for its XML-safe form (at most max bytes) for the rest of it. */
 #define CW_TEXT_BOUNDARY(var, max)                                                         \
     g_autofree char *var##_safe_copy = NULL;                                               \
     var = cw_text_boundary(var, max, &var##_safe_copy)
+
+/* The same for a nick that becomes an occupant's resource (instead of
+ * CW_TEXT_BOUNDARY); var is NULL when no JID can carry it. */
+#define CW_NICK_BOUNDARY(var)                                                              \
+    g_autofree char *var##_nick_copy = NULL;                                               \
+    var = cw_text_resource(var, &var##_nick_copy)
+
+/* The same for a legacy id (a contact, a room): it names someone, so it is
+ * never altered (an id with a control character dropped could be another
+ * contact's): one that is not XML-safe within CW_TEXT_MAX_NAME becomes NULL. */
+#define CW_ID_BOUNDARY(var)                                                                \
+    if (var && !cw_text_is_xml_safe(var, CW_TEXT_MAX_NAME))                                \
+        var = NULL
 
 /* The same for a const CwMessage *msg parameter: body and id made safe. */
 #define CW_MESSAGE_BOUNDARY(msg)                                                           \

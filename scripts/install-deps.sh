@@ -9,7 +9,7 @@ set -eu
 
 PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev sqlite3
 libsodium-dev libgnutls28-dev libsoup-3.0-dev prosody prosody-modules python3-slixmpp python3-pytest
-ngircd inspircd atheme-services kannel kannel-extras openssl valgrind clang libclang-rt-14-dev $*"
+ngircd inspircd atheme-services kannel kannel-extras openssl valgrind clang libclang-rt-14-dev libexpat1-dev $*"
 
 POLICY=/usr/sbin/policy-rc.d
 

@@ -105,6 +105,43 @@ test_serialiser_enforces(void)
     xmpp_ctx_free(ctx);
 }
 
+/* Nicks as occupant resources: valid for resourceprep, and never made to
+ * look like another nick. */
+static void
+test_resource(void)
+{
+    static const char *const kept[] = { "bob", "Bob_[away]", "a b", "ünï", "串串", "שלום", "x/y@z" };
+    for (gsize i = 0; i < G_N_ELEMENTS(kept); i++) {
+        char *owned = NULL;
+        g_assert_true(cw_text_resource(kept[i], &owned) == kept[i]);
+        g_assert_null(owned);
+    }
+    static const char *const mapped[] = {
+        "b\x01ob", "b\rob", "bob\xEF\xBF\xBF", "\xFF\xFE", FFFD, "a\xE2\x80\x8E" "b" /* LRM */,
+        "a\xC2\xA0" "b" /* NBSP */, "\xEE\x80\x80" /* private use */, "abcשלום" /* mixed direction */,
+        "🙂",
+    };
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(mapped); i++) {
+        g_autofree char *owned = NULL;
+        const char *r = cw_text_resource(mapped[i], &owned);
+        g_test_message("%s", r);
+        g_assert_true(r == owned);
+        g_assert_true(cw_text_is_xml_safe(r, CW_TEXT_MAX_NAME));
+        g_assert_cmpstr(r, !=, "bob");
+        g_assert_null(strchr(r, '\r'));
+        g_assert_nonnull(strchr(r, '~'));
+        g_assert_true(g_hash_table_add(seen, g_strdup(r))); /* all distinct */
+        g_autofree char *again = NULL;
+        g_assert_cmpstr(cw_text_resource(mapped[i], &again), ==, r); /* stable */
+    }
+    g_hash_table_unref(seen);
+    char *owned = NULL;
+    g_assert_null(cw_text_resource("", &owned));
+    g_assert_null(cw_text_resource(NULL, &owned));
+    g_assert_null(owned);
+}
+
 static void
 test_conditions(void)
 {
@@ -122,6 +159,7 @@ main(int argc, char **argv)
     g_test_add_func("/safetext/limit", test_limit);
     g_test_add_func("/safetext/boundary", test_boundary);
     g_test_add_func("/safetext/serialiser-enforces", test_serialiser_enforces);
+    g_test_add_func("/safetext/resource", test_resource);
     g_test_add_func("/safetext/conditions", test_conditions);
     int rc = g_test_run();
     xmpp_shutdown();
