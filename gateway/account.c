@@ -19,7 +19,7 @@ store_values(CwGateway *gw, const char *jid, const CwFormSpec *spec, GHashTable 
         if (f->type == CW_FIELD_FIXED)
             continue;
         const char *v = g_hash_table_lookup(values, f->var);
-        if (!cw_store_value_set(gw->store, jid, "", f->var, v, f->type == CW_FIELD_TEXT_PRIVATE,
+        if (!cw_store_value_set(gw->store, jid, "", f->var, v, cw_form_field_is_encrypted(f),
                                 error))
             return FALSE;
     }
@@ -50,7 +50,7 @@ cw_account_register(CwUser *user, GHashTable *values, GError **error)
         for (gsize i = 0; i < spec->n_fields; i++) {
             const CwFormField *f = &spec->fields[i];
             const char *v = g_hash_table_lookup(values, f->var);
-            if (f->type == CW_FIELD_TEXT_PRIVATE && (!v || !*v)) {
+            if (cw_form_field_is_write_only(f) && (!v || !*v)) {
                 char *old = cw_store_value_get(gw->store, user->jid, "", f->var, NULL);
                 if (old)
                     g_hash_table_replace(values, g_strdup(f->var), old);
@@ -114,7 +114,7 @@ cw_account_values(CwUser *user)
         return cw_values_new();
     const CwFormSpec *spec = user->gw->ops->registration_form;
     for (gsize i = 0; i < spec->n_fields; i++)
-        if (spec->fields[i].type == CW_FIELD_TEXT_PRIVATE)
+        if (cw_form_field_is_write_only(&spec->fields[i]))
             g_hash_table_remove(values, spec->fields[i].var);
     return values;
 }

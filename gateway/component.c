@@ -4,6 +4,7 @@
 
 #include <causeway/backoff.h>
 
+#include "log-redact.h"
 #include "log.h"
 #include "stanza.h"
 
@@ -60,22 +61,15 @@ static void update_watch(CwComponent *comp);
 static void
 strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg)
 {
-    switch (level) {
-    case XMPP_LEVEL_ERROR:
-    case XMPP_LEVEL_WARN:
-        g_log("causeway-strophe", G_LOG_LEVEL_MESSAGE, "%s: %s", area, msg);
-        break;
-    default:
-        /* Stanza dumps contain message bodies: debug only. Registration and
-         * ad-hoc forms may carry passwords: never logged, even at debug. */
-        if (strstr(msg, "jabber:iq:register") || strstr(msg, "http://jabber.org/protocol/commands") ||
-            strstr(msg, "<handshake>"))
-            g_log("causeway-strophe", G_LOG_LEVEL_DEBUG, "%s: (%zu bytes with possible credentials, not logged)",
-                  area, strlen(msg));
-        else
-            g_log("causeway-strophe", G_LOG_LEVEL_DEBUG, "%s: %s", area, msg);
-        break;
-    }
+    /* Stanza dumps contain message bodies: debug only. Passwords are never
+     * logged, even at debug: every line (stanzas in both directions, and
+     * error lines such as "SM error: Stanza received was: ...") has its
+     * password-like elements replaced by structure (log-redact.h), and XML
+     * that cannot be checked is not logged. */
+    g_autofree char *redacted = cw_log_redact_line(msg);
+    gboolean problem = level == XMPP_LEVEL_ERROR || level == XMPP_LEVEL_WARN;
+    g_log("causeway-strophe", problem ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_DEBUG, "%s: %s", area,
+          redacted);
 }
 /* libstrophe formats every log line (a copy of each stanza sent and received)
  * before it calls the handler: no handler at all unless debugging. */

@@ -62,6 +62,7 @@ cw_config_free(CwConfig *config)
     g_free(config->path);
     g_clear_pointer(&config->kf, g_key_file_unref);
     g_free(config->data_dir);
+    g_free(config->key_file);
     g_strfreev(config->allowed_domains);
     g_strfreev(config->admins);
     g_clear_pointer(&config->transports, g_ptr_array_unref);
@@ -214,7 +215,8 @@ load(GKeyFile *kf, const char *path, GError **error)
 
     static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
                                              "server_domain", "resume_grace", NULL };
-    static const char *const gateway_keys[] = { "data_dir", "allowed_domains", "admins", NULL };
+    static const char *const gateway_keys[] = { "data_dir", "key_file", "allowed_domains", "admins",
+                                                NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
         !check_known_keys(c, "gateway", gateway_keys, NULL, error))
         return NULL;
@@ -235,6 +237,17 @@ load(GKeyFile *kf, const char *path, GError **error)
     }
     if (!get_string(c, "gateway", "data_dir", "/var/lib/causeway", FALSE, &c->data_dir, error))
         return NULL;
+    g_autofree char *default_key = g_build_filename(c->data_dir, "causeway.key", NULL);
+    if (!get_string(c, "gateway", "key_file", default_key, FALSE, &c->key_file, error))
+        return NULL;
+    /* Relative to what? The daemon's cwd is not the admin's: refuse (the
+     * default follows data_dir, whatever it is). */
+    if (g_key_file_has_key(c->kf, "gateway", "key_file", NULL) && !g_path_is_absolute(c->key_file)) {
+        cw_config_set_error(error, path, "gateway", "key_file",
+                            "'%s' is not an absolute path; give the full path, e.g. "
+                            "/etc/causeway/causeway.key", c->key_file);
+        return NULL;
+    }
     c->allowed_domains = get_list(c, "gateway", "allowed_domains");
     c->admins = get_list(c, "gateway", "admins");
     for (char **a = c->admins; *a; a++) {

@@ -1,7 +1,7 @@
 /* config.h — the INI configuration (GKeyFile) turned into typed values.
  *
  * [xmpp]            host, port, reconnect_min, reconnect_max, resume_grace (seconds), server_domain
- * [gateway]         data_dir, allowed_domains, admins
+ * [gateway]         data_dir, key_file, allowed_domains, admins
  * [transport:NAME]  type, domain, secret, host, port, server_domain, resume_grace, and the keys the
  *                   transport type declares (CwTransportOps.config_keys)
  *
@@ -34,6 +34,11 @@ typedef struct {
     char *path;
     GKeyFile *kf;             /* for transport-specific keys */
     char *data_dir;
+    /* The key that encrypts stored passwords: an absolute path, by default
+     * data_dir/causeway.key. Outside data_dir it can live on another disk
+     * and out of the database's backups (a backup with both reveals every
+     * stored password). */
+    char *key_file;
     char **allowed_domains;   /* NULL-terminated, lower-case; empty = all allowed */
     char **admins;            /* bare JIDs */
     guint reconnect_min_ms, reconnect_max_ms;

@@ -66,7 +66,7 @@ cw_dataform_build(xmpp_ctx_t *ctx, const CwFormSpec *spec, const char *type,
             xmpp_stanza_set_attribute(opt, "label", *o);
             cw_stanza_add_text_child(opt, "value", NULL, *o);
         }
-        if (def->type == CW_FIELD_TEXT_PRIVATE)
+        if (cw_form_field_is_write_only(def))
             continue; /* never echo a secret */
         const char *v = values ? g_hash_table_lookup(values, def->var) : NULL;
         if (def->type == CW_FIELD_FIXED)
@@ -153,7 +153,7 @@ cw_dataform_add_legacy_fields(xmpp_stanza_t *query, const CwFormSpec *spec, GHas
         if (!def->legacy_name)
             continue;
         const char *v = NULL;
-        if (values && def->type != CW_FIELD_TEXT_PRIVATE)
+        if (values && !cw_form_field_is_write_only(def))
             v = g_hash_table_lookup(values, def->var);
         cw_stanza_add_text_child(query, def->legacy_name, NULL, v);
     }

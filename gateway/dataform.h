@@ -15,7 +15,8 @@ GHashTable *cw_values_new(void);
 
 /* <x xmlns='jabber:x:data' type=type> with title, instructions, a hidden
  * FORM_TYPE (when form_type is not NULL) and one <field/> per spec field.
- * Current values fill the fields; TEXT_PRIVATE values are never included. */
+ * Current values fill the fields; write-only values (TEXT_PRIVATE,
+ * CW_FIELD_WRITE_ONLY) are never included. */
 xmpp_stanza_t *cw_dataform_build(xmpp_ctx_t *ctx, const CwFormSpec *spec, const char *type,
                                  const char *form_type, GHashTable *values);
 

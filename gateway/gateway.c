@@ -115,8 +115,9 @@ open_secrets(CwConfig *config, GError **error)
                             config->data_dir, g_strerror(errno));
         return NULL;
     }
-    g_autofree char *key_path = g_build_filename(config->data_dir, "causeway.key", NULL);
-    return cw_secrets_open(key_path, error);
+    /* The key file may be outside data_dir (config key_file); its directory
+     * is the admin's to create, with the permissions they chose. */
+    return cw_secrets_open(config->key_file, error);
 }
 
 gboolean

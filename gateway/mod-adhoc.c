@@ -96,7 +96,7 @@ entity_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
     const CwFormSpec *spec = entity_spec(req, &legacy, &scope);
     g_autoptr(GHashTable) values = cw_store_values_get_all(req->gw->store, req->user->jid, scope, NULL);
     for (gsize i = 0; values && i < spec->n_fields; i++)
-        if (spec->fields[i].type == CW_FIELD_TEXT_PRIVATE)
+        if (cw_form_field_is_write_only(&spec->fields[i]))
             g_hash_table_remove(values, spec->fields[i].var);
     return cw_dataform_build(cw_gateway_ctx(req->gw), spec, "form", NULL, values);
 }
@@ -111,7 +111,7 @@ entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
     for (gsize i = 0; i < spec->n_fields; i++) {
         const CwFormField *f = &spec->fields[i];
         const char *v = g_hash_table_lookup(values, f->var);
-        if (f->type == CW_FIELD_TEXT_PRIVATE && (!v || !*v))
+        if (cw_form_field_is_write_only(f) && (!v || !*v))
             g_hash_table_remove(values, f->var);
     }
     if (!cw_form_validate(spec, values, error))
@@ -121,10 +121,10 @@ entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
         if (f->type == CW_FIELD_FIXED)
             continue;
         const char *v = g_hash_table_lookup(values, f->var);
-        if (f->type == CW_FIELD_TEXT_PRIVATE && !v)
+        if (cw_form_field_keeps_stored(f) && !v)
             continue;
         if (!cw_store_value_set(gw->store, req->user->jid, scope, f->var, v,
-                                f->type == CW_FIELD_TEXT_PRIVATE, error))
+                                cw_form_field_is_encrypted(f), error))
             return FALSE;
     }
     *note = g_strdup("Saved; the settings apply at the next connection.");
@@ -170,7 +170,7 @@ configure_complete(CwRequest *req, GHashTable *values, char **note, GError **err
                 continue;
             if (!cw_store_value_set(gw->store, req->user->jid, "settings", f->var,
                                     g_hash_table_lookup(values, f->var),
-                                    f->type == CW_FIELD_TEXT_PRIVATE, error))
+                                    cw_form_field_is_encrypted(f), error))
                 return FALSE;
         }
     }

@@ -1,4 +1,4 @@
-/* secrets.c — key file handling and secretbox encryption of legacy credentials. */
+/* secrets.c — key file handling and bound AEAD encryption of legacy credentials. */
 #define G_LOG_DOMAIN "causeway"
 #include "secrets.h"
 
@@ -13,8 +13,22 @@
 #define NONCE_BYTES crypto_secretbox_NONCEBYTES
 #define MAC_BYTES crypto_secretbox_MACBYTES
 
+#define AEAD_VERSION 2
+#define AEAD_NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define AEAD_MAC_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+/* crypto_kdf subkey of the key file's key that the AEAD uses. */
+#define AEAD_KDF_ID 2
+#define AEAD_KDF_CONTEXT "cwsecret" /* crypto_kdf_CONTEXTBYTES (8) characters */
+
+G_STATIC_ASSERT(KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+G_STATIC_ASSERT(KEY_BYTES == crypto_kdf_KEYBYTES);
+G_STATIC_ASSERT(sizeof AEAD_KDF_CONTEXT - 1 == crypto_kdf_CONTEXTBYTES);
+
+/* Both keys live in one sodium_malloc'd block: KEY_BYTES of the key file
+ * (version 1 secretbox), then KEY_BYTES of the derived AEAD key. */
 struct CwSecrets {
-    unsigned char *key; /* KEY_BYTES, sodium_malloc'd, read-only once loaded */
+    unsigned char *key;      /* 2 * KEY_BYTES, sodium_malloc'd, read-only once loaded */
+    unsigned char *aead_key; /* key + KEY_BYTES */
 };
 
 G_DEFINE_QUARK(cw-secrets-error-quark, cw_secrets_error)
@@ -164,7 +178,7 @@ CwSecrets *cw_secrets_open(const char *key_path, GError **error)
                             "libsodium failed to initialise");
         return NULL;
     }
-    unsigned char *key = sodium_malloc(KEY_BYTES); /* guarded and mlocked */
+    unsigned char *key = sodium_malloc(2 * KEY_BYTES); /* guarded and mlocked */
     if (key == NULL) {
         g_set_error_literal(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_IO,
                             "cannot allocate secure memory for the key");
@@ -174,9 +188,11 @@ CwSecrets *cw_secrets_open(const char *key_path, GError **error)
         sodium_free(key); /* wipes */
         return NULL;
     }
+    crypto_kdf_derive_from_key(key + KEY_BYTES, KEY_BYTES, AEAD_KDF_ID, AEAD_KDF_CONTEXT, key);
     sodium_mprotect_readonly(key);
     CwSecrets *secrets = g_new0(CwSecrets, 1);
     secrets->key = key;
+    secrets->aead_key = key + KEY_BYTES;
     return secrets;
 }
 
@@ -188,21 +204,84 @@ void cw_secrets_free(CwSecrets *secrets)
     g_free(secrets);
 }
 
-char *cw_secrets_encrypt(CwSecrets *secrets, const char *plaintext)
+/* The associated data for binding: the version byte, then each string as a
+ * 4-byte big-endian length and its bytes (lengths make the encoding
+ * unambiguous: { "ab", "c" } != { "a", "bc" }). */
+static GByteArray *secrets_associated_data(guint8 version, const char *const *binding)
+{
+    GByteArray *ad = g_byte_array_new();
+    g_byte_array_append(ad, &version, 1);
+    for (const char *const *part = binding; *part != NULL; part++) {
+        gsize len = strlen(*part);
+        guint8 be[4] = { (guint8)(len >> 24), (guint8)(len >> 16), (guint8)(len >> 8), (guint8)len };
+        g_byte_array_append(ad, be, sizeof be);
+        g_byte_array_append(ad, (const guint8 *)*part, (guint)len);
+    }
+    return ad;
+}
+
+char *cw_secrets_encrypt(CwSecrets *secrets, const char *plaintext, const char *const *binding)
 {
     g_return_val_if_fail(secrets != NULL, NULL);
     g_return_val_if_fail(plaintext != NULL, NULL);
+    g_return_val_if_fail(binding != NULL && binding[0] != NULL, NULL);
 
     gsize len = strlen(plaintext);
-    gsize blen = NONCE_BYTES + MAC_BYTES + len;
+    gsize blen = 1 + AEAD_NONCE_BYTES + len + AEAD_MAC_BYTES;
     g_autofree unsigned char *box = g_malloc(blen);
-    randombytes_buf(box, NONCE_BYTES);
-    crypto_secretbox_easy(box + NONCE_BYTES, (const unsigned char *)plaintext, len, box,
-                          secrets->key);
+    box[0] = AEAD_VERSION;
+    randombytes_buf(box + 1, AEAD_NONCE_BYTES);
+    g_autoptr(GByteArray) ad = secrets_associated_data(AEAD_VERSION, binding);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + 1 + AEAD_NONCE_BYTES, NULL,
+                                               (const unsigned char *)plaintext, len, ad->data,
+                                               ad->len, NULL, box + 1, secrets->aead_key);
     return g_base64_encode(box, blen);
 }
 
-char *cw_secrets_decrypt(CwSecrets *secrets, const char *ciphertext, GError **error)
+static void secrets_set_corrupt(GError **error)
+{
+    g_set_error_literal(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT,
+                        "encrypted value fails authentication (tampered, copied from "
+                        "another row, or encrypted with another key)");
+}
+
+char *cw_secrets_decrypt(CwSecrets *secrets, const char *ciphertext, const char *const *binding,
+                         GError **error)
+{
+    g_return_val_if_fail(secrets != NULL, NULL);
+    g_return_val_if_fail(ciphertext != NULL, NULL);
+    g_return_val_if_fail(binding != NULL && binding[0] != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    gsize blen = 0;
+    g_autofree unsigned char *box = g_base64_decode(ciphertext, &blen);
+    if (blen < 1 + AEAD_NONCE_BYTES + AEAD_MAC_BYTES) {
+        g_set_error_literal(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT,
+                            "encrypted value is truncated or not base64");
+        return NULL;
+    }
+    if (box[0] != AEAD_VERSION) {
+        g_set_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT,
+                    "encrypted value has unknown format version %u", box[0]);
+        return NULL;
+    }
+    gsize clen = blen - 1 - AEAD_NONCE_BYTES;
+    gsize len = clen - AEAD_MAC_BYTES;
+    char *plaintext = g_malloc(len + 1);
+    unsigned long long plen = 0;
+    g_autoptr(GByteArray) ad = secrets_associated_data(box[0], binding);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)plaintext, &plen, NULL,
+                                                   box + 1 + AEAD_NONCE_BYTES, clen, ad->data,
+                                                   ad->len, box + 1, secrets->aead_key) != 0) {
+        g_free(plaintext);
+        secrets_set_corrupt(error);
+        return NULL;
+    }
+    plaintext[len] = '\0';
+    return plaintext;
+}
+
+char *cw_secrets_decrypt_v1(CwSecrets *secrets, const char *ciphertext, GError **error)
 {
     g_return_val_if_fail(secrets != NULL, NULL);
     g_return_val_if_fail(ciphertext != NULL, NULL);
@@ -220,11 +299,17 @@ char *cw_secrets_decrypt(CwSecrets *secrets, const char *ciphertext, GError **er
     if (crypto_secretbox_open_easy((unsigned char *)plaintext, box + NONCE_BYTES,
                                    blen - NONCE_BYTES, box, secrets->key) != 0) {
         g_free(plaintext);
-        g_set_error_literal(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT,
-                            "encrypted value fails authentication "
-                            "(tampered, or encrypted with another key)");
+        secrets_set_corrupt(error);
         return NULL;
     }
     plaintext[len] = '\0';
     return plaintext;
+}
+
+void cw_secrets_free_plaintext(char *plaintext)
+{
+    if (plaintext == NULL)
+        return;
+    sodium_memzero(plaintext, strlen(plaintext));
+    g_free(plaintext);
 }

@@ -4,17 +4,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <sqlite3.h>
+#include <string.h>
 #include <stdarg.h>
 #include <unistd.h>
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-/* Migration N (1-based) brings the schema from version N-1 to N. Append only:
- * never edit a migration that has shipped. */
-static const char *const store_migrations[] = {
+/* Migration N (1-based) brings the schema from version N-1 to N: its SQL
+ * (constant DDL), then its C step (data conversions) if it has one. Append
+ * only: never edit a migration that has shipped. */
+static gboolean store_migrate_3(CwStore *store, GError **error);
+typedef struct {
+    const char *sql;                                     /* may be NULL */
+    gboolean (*convert)(CwStore *store, GError **error); /* may be NULL */
+} StoreMigration;
+static const StoreMigration store_migrations[] = {
     /* 1 */
-    "CREATE TABLE users ("
+    { "CREATE TABLE users ("
     "  jid        TEXT PRIMARY KEY NOT NULL,"
     "  registered INTEGER NOT NULL" /* unix time, seconds */
     ");"
@@ -40,17 +48,20 @@ static const char *const store_migrations[] = {
     "  nick     TEXT NOT NULL,"
     "  password TEXT," /* always cw_secrets_encrypt() text, or NULL */
     "  PRIMARY KEY (user, jid)"
-    ");",
+    ");", NULL },
     /* 2: which of the user's resources (full JIDs) are in each room, to put
      * them back after a restart. */
-    "CREATE TABLE room_resources ("
+    { "CREATE TABLE room_resources ("
     "  user     TEXT NOT NULL,"
     "  jid      TEXT NOT NULL,"
     "  resource TEXT NOT NULL,"
     "  PRIMARY KEY (user, jid, resource),"
     "  FOREIGN KEY (user, jid) REFERENCES rooms(user, jid) ON DELETE CASCADE"
     ");"
-    "CREATE INDEX room_resources_by_resource ON room_resources(user, resource);",
+    "CREATE INDEX room_resources_by_resource ON room_resources(user, resource);", NULL },
+    /* 3: secrets become AEAD ciphertexts bound to their row (secrets.h); keys
+     * now flagged encrypted (after_connect) are encrypted. */
+    { NULL, store_migrate_3 },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == CW_STORE_SCHEMA_VERSION);
 
@@ -183,15 +194,22 @@ static char *store_column_dup(CwStmt *st, int col)
     return g_strdup((const char *)sqlite3_column_text(st, col));
 }
 
-/* Encrypted text of plaintext (NULL stays NULL). */
-static char *store_encrypt(CwStore *store, const char *plaintext)
+/* The row identity a ciphertext is bound to (AEAD associated data), so a
+ * ciphertext copied into another row, user or table does not decrypt. */
+#define STORE_VALUE_BINDING(user, scope, key) \
+    ((const char *const[]){ "user_values", (user), (scope), (key), NULL })
+#define STORE_ROOM_BINDING(user, room_jid) \
+    ((const char *const[]){ "rooms", (user), (room_jid), NULL })
+
+/* Encrypted text of plaintext bound to binding (NULL stays NULL). */
+static char *store_encrypt(CwStore *store, const char *plaintext, const char *const *binding)
 {
-    return plaintext != NULL ? cw_secrets_encrypt(store->secrets, plaintext) : NULL;
+    return plaintext != NULL ? cw_secrets_encrypt(store->secrets, plaintext, binding) : NULL;
 }
 
 /* Plaintext of a stored secret; what names the value in the error message. */
-static char *store_decrypt(CwStore *store, const char *ciphertext, const char *what,
-                           GError **error)
+static char *store_decrypt(CwStore *store, const char *ciphertext, const char *const *binding,
+                           const char *what, GError **error)
 {
     if (ciphertext == NULL)
         return NULL;
@@ -201,11 +219,124 @@ static char *store_decrypt(CwStore *store, const char *ciphertext, const char *w
         return NULL;
     }
     g_autoptr(GError) local = NULL;
-    char *plaintext = cw_secrets_decrypt(store->secrets, ciphertext, &local);
+    char *plaintext = cw_secrets_decrypt(store->secrets, ciphertext, binding, &local);
     if (plaintext == NULL)
         g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT, "decrypting %s: %s", what,
                     local->message);
     return plaintext;
+}
+
+/* ---- migration 3: bind every ciphertext to its row ----------------------- */
+
+/* Keys that schema 2 stored in clear and that are now stored encrypted
+ * (fields whose form marks them CW_FIELD_ENCRYPTED): migration 3 encrypts
+ * them. after_connect: the IRC transport's commands, often holding an
+ * IDENTIFY password. */
+static const char *const store_newly_secret_keys[] = { "after_connect", NULL };
+
+/* Re-encrypt one ciphertext: version 1 (unbound) when v1, else plaintext in clear. */
+static char *store_rebind(CwStore *store, const char *stored, gboolean v1,
+                          const char *const *binding, const char *what, GError **error)
+{
+    if (!v1)
+        return cw_secrets_encrypt(store->secrets, stored, binding);
+    g_autoptr(GError) local = NULL;
+    char *plain = cw_secrets_decrypt_v1(store->secrets, stored, &local);
+    if (plain == NULL) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE, "migration 3: decrypting %s: %s",
+                    what, local->message);
+        return NULL;
+    }
+    char *bound = cw_secrets_encrypt(store->secrets, plain, binding);
+    cw_secrets_free_plaintext(plain);
+    return bound;
+}
+
+/* Version-1 secretbox ciphertexts become version-2 AEAD ciphertexts bound to
+ * their row, and the newly secret keys are encrypted. Runs inside the
+ * migration transaction: any failure rolls the whole upgrade back, so an old
+ * database is never left half converted. Needs the key when there is
+ * anything to convert. */
+static gboolean store_migrate_3(CwStore *store, GError **error)
+{
+    const char *op = "migration 3";
+    g_autoptr(GString) in_keys = g_string_new(NULL);
+    for (const char *const *k = store_newly_secret_keys; *k != NULL; k++)
+        g_string_append_printf(in_keys, "%s?%u", in_keys->len ? ", " : "",
+                               (unsigned)(k - store_newly_secret_keys) + 1);
+    /* Only ?N placeholders are spliced in; the key names are bound. */
+    g_autofree char *values_sql =
+        g_strdup_printf("SELECT user, scope, key, value, secret FROM user_values "
+                        "WHERE secret = 1 OR key IN (%s)", in_keys->str);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store->db, values_sql, -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && store_newly_secret_keys[i] != NULL; i++)
+        rc = sqlite3_bind_text(st, i + 1, store_newly_secret_keys[i], -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK) {
+        store_set_error(store, error, rc, CW_STORE_ERROR_MIGRATE, op);
+        sqlite3_finalize(st);
+        return FALSE;
+    }
+    /* Collect first, then update: no writes to a table while reading it. */
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < 4; c++)
+            g_ptr_array_add(rows, g_strdup((const char *)sqlite3_column_text(st, c)));
+        g_ptr_array_add(rows, g_strdup(sqlite3_column_int(st, 4) ? "1" : "0"));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_set_error(store, error, rc, CW_STORE_ERROR_MIGRATE, op);
+        return FALSE;
+    }
+    rc = sqlite3_prepare_v2(store->db, "SELECT user, jid, password FROM rooms "
+                            "WHERE password IS NOT NULL", -1, &st, NULL);
+    g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func(g_free);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+            break;
+        for (int c = 0; c < 3; c++)
+            g_ptr_array_add(rooms, g_strdup((const char *)sqlite3_column_text(st, c)));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_set_error(store, error, rc, CW_STORE_ERROR_MIGRATE, op);
+        return FALSE;
+    }
+    if ((rows->len > 0 || rooms->len > 0) && store->secrets == NULL) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE,
+                    "%s: the database holds secrets to convert but the store was opened "
+                    "without a key", op);
+        return FALSE;
+    }
+    for (guint i = 0; i < rows->len; i += 5) {
+        const char *user = rows->pdata[i], *scope = rows->pdata[i + 1], *key = rows->pdata[i + 2];
+        gboolean v1 = *(const char *)rows->pdata[i + 4] == '1';
+        g_autofree char *what = g_strdup_printf("value %s/%s of %s", scope, key, user);
+        g_autofree char *bound = store_rebind(store, rows->pdata[i + 3],
+                                              v1, STORE_VALUE_BINDING(user, scope, key), what, error);
+        if (bound == NULL ||
+            !store_exec(store, op,
+                        "UPDATE user_values SET value = ?4, secret = 1 "
+                        "WHERE user = ?1 AND scope = ?2 AND key = ?3",
+                        error, 4, user, scope, key, bound))
+            return FALSE;
+        if (!v1) /* a clear value: wipe our copy */
+            sodium_memzero(rows->pdata[i + 3], strlen(rows->pdata[i + 3]));
+    }
+    for (guint i = 0; i < rooms->len; i += 3) {
+        const char *user = rooms->pdata[i], *jid = rooms->pdata[i + 1];
+        g_autofree char *what = g_strdup_printf("password of room %s of %s", jid, user);
+        g_autofree char *bound =
+            store_rebind(store, rooms->pdata[i + 2], TRUE, STORE_ROOM_BINDING(user, jid), what, error);
+        if (bound == NULL ||
+            !store_exec(store, op, "UPDATE rooms SET password = ?3 WHERE user = ?1 AND jid = ?2",
+                        error, 3, user, jid, bound))
+            return FALSE;
+    }
+    if (rows->len > 0 || rooms->len > 0)
+        g_info("store: bound %u stored secrets to their rows", rows->len / 5 + rooms->len / 3);
+    return TRUE;
 }
 
 /* ---- open, migrate, close ---------------------------------------------- */
@@ -235,14 +366,17 @@ static gboolean store_migrate(CwStore *store, GError **error)
     for (gint64 v = version + 1; v <= CW_STORE_SCHEMA_VERSION; v++) {
         /* Constant DDL without data, so sqlite3_exec (which prepares each
          * statement in turn) is safe here; user_version takes no parameter. */
+        const StoreMigration *m = &store_migrations[v - 1];
         g_autofree char *sql = g_strdup_printf("%s; PRAGMA user_version = %" G_GINT64_FORMAT,
-                                               store_migrations[v - 1], v);
+                                               m->sql ? m->sql : "", v);
         int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
             g_autofree char *op = g_strdup_printf("migration %" G_GINT64_FORMAT, v);
             store_set_error(store, error, rc, CW_STORE_ERROR_MIGRATE, op);
             goto rollback;
         }
+        if (m->convert != NULL && !m->convert(store, error))
+            goto rollback; /* user_version too is rolled back */
         g_info("store: migrated schema to version %" G_GINT64_FORMAT, v);
     }
     if (store_exec(store, "committing migration", "COMMIT", error, 0))
@@ -430,7 +564,8 @@ gboolean cw_store_value_set(CwStore *store, const char *user, const char *scope,
                           error, 3, user, scope, key);
 
     const char *op = "storing value";
-    g_autofree char *encrypted = secret ? store_encrypt(store, value) : NULL;
+    g_autofree char *encrypted =
+        secret ? store_encrypt(store, value, STORE_VALUE_BINDING(user, scope, key)) : NULL;
     g_autoptr(CwStmt) st =
         store_stmt(store, op,
                    "INSERT INTO user_values (user, scope, key, value, secret) "
@@ -444,14 +579,14 @@ gboolean cw_store_value_set(CwStore *store, const char *user, const char *scope,
 }
 
 /* Plaintext of the value in column 0 of st (secret flag in column 1). */
-static char *store_value_plain(CwStore *store, CwStmt *st, const char *scope, const char *key,
-                               GError **error)
+static char *store_value_plain(CwStore *store, CwStmt *st, const char *user, const char *scope,
+                               const char *key, GError **error)
 {
     const char *text = (const char *)sqlite3_column_text(st, 0);
     if (!sqlite3_column_int(st, 1))
         return g_strdup(text);
     g_autofree char *what = g_strdup_printf("value %s/%s", scope, key);
-    return store_decrypt(store, text, what, error);
+    return store_decrypt(store, text, STORE_VALUE_BINDING(user, scope, key), what, error);
 }
 
 char *cw_store_value_get(CwStore *store, const char *user, const char *scope,
@@ -466,7 +601,7 @@ char *cw_store_value_get(CwStore *store, const char *user, const char *scope,
     gboolean row = FALSE;
     if (st == NULL || !store_step_row(store, st, op, &row, error) || !row)
         return NULL;
-    return store_value_plain(store, st, scope, key, error);
+    return store_value_plain(store, st, user, scope, key, error);
 }
 
 GHashTable *cw_store_values_get_all(CwStore *store, const char *user, const char *scope,
@@ -484,7 +619,7 @@ GHashTable *cw_store_values_get_all(CwStore *store, const char *user, const char
     gboolean row = FALSE;
     while (store_step_row(store, st, op, &row, error) && row) {
         const char *key = (const char *)sqlite3_column_text(st, 2);
-        char *value = store_value_plain(store, st, scope, key, error);
+        char *value = store_value_plain(store, st, user, scope, key, error);
         if (value == NULL)
             return NULL;
         g_hash_table_insert(values, g_strdup(key), value);
@@ -593,7 +728,7 @@ gboolean cw_store_room_add(CwStore *store, const char *user, const char *room_ji
     g_return_val_if_fail(store != NULL && user != NULL && room_jid != NULL, FALSE);
     g_return_val_if_fail(nick != NULL, FALSE);
     g_return_val_if_fail(password == NULL || store->secrets != NULL, FALSE);
-    g_autofree char *encrypted = store_encrypt(store, password);
+    g_autofree char *encrypted = store_encrypt(store, password, STORE_ROOM_BINDING(user, room_jid));
     return store_exec(store, "storing room",
                       "INSERT INTO rooms (user, jid, nick, password) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (user, jid) "
@@ -610,7 +745,8 @@ gboolean cw_store_room_remove(CwStore *store, const char *user, const char *room
 }
 
 /* The rows of st as CwStoredRoom* (jid, nick, encrypted password), or NULL. */
-static GPtrArray *store_read_rooms(CwStore *store, CwStmt *st, const char *op, GError **error)
+static GPtrArray *store_read_rooms(CwStore *store, CwStmt *st, const char *user, const char *op,
+                                   GError **error)
 {
     g_autoptr(GPtrArray) rooms = g_ptr_array_new_with_free_func((GDestroyNotify)cw_stored_room_free);
     gboolean row = FALSE;
@@ -623,7 +759,8 @@ static GPtrArray *store_read_rooms(CwStore *store, CwStmt *st, const char *op, G
         if (encrypted == NULL)
             continue;
         g_autofree char *what = g_strdup_printf("password of room %s", r->room_jid);
-        r->password = store_decrypt(store, encrypted, what, error);
+        r->password =
+            store_decrypt(store, encrypted, STORE_ROOM_BINDING(user, r->room_jid), what, error);
         if (r->password == NULL)
             return NULL;
     }
@@ -638,7 +775,7 @@ GPtrArray *cw_store_room_list(CwStore *store, const char *user, GError **error)
                                       "SELECT jid, nick, password FROM rooms "
                                       "WHERE user = ?1 ORDER BY jid",
                                       error, 1, user);
-    return st ? store_read_rooms(store, st, op, error) : NULL;
+    return st ? store_read_rooms(store, st, user, op, error) : NULL;
 }
 
 gboolean cw_store_room_resource_add(CwStore *store, const char *user, const char *room_jid,
@@ -672,7 +809,7 @@ GPtrArray *cw_store_rooms_of_resource(CwStore *store, const char *user, const ch
                                       "WHERE rooms.user = ?1 AND room_resources.resource = ?2 "
                                       "ORDER BY rooms.jid",
                                       error, 2, user, resource);
-    return st ? store_read_rooms(store, st, op, error) : NULL;
+    return st ? store_read_rooms(store, st, user, op, error) : NULL;
 }
 
 /* ---- transactions ------------------------------------------------------- */

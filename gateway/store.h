@@ -19,7 +19,13 @@
  * contacts and rooms can only be stored for a user that was added (otherwise
  * CW_STORE_ERROR_QUERY, "FOREIGN KEY constraint failed").
  * Secrets: user_values.value holds cw_secrets_encrypt() text when its
- * secret column is 1; rooms.password is always encrypted (or NULL).
+ * secret column is 1, bound to { "user_values", user, scope, key };
+ * rooms.password is always encrypted (or NULL), bound to { "rooms", user,
+ * room JID }. A ciphertext copied into another row (or another user's) fails
+ * to decrypt with CW_STORE_ERROR_DECRYPT instead of yielding someone else's
+ * password. Schema 3 converted the unbound secretbox ciphertexts of schema 2
+ * (and encrypted the after_connect values schema 2 kept in clear); opening a
+ * schema-2 database that holds secrets needs the key.
  * The database file is created 0600 (SQLite gives -wal/-shm the same mode).
  * Ids are compared byte for byte; lists are sorted by byte order.
  * A CwStore is one SQLite connection: use it from one thread at a time.
@@ -46,7 +52,7 @@ typedef enum {
 } CwStoreError;
 
 /* Latest schema version that cw_store_open() migrates to. */
-#define CW_STORE_SCHEMA_VERSION 2
+#define CW_STORE_SCHEMA_VERSION 3
 
 typedef struct CwStore CwStore;
 

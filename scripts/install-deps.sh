@@ -25,7 +25,7 @@ POLICY=/usr/sbin/policy-rc.d
 
 # libsoup-3.0-dev is not here on purpose: nothing in the Makefile's PKGS uses
 # it yet, and it pulls in ~240 packages (GTK's stack: 107 MB, 440 MB on disk).
-BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev"
+BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev libgnutls28-dev"
 RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd"
 TEST_PKGS="$RUN_PKGS python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
 kannel kannel-extras openssl valgrind clang libclang-rt-14-dev libexpat1-dev"

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 
 typedef enum {
     CW_FIELD_TEXT_SINGLE = 0,
-    CW_FIELD_TEXT_PRIVATE,  /* passwords: stored encrypted, never echoed back */
+    CW_FIELD_TEXT_PRIVATE,  /* passwords: stored encrypted, never echoed back
+                               (implies CW_FIELD_ENCRYPTED | CW_FIELD_WRITE_ONLY) */
     CW_FIELD_TEXT_MULTI,    /* value lines joined with '\n' */
     CW_FIELD_BOOLEAN,       /* normalised to "1" / "0" */
     CW_FIELD_LIST_SINGLE,   /* value must be one of options */
@@ -21,7 +22,33 @@ typedef enum {
     CW_FIELD_HIDDEN,
 } CwFieldType;
 
-typedef struct {
+/* Flags of a field, for what its type does not say. */
+typedef enum {
+    /* Stored encrypted (bound to the user's row), but shown back to the user
+     * in the form like any value: for text the user must be able to read
+     * and edit that may hold a secret (IRC commands sent after connecting,
+     * "PRIVMSG NickServ :IDENTIFY ..."). */
+    CW_FIELD_ENCRYPTED = 1 << 0,
+    /* Never shown back (implies ENCRYPTED); an empty submission keeps the
+     * stored value. What TEXT_PRIVATE does, for fields of another type (a
+     * multi-line PEM certificate and private key). */
+    CW_FIELD_WRITE_ONLY = 1 << 1,
+    /* Shown, never taken from the user: a submitted value is dropped (a
+     * check hook may set one), and without one the stored value is kept.
+     * For what the gateway computes (a certificate's fingerprint). */
+    CW_FIELD_READ_ONLY = 1 << 2,
+} CwFieldFlags;
+
+typedef struct CwFormField CwFormField;
+
+/* A field's own check, run by cw_form_validate() after every other check
+ * when the field has a non-empty value: FALSE + a user-readable error
+ * refuses the submission; it may replace the field's value in values (a
+ * normalised form) and set the values of READ_ONLY fields derived from it.
+ * It must change nothing when it fails. */
+typedef gboolean (*CwFieldCheck)(const CwFormField *field, GHashTable *values, GError **error);
+
+struct CwFormField {
     const char *var;           /* field name; also the store key */
     const char *label;
     CwFieldType type;
@@ -31,7 +58,10 @@ typedef struct {
     const char *legacy_name;   /* jabber:iq:register element (username, password, nick,
                                   ...) for clients without data forms; NULL = form only */
     const char *desc;          /* <desc/> help text; may be NULL */
-} CwFormField;
+    CwFieldFlags flags;
+    gsize max_bytes;           /* longest value accepted; 0 = 4096 */
+    CwFieldCheck check;        /* may be NULL */
+};
 
 typedef struct {
     const char *title;
@@ -39,6 +69,15 @@ typedef struct {
     const CwFormField *fields;
     gsize n_fields;
 } CwFormSpec;
+
+/* Stored encrypted: TEXT_PRIVATE, ENCRYPTED or WRITE_ONLY. */
+gboolean cw_form_field_is_encrypted(const CwFormField *field);
+/* Never echoed back, and an empty submission keeps the stored value:
+ * TEXT_PRIVATE or WRITE_ONLY. */
+gboolean cw_form_field_is_write_only(const CwFormField *field);
+/* Without a value after cw_form_validate(), the stored value is kept
+ * (rather than deleted): write-only and READ_ONLY fields. */
+gboolean cw_form_field_keeps_stored(const CwFormField *field);
 
 /* Find a field by var; NULL if absent. */
 const CwFormField *cw_form_spec_field(const CwFormSpec *spec, const char *var);
@@ -59,8 +98,11 @@ const CwFormField *cw_form_spec_field(const CwFormSpec *spec, const char *var);
  * naming the field's label (its var if it has none) when a required field is
  * missing or empty, a boolean is not a boolean, a list value is not an option,
  * a JID_SINGLE value is not a valid JID (cw_jid_is_valid()), or a value is not
- * valid UTF-8 or longer than 4096 bytes. Fields are checked in spec order and
- * the first failure is reported; on FALSE the table is left unchanged. */
+ * valid UTF-8 or longer than the field's max_bytes (4096 by default), or a
+ * field's check hook refuses it. Submitted values of READ_ONLY fields are
+ * dropped; then check hooks run, in spec order, after all other checks.
+ * Fields are checked in spec order and the first failure is reported; on
+ * FALSE the table is left unchanged. */
 gboolean cw_form_validate(const CwFormSpec *spec, GHashTable *values, GError **error);
 
 G_END_DECLS

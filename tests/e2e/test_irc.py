@@ -630,10 +630,12 @@ def test_19_inspircd_tls_sasl_plain(rig, prosody, ircv3, alice):
 
 def test_20_inspircd_sasl_external(rig, prosody, ircv3, alice):
     cw = irc_causeway(rig, ircv3.port)
-    # certificate pinned by its SHA-256 (verification stays on), client cert for EXTERNAL
+    # certificate pinned by its SHA-256 (verification stays on), client cert for
+    # EXTERNAL pasted as PEM (never a file name: issue 14)
     adhoc_configure(alice, SERVER_JID, {"port": ircv3.tls_port, "tls": "1",
                                          "tls_fingerprint": ircv3.server_cert_sha256(),
-                                         "sasl": "external", "client_cert": ircv3.client_pem})
+                                         "sasl": "external",
+                                         "client_cert_pem": open(ircv3.client_pem).read()})
     watcher = IrcClient(ircv3.port, "watcher", label="raw-watcher")
     rig.add_service(watcher)
     watcher.connect(timeout=T)

@@ -23,6 +23,7 @@ static const char full_config[] =
     "\n"
     "[gateway]\n"
     "data_dir = /srv/causeway\n"
+    "key_file = /etc/causeway/causeway.key\n"
     "allowed_domains = Example.ORG, other.example;third.example\n"
     "admins = Boss@Example.org other@other.example\n"
     "\n"
@@ -53,6 +54,7 @@ static void check_full_config(CwConfig *c, const char *path)
     g_assert_cmpuint(c->reconnect_min_ms, ==, 250);
     g_assert_cmpuint(c->reconnect_max_ms, ==, 30000);
     g_assert_cmpstr(c->data_dir, ==, "/srv/causeway");
+    g_assert_cmpstr(c->key_file, ==, "/etc/causeway/causeway.key");
     static const char *const domains[] = { "example.org", "other.example", "third.example", NULL };
     assert_strv(c->allowed_domains, domains);
     static const char *const admins[] = { "boss@example.org", "other@other.example", NULL };
@@ -119,6 +121,7 @@ static void test_defaults(void)
     g_assert_cmpuint(c->reconnect_min_ms, ==, 500);
     g_assert_cmpuint(c->reconnect_max_ms, ==, 60000);
     g_assert_cmpstr(c->data_dir, ==, "/var/lib/causeway");
+    g_assert_cmpstr(c->key_file, ==, "/var/lib/causeway/causeway.key");
     g_assert_nonnull(c->allowed_domains);
     g_assert_null(c->allowed_domains[0]);
     g_assert_nonnull(c->admins);
@@ -242,7 +245,9 @@ static const ErrorCase error_cases[] = {
     { "unknown-key-xmpp", "[xmpp]\nhots = x\n" LOOP, "xmpp", "hots",
       MUST("unknown key", "the keys of [xmpp] are: host, port, reconnect_min, reconnect_max") },
     { "unknown-key-gateway", "[gateway]\ndatadir = /x\n" LOOP, "gateway", "datadir",
-      MUST("unknown key", "the keys of [gateway] are: data_dir, allowed_domains, admins") },
+      MUST("unknown key", "the keys of [gateway] are: data_dir, key_file, allowed_domains, admins") },
+    { "key-file-relative", "[gateway]\nkey_file = keys/causeway.key\n" LOOP, "gateway", "key_file",
+      MUST("'keys/causeway.key' is not an absolute path", "give the full path") },
     { "unknown-key-transport", LOOP "password = x\n", "transport:loop", "password",
       MUST("unknown key", "the keys of [transport:loop] are: type, domain, secret, host, port") },
     { "unknown-section", "[xmpp]\n[gatway]\ndata_dir = /x\n" LOOP, "gatway", NULL,

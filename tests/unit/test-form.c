@@ -202,6 +202,97 @@ static void test_validate_idempotent(void)
     assert_table(bad_values, bad);
 }
 
+/* ---- flags, max_bytes, check hooks ---- */
+
+/* Upper-cases "key", derives "derived" from it; refuses "bad". */
+static gboolean check_key(const CwFormField *f, GHashTable *values, GError **error)
+{
+    const char *v = g_hash_table_lookup(values, f->var);
+    if (strcmp(v, "bad") == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "The key is bad.");
+        return FALSE;
+    }
+    char *up = g_ascii_strup(v, -1);
+    g_hash_table_replace(values, g_strdup("derived"), g_strdup_printf("from %s", v));
+    g_hash_table_replace(values, g_strdup(f->var), up);
+    return TRUE;
+}
+
+static const CwFormField flag_fields[] = {
+    { .var = "commands", .type = CW_FIELD_TEXT_MULTI, .flags = CW_FIELD_ENCRYPTED },
+    { .var = "key", .type = CW_FIELD_TEXT_MULTI, .flags = CW_FIELD_WRITE_ONLY, .max_bytes = 10000,
+      .check = check_key },
+    { .var = "derived", .type = CW_FIELD_TEXT_SINGLE, .flags = CW_FIELD_READ_ONLY },
+    { .var = "pw", .type = CW_FIELD_TEXT_PRIVATE },
+    { .var = "plain", .type = CW_FIELD_TEXT_SINGLE },
+};
+static const CwFormSpec flag_spec = { "Flags", NULL, flag_fields, G_N_ELEMENTS(flag_fields) };
+
+static void test_flags(void)
+{
+    g_assert_true(cw_form_field_is_encrypted(&flag_fields[0]));
+    g_assert_false(cw_form_field_is_write_only(&flag_fields[0]));
+    g_assert_true(cw_form_field_is_encrypted(&flag_fields[1]));
+    g_assert_true(cw_form_field_is_write_only(&flag_fields[1]));
+    g_assert_false(cw_form_field_is_encrypted(&flag_fields[2]));
+    g_assert_true(cw_form_field_keeps_stored(&flag_fields[2]));
+    g_assert_true(cw_form_field_is_encrypted(&flag_fields[3]));
+    g_assert_true(cw_form_field_is_write_only(&flag_fields[3]));
+    g_assert_false(cw_form_field_is_encrypted(&flag_fields[4]));
+    g_assert_false(cw_form_field_keeps_stored(&flag_fields[4]));
+}
+
+static GHashTable *new_values(void)
+{
+    return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static void test_check_hook(void)
+{
+    g_autoptr(GHashTable) v = new_values();
+    g_hash_table_insert(v, g_strdup("key"), g_strdup("abc"));
+    g_hash_table_insert(v, g_strdup("derived"), g_strdup("forged by the user"));
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_form_validate(&flag_spec, v, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(g_hash_table_lookup(v, "key"), ==, "ABC");
+    g_assert_cmpstr(g_hash_table_lookup(v, "derived"), ==, "from abc");
+
+    /* Read-only: a submitted value is dropped when no hook sets it. */
+    g_autoptr(GHashTable) w = new_values();
+    g_hash_table_insert(w, g_strdup("derived"), g_strdup("forged by the user"));
+    g_hash_table_insert(w, g_strdup("plain"), g_strdup(""));
+    g_assert_true(cw_form_validate(&flag_spec, w, &error));
+    g_assert_null(g_hash_table_lookup(w, "derived"));
+
+    /* A refusing hook: its message, and the table as it came. */
+    g_autoptr(GHashTable) x = new_values();
+    g_hash_table_insert(x, g_strdup("key"), g_strdup("bad"));
+    g_hash_table_insert(x, g_strdup("plain"), g_strdup(""));
+    g_hash_table_insert(x, g_strdup("unknown"), g_strdup("u"));
+    g_assert_false(cw_form_validate(&flag_spec, x, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr(error->message, ==, "The key is bad.");
+    g_assert_cmpuint(g_hash_table_size(x), ==, 3);
+    g_assert_cmpstr(g_hash_table_lookup(x, "key"), ==, "bad");
+    g_assert_cmpstr(g_hash_table_lookup(x, "plain"), ==, "");
+    g_assert_cmpstr(g_hash_table_lookup(x, "unknown"), ==, "u");
+}
+
+static void test_max_bytes(void)
+{
+    g_autofree char *long_value = g_strnfill(9000, 'a');
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) v = new_values();
+    g_hash_table_insert(v, g_strdup("key"), g_strdup(long_value));
+    g_assert_true(cw_form_validate(&flag_spec, v, &error)); /* max_bytes 10000 */
+    g_assert_no_error(error);
+    g_autoptr(GHashTable) w = new_values();
+    g_hash_table_insert(w, g_strdup("commands"), g_strdup(long_value)); /* default 4096 */
+    g_assert_false(cw_form_validate(&flag_spec, w, &error));
+    g_assert_nonnull(strstr(error->message, "longer than 4096 bytes"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -213,6 +304,9 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/form/validate-length", test_validate_length);
     g_test_add_func("/form/validate-idempotent", test_validate_idempotent);
+    g_test_add_func("/form/flags", test_flags);
+    g_test_add_func("/form/check-hook", test_check_hook);
+    g_test_add_func("/form/max-bytes", test_max_bytes);
 
     return g_test_run();
 }

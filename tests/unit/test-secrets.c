@@ -1,7 +1,8 @@
-/* test-secrets.c — unit tests for the key file and secretbox encryption (secrets.c). */
+/* test-secrets.c — unit tests for the key file and bound AEAD encryption (secrets.c). */
 #include "secrets.h"
 
 #include <glib/gstdio.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -31,6 +32,9 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     g_free(f->key_path);
     g_free(f->dir);
 }
+
+/* The binding most tests use: a user_values row. */
+#define ROW ((const char *const[]){ "user_values", "alice@example.org", "server:irc", "sasl_password", NULL })
 
 static guint count_files(const char *path)
 {
@@ -63,11 +67,11 @@ static void test_round_trip(Fixture *f, gconstpointer data)
 
     const char *inputs[] = {"hunter2", "", "pässwörd ✓ with spaces", "'; DROP TABLE users; --"};
     for (gsize i = 0; i < G_N_ELEMENTS(inputs); i++) {
-        g_autofree char *c = cw_secrets_encrypt(s, inputs[i]);
+        g_autofree char *c = cw_secrets_encrypt(s, inputs[i], ROW);
         g_assert_nonnull(c);
         if (*inputs[i] != '\0')
             g_assert_null(strstr(c, inputs[i]));
-        g_autofree char *p = cw_secrets_decrypt(s, c, &error);
+        g_autofree char *p = cw_secrets_decrypt(s, c, ROW, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(p, ==, inputs[i]);
     }
@@ -76,8 +80,8 @@ static void test_round_trip(Fixture *f, gconstpointer data)
 static void test_fresh_nonce(Fixture *f, gconstpointer data)
 {
     g_autoptr(CwSecrets) s = cw_secrets_open(f->key_path, NULL);
-    g_autofree char *a = cw_secrets_encrypt(s, "same");
-    g_autofree char *b = cw_secrets_encrypt(s, "same");
+    g_autofree char *a = cw_secrets_encrypt(s, "same", ROW);
+    g_autofree char *b = cw_secrets_encrypt(s, "same", ROW);
     g_assert_cmpstr(a, !=, b);
 }
 
@@ -88,11 +92,11 @@ static void test_reopen_same_key(Fixture *f, gconstpointer data)
     {
         g_autoptr(CwSecrets) s = cw_secrets_open(f->key_path, &error);
         g_assert_no_error(error);
-        c = cw_secrets_encrypt(s, "persisted");
+        c = cw_secrets_encrypt(s, "persisted", ROW);
     }
     g_autoptr(CwSecrets) s = cw_secrets_open(f->key_path, &error);
     g_assert_no_error(error);
-    g_autofree char *p = cw_secrets_decrypt(s, c, &error);
+    g_autofree char *p = cw_secrets_decrypt(s, c, ROW, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(p, ==, "persisted");
 }
@@ -100,7 +104,7 @@ static void test_reopen_same_key(Fixture *f, gconstpointer data)
 static void test_tampered(Fixture *f, gconstpointer data)
 {
     g_autoptr(CwSecrets) s = cw_secrets_open(f->key_path, NULL);
-    g_autofree char *c = cw_secrets_encrypt(s, "hunter2");
+    g_autofree char *c = cw_secrets_encrypt(s, "hunter2", ROW);
 
     /* Flip one bit in each byte of nonce || box in turn: all must fail. */
     gsize len = 0;
@@ -110,7 +114,7 @@ static void test_tampered(Fixture *f, gconstpointer data)
         g_autofree char *bad = g_base64_encode(raw, len);
         raw[i] ^= 0x01;
         g_autoptr(GError) error = NULL;
-        g_autofree char *p = cw_secrets_decrypt(s, bad, &error);
+        g_autofree char *p = cw_secrets_decrypt(s, bad, ROW, &error);
         g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
         g_assert_null(p);
     }
@@ -118,7 +122,7 @@ static void test_tampered(Fixture *f, gconstpointer data)
     const char *malformed[] = {"", "AAAA", "not base64 at all!", "////"};
     for (gsize i = 0; i < G_N_ELEMENTS(malformed); i++) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *p = cw_secrets_decrypt(s, malformed[i], &error);
+        g_autofree char *p = cw_secrets_decrypt(s, malformed[i], ROW, &error);
         g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
         g_assert_null(p);
     }
@@ -126,7 +130,7 @@ static void test_tampered(Fixture *f, gconstpointer data)
     /* Truncated by one byte. */
     g_autofree char *trunc = g_base64_encode(raw, len - 1);
     g_autoptr(GError) error = NULL;
-    g_autofree char *p = cw_secrets_decrypt(s, trunc, &error);
+    g_autofree char *p = cw_secrets_decrypt(s, trunc, ROW, &error);
     g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
     g_assert_null(p);
 }
@@ -138,11 +142,90 @@ static void test_other_key_fails(Fixture *f, gconstpointer data)
     g_autoptr(CwSecrets) b = cw_secrets_open(other_path, NULL);
     g_assert_nonnull(a);
     g_assert_nonnull(b);
-    g_autofree char *c = cw_secrets_encrypt(a, "hunter2");
+    g_autofree char *c = cw_secrets_encrypt(a, "hunter2", ROW);
     g_autoptr(GError) error = NULL;
-    g_autofree char *p = cw_secrets_decrypt(b, c, &error);
+    g_autofree char *p = cw_secrets_decrypt(b, c, ROW, &error);
     g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
     g_assert_null(p);
+}
+
+/* A ciphertext only opens under the exact binding it was made for: another
+ * user, scope, key or table (a row it was copied to) fails, and so does a
+ * binding whose parts split the same bytes differently. */
+static void test_bound_to_row(Fixture *f, gconstpointer data)
+{
+    g_autoptr(CwSecrets) s = cw_secrets_open(f->key_path, NULL);
+    g_autofree char *c = cw_secrets_encrypt(s, "hunter2", ROW);
+    const char *const *others[] = {
+        (const char *const[]){ "user_values", "bob@example.org", "server:irc", "sasl_password", NULL },
+        (const char *const[]){ "user_values", "alice@example.org", "server:other", "sasl_password", NULL },
+        (const char *const[]){ "user_values", "alice@example.org", "server:irc", "server_password", NULL },
+        (const char *const[]){ "rooms", "alice@example.org", "server:irc", "sasl_password", NULL },
+        (const char *const[]){ "user_values", "alice@example.org", "server:irc", NULL },
+        (const char *const[]){ "user_values", "alice@example.org", "server:irc", "sasl_password", "x", NULL },
+        (const char *const[]){ "user_values", "alice@example.orgserver:irc", "", "sasl_password", NULL },
+        (const char *const[]){ "user_valuesalice@example.org", "server:irc", "sasl_password", NULL },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(others); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *p = cw_secrets_decrypt(s, c, others[i], &error);
+        g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
+        g_assert_null(p);
+    }
+    g_autoptr(GError) error = NULL;
+    g_autofree char *p = cw_secrets_decrypt(s, c, ROW, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(p, ==, "hunter2");
+}
+
+/* Version 1 (secretbox with the key file's raw key, no binding: what the
+ * store wrote before schema 3) is only read by cw_secrets_decrypt_v1, for the
+ * migration; cw_secrets_decrypt refuses it, and decrypt_v1 refuses version 2. */
+static void test_v1_for_migration_only(Fixture *f, gconstpointer data)
+{
+    g_autoptr(CwSecrets) s = cw_secrets_open(f->key_path, NULL);
+    g_autofree char *raw_key = NULL;
+    gsize key_len = 0;
+    g_assert_true(g_file_get_contents(f->key_path, &raw_key, &key_len, NULL));
+    g_assert_cmpuint(key_len, ==, crypto_secretbox_KEYBYTES);
+
+    /* Exactly what the old cw_secrets_encrypt did. */
+    const char *plain = "old-Secret";
+    gsize blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + strlen(plain);
+    g_autofree guchar *box = g_malloc(blen);
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const guchar *)plain, strlen(plain),
+                          box, (const guchar *)raw_key);
+    g_autofree char *v1 = g_base64_encode(box, blen);
+
+    g_autoptr(GError) error = NULL;
+    g_autofree char *p = cw_secrets_decrypt_v1(s, v1, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(p, ==, plain);
+
+    g_autofree char *q = cw_secrets_decrypt(s, v1, ROW, &error);
+    g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
+    g_assert_null(q);
+    g_clear_error(&error);
+
+    g_autofree char *v2 = cw_secrets_encrypt(s, plain, ROW);
+    g_autofree char *r = cw_secrets_decrypt_v1(s, v2, &error);
+    g_assert_error(error, CW_SECRETS_ERROR, CW_SECRETS_ERROR_CORRUPT);
+    g_assert_null(r);
+
+    /* Version 2 starts with its version byte; the AEAD does not use the raw
+     * key (a derived one), so secretbox and AEAD never share a key. */
+    gsize len = 0;
+    g_autofree guchar *bytes = g_base64_decode(v2, &len);
+    g_assert_cmpuint(len, ==, 1 + 24 + strlen(plain) + 16);
+    g_assert_cmpuint(bytes[0], ==, 2);
+    g_autofree guchar *out = g_malloc(strlen(plain) + 1);
+    unsigned long long out_len = 0;
+    guchar ad[1] = { 2 };
+    g_assert_cmpint(crypto_aead_xchacha20poly1305_ietf_decrypt(out, &out_len, NULL, bytes + 25,
+                                                               len - 25, ad, 1, bytes + 1,
+                                                               (const guchar *)raw_key),
+                    ==, -1);
 }
 
 static void test_loose_mode_refused(Fixture *f, gconstpointer data)
@@ -203,6 +286,8 @@ int main(int argc, char **argv)
     ADD("reopen-same-key", test_reopen_same_key);
     ADD("tampered", test_tampered);
     ADD("other-key-fails", test_other_key_fails);
+    ADD("bound-to-row", test_bound_to_row);
+    ADD("v1-for-migration-only", test_v1_for_migration_only);
     ADD("loose-mode-refused", test_loose_mode_refused);
     ADD("wrong-size-refused", test_wrong_size_refused);
     ADD("missing-dir", test_missing_dir);

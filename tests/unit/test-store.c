@@ -396,12 +396,174 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     sqlite3_close(db);
     f->store = cw_store_open(f->db_path, f->secrets, &error);
     g_assert_no_error(error);
-    g_assert_cmpint(cw_store_schema_version(f->store), ==, 2);
+    g_assert_cmpint(cw_store_schema_version(f->store), ==, CW_STORE_SCHEMA_VERSION);
     g_assert_true(cw_store_user_exists(f->store, "bob@example.org"));
     g_assert_true(cw_store_room_add(f->store, "bob@example.org", "#c%irc@gw", "bob", NULL, &error));
     g_assert_true(cw_store_room_resource_add(f->store, "bob@example.org", "#c%irc@gw", "bob@example.org/r",
                                              &error));
     g_assert_no_error(error);
+}
+
+/* A schema-2 database and its key, made by the store and secrets code of
+ * main at 3e2354e (tests/unit/data/make-store-v2.c says how): secretbox
+ * ciphertexts not bound to their row, after_connect in clear. */
+static const char store_v2_key_hex[] = "17d5617f2e56350bd55d88afaa8f8d483099bc68f4c7bec0262ba8b28071a99a";
+static const char store_v2_dump[] =
+    "PRAGMA foreign_keys=OFF;\n"
+    "BEGIN TRANSACTION;\n"
+    "CREATE TABLE users (  jid        TEXT PRIMARY KEY NOT NULL,  registered INTEGER NOT NULL);\n"
+    "INSERT INTO users VALUES('alice@example.org',1796317580);\n"
+    "INSERT INTO users VALUES('bob@example.org',1796317580);\n"
+    "CREATE TABLE user_values (  user   TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,  scope  TEXT NOT NULL,  key    TEXT NOT NULL,  value  TEXT NOT NULL,  secret INTEGER NOT NULL DEFAULT 0 CHECK (secret IN (0, 1)),  PRIMARY KEY (user, scope, key));\n"
+    "INSERT INTO user_values VALUES('alice@example.org','','nick','alice',0);\n"
+    "INSERT INTO user_values VALUES('alice@example.org','server:irc.example.net','sasl_password','5FR65BM/QRKO0B551wqdjgSGojH0EBzlDQiuzi4tNdedAKa/XMfkDwJbsF9Q0ypDrl6knYy+0ctL',1);\n"
+    "INSERT INTO user_values VALUES('alice@example.org','server:irc.example.net','after_connect','PRIVMSG NickServ :IDENTIFY alice-ns-Secret',0);\n"
+    "INSERT INTO user_values VALUES('alice@example.org','server:irc.example.net','client_cert','/home/bob/bob.pem',0);\n"
+    "INSERT INTO user_values VALUES('bob@example.org','server:irc.example.net','sasl_password','wxJNnWu3jp0hDQLRgJjwF4s82H0VR3ftV/WZ7g3IvBhnuSOHFh+cxSuarzgNQGD8lHSaOkamsA==',1);\n"
+    "CREATE TABLE contacts (  user      TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,  jid       TEXT NOT NULL,  legacy_id TEXT NOT NULL,  name      TEXT,  PRIMARY KEY (user, jid));\n"
+    "CREATE TABLE rooms (  user     TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,  jid      TEXT NOT NULL,  nick     TEXT NOT NULL,  password TEXT,  PRIMARY KEY (user, jid));\n"
+    "INSERT INTO rooms VALUES('alice@example.org','#keyed%irc.example.net@irc.localhost','alice','uv39SDy+RWROX5KsJCdhoJfWyI2E3qp0V9TT+ngaPoDNuA3pRtSzNSZqnH+M91HGP8G7Ljtu1XpG');\n"
+    "INSERT INTO rooms VALUES('bob@example.org','#open%irc.example.net@irc.localhost','bob',NULL);\n"
+    "CREATE TABLE room_resources (  user     TEXT NOT NULL,  jid      TEXT NOT NULL,  resource TEXT NOT NULL,  PRIMARY KEY (user, jid, resource),  FOREIGN KEY (user, jid) REFERENCES rooms(user, jid) ON DELETE CASCADE);\n"
+    "CREATE INDEX contacts_by_legacy_id ON contacts(user, legacy_id);\n"
+    "CREATE INDEX room_resources_by_resource ON room_resources(user, resource);\n"
+    "COMMIT;\n";
+
+/* Replace the fixture's store and key with the schema-2 database. */
+static void load_store_v2(Fixture *f)
+{
+    g_clear_pointer(&f->store, cw_store_close);
+    g_clear_pointer(&f->secrets, cw_secrets_free);
+    g_unlink(f->db_path);
+    guchar key[32];
+    for (gsize i = 0; i < sizeof key; i++)
+        key[i] = (guchar)(g_ascii_xdigit_value(store_v2_key_hex[2 * i]) << 4 |
+                          g_ascii_xdigit_value(store_v2_key_hex[2 * i + 1]));
+    g_assert_true(g_file_set_contents_full(f->key_path, (const char *)key, sizeof key,
+                                           G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+    sqlite3 *db = raw_open(f->db_path);
+    raw_exec(db, store_v2_dump);
+    raw_exec(db, "PRAGMA user_version = 2");
+    sqlite3_close(db);
+    g_autoptr(GError) error = NULL;
+    f->secrets = cw_secrets_open(f->key_path, &error);
+    g_assert_no_error(error);
+}
+
+static void test_migrate_from_v2_binds_secrets(Fixture *f, gconstpointer data)
+{
+    load_store_v2(f);
+    const char *a = "alice@example.org", *b = "bob@example.org", *srv = "server:irc.example.net";
+    g_assert_true(file_contains(f->db_path, "IDENTIFY alice-ns-Secret"));
+    g_autofree char *old_sasl = NULL;
+    {
+        sqlite3 *db = raw_open(f->db_path);
+        old_sasl = raw_text(db, "SELECT value FROM user_values WHERE key = 'sasl_password' AND "
+                                "user = 'alice@example.org'");
+        sqlite3_close(db);
+    }
+
+    /* Without the key the migration cannot convert: refused, nothing changed. */
+    g_autoptr(GError) error = NULL;
+    CwStore *keyless = cw_store_open(f->db_path, NULL, &error);
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE);
+    g_assert_nonnull(strstr(error->message, "without a key"));
+    g_assert_null(keyless);
+    g_clear_error(&error);
+    g_assert_cmpint(rows(f->db_path, "pragma_user_version WHERE user_version = 2"), ==, 1);
+    g_assert_cmpint(rows(f->db_path, "user_values WHERE secret = 1"), ==, 2);
+
+    f->store = cw_store_open(f->db_path, f->secrets, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(cw_store_schema_version(f->store), ==, CW_STORE_SCHEMA_VERSION);
+
+    /* Every value reads back as the old code stored it. */
+    struct { const char *user, *scope, *key, *value; gboolean secret; } want[] = {
+        { a, "", "nick", "alice", FALSE },
+        { a, srv, "sasl_password", "alice-sasl-Secret", TRUE },
+        { a, srv, "after_connect", "PRIVMSG NickServ :IDENTIFY alice-ns-Secret", TRUE },
+        { a, srv, "client_cert", "/home/bob/bob.pem", FALSE },
+        { b, srv, "sasl_password", "bob-sasl-Secret", TRUE },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
+        g_autofree char *v = cw_store_value_get(f->store, want[i].user, want[i].scope, want[i].key, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(v, ==, want[i].value);
+        g_assert_cmpint(cw_store_value_is_secret(f->store, want[i].user, want[i].scope, want[i].key),
+                        ==, want[i].secret);
+    }
+    g_autoptr(GPtrArray) rooms = cw_store_room_list(f->store, a, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(rooms->len, ==, 1);
+    g_assert_cmpstr(((CwStoredRoom *)rooms->pdata[0])->password, ==, "alice-chan-Secret");
+    g_autoptr(GPtrArray) bob_rooms = cw_store_room_list(f->store, b, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(bob_rooms->len, ==, 1);
+    g_assert_null(((CwStoredRoom *)bob_rooms->pdata[0])->password);
+    g_clear_pointer(&f->store, cw_store_close); /* checkpoints the WAL into the file */
+
+    /* On disk: no command in clear, and the ciphertexts are new ones (bound). */
+    g_assert_false(file_contains(f->db_path, "IDENTIFY"));
+    g_assert_false(file_contains(f->db_path, old_sasl));
+    g_autofree char *wal = g_strconcat(f->db_path, "-wal", NULL);
+    g_assert_false(file_contains(wal, "IDENTIFY"));
+
+    /* Bound now: alice's ciphertext copied onto bob's row no longer opens. */
+    sqlite3 *db = raw_open(f->db_path);
+    raw_exec(db, "UPDATE user_values SET value = (SELECT value FROM user_values WHERE "
+                 "user = 'alice@example.org' AND key = 'sasl_password') "
+                 "WHERE user = 'bob@example.org' AND key = 'sasl_password'");
+    sqlite3_close(db);
+    f->store = cw_store_open(f->db_path, f->secrets, &error);
+    g_assert_no_error(error);
+    g_autofree char *stolen = cw_store_value_get(f->store, b, srv, "sasl_password", &error);
+    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+    g_assert_null(stolen);
+}
+
+/* Copying a ciphertext into another row, of the same user or another, in
+ * user_values or rooms, must not yield its password under the new row. */
+static void test_ciphertext_bound_to_row(Fixture *f, gconstpointer data)
+{
+    const char *a = "alice@example.org", *m = "mallory@example.org";
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cw_store_user_add(f->store, a, &error));
+    g_assert_true(cw_store_user_add(f->store, m, &error));
+    g_assert_true(cw_store_value_set(f->store, a, "server:x", "sasl_password", PASSWORD, TRUE, &error));
+    g_assert_true(cw_store_value_set(f->store, a, "server:x", "server_password", "mine", TRUE, &error));
+    g_assert_true(cw_store_value_set(f->store, m, "server:x", "sasl_password", "mallory's", TRUE, &error));
+    g_assert_true(cw_store_room_add(f->store, a, "#a%x@gw", "al", PASSWORD, &error));
+    g_assert_true(cw_store_room_add(f->store, m, "#a%x@gw", "ma", "x", &error));
+    g_assert_true(cw_store_room_add(f->store, a, "#b%x@gw", "al", "y", &error));
+    g_assert_no_error(error);
+
+    sqlite3 *db = raw_open(f->db_path);
+    raw_exec(db, "UPDATE user_values SET value = (SELECT value FROM user_values WHERE user = "
+                 "'alice@example.org' AND key = 'sasl_password') WHERE user = 'mallory@example.org' "
+                 "OR key = 'server_password';"
+                 "UPDATE rooms SET password = (SELECT password FROM rooms WHERE user = "
+                 "'alice@example.org' AND jid = '#a%x@gw') WHERE user = 'mallory@example.org' "
+                 "OR jid = '#b%x@gw';");
+    sqlite3_close(db);
+
+    struct { const char *user, *key; } moved[] = { { m, "sasl_password" }, { a, "server_password" } };
+    for (gsize i = 0; i < G_N_ELEMENTS(moved); i++) {
+        g_autofree char *v = cw_store_value_get(f->store, moved[i].user, "server:x", moved[i].key, &error);
+        g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+        g_assert_null(v);
+        g_clear_error(&error);
+    }
+    const char *room_users[] = { m, a };
+    for (gsize i = 0; i < G_N_ELEMENTS(room_users); i++) {
+        g_autoptr(GPtrArray) r = cw_store_room_list(f->store, room_users[i], &error);
+        g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+        g_assert_null(r);
+        g_clear_error(&error);
+    }
+    /* The original row still opens. */
+    g_autofree char *pw = cw_store_value_get(f->store, a, "server:x", "sasl_password", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(pw, ==, PASSWORD);
 }
 
 static void test_sql_metacharacters(Fixture *f, gconstpointer data)
@@ -626,6 +788,8 @@ int main(int argc, char **argv)
     ADD("rooms", test_rooms);
     ADD("room-resources", test_room_resources);
     ADD("migrate-from-v1", test_migrate_from_v1);
+    ADD("migrate-from-v2-binds-secrets", test_migrate_from_v2_binds_secrets);
+    ADD("ciphertext-bound-to-row", test_ciphertext_bound_to_row);
     ADD("sql-metacharacters", test_sql_metacharacters);
     ADD("no-plaintext-on-disk", test_no_plaintext_on_disk);
     ADD("tampered-ciphertext", test_tampered_ciphertext);

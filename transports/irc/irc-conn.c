@@ -18,7 +18,8 @@
 #define OUTBUF_LOW_WATER (16 * 1024)
 
 struct CwIrcConn {
-    char *host, *tls_fingerprint, *client_cert_file;
+    char *host, *tls_fingerprint;
+    GTlsCertificate *client_cert;
     guint16 port;
     gboolean tls, tls_verify;
     guint flood_burst, flood_interval_ms;
@@ -153,7 +154,7 @@ conn_unref(CwIrcConn *conn)
     cw_irc_line_buffer_free(conn->lines);
     g_free(conn->host);
     g_free(conn->tls_fingerprint);
-    g_free(conn->client_cert_file);
+    g_clear_object(&conn->client_cert);
     g_free(conn);
 }
 
@@ -701,15 +702,8 @@ start_tls(CwIrcConn *conn)
         conn_closed(conn, error);
         return;
     }
-    if (conn->client_cert_file) {
-        g_autoptr(GError) cerr = NULL;
-        g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file(conn->client_cert_file, &cerr);
-        if (cert)
-            g_tls_connection_set_certificate(G_TLS_CONNECTION(tls), cert);
-        else
-            g_warning("%s: cannot load client certificate %s: %s", conn->host,
-                      conn->client_cert_file, cerr->message);
-    }
+    if (conn->client_cert)
+        g_tls_connection_set_certificate(G_TLS_CONNECTION(tls), conn->client_cert);
     g_signal_connect(tls, "accept-certificate", G_CALLBACK(on_accept_certificate), conn);
     g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT, conn->cancel,
                                      on_handshake, conn_ref(conn));
@@ -861,7 +855,7 @@ cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents *events, gp
     conn->tls_verify = params->tls_verify;
     conn->tls_fingerprint = params->tls_fingerprint && *params->tls_fingerprint
                                 ? g_strdup(params->tls_fingerprint) : NULL;
-    conn->client_cert_file = g_strdup(params->client_cert_file);
+    conn->client_cert = params->client_cert ? g_object_ref(params->client_cert) : NULL;
     conn->flood_burst = params->flood_burst;
     conn->flood_interval_ms = params->flood_interval_ms;
     conn->events = *events;

@@ -72,7 +72,10 @@ typedef struct {
     gboolean tls;
     gboolean tls_verify;          /* verify the certificate against the system CAs and host */
     const char *tls_fingerprint;  /* accept exactly this SHA-256 (hex, colons optional) */
-    const char *client_cert_file; /* PEM certificate + key for SASL EXTERNAL; may be NULL */
+    /* Certificate with its private key presented to the server (SASL
+     * EXTERNAL, CertFP), from the user's own store rows (irc-cert.h), never
+     * a file; the conn keeps a reference. May be NULL. */
+    GTlsCertificate *client_cert;
     guint flood_burst;            /* lines sent at once before pacing; 0 = no flood control */
     guint flood_interval_ms;      /* then one line per interval */
 } CwIrcConnParams;

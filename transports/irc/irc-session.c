@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "irc-address.h"
+#include "irc-cert.h"
 #include "irc-text.h"
 
 #define RECONNECT_MIN_MS 1000
@@ -509,6 +510,36 @@ setting_bool(const char *value, gboolean fallback)
     return strcmp(value, "1") == 0 || g_ascii_strcasecmp(value, "true") == 0;
 }
 
+/* The user's client certificate for this server, from their own rows (or
+ * NULL). A "client_cert" value is a file name stored before issue 14: it
+ * is never opened (it could name another user's file); the user is told
+ * once, and it is deleted. */
+static GTlsCertificate *
+session_client_cert(CwIrcSession *s, const char *scope)
+{
+    g_autofree char *old_path = cw_user_get_value(s->user, scope, "client_cert");
+    if (old_path && *old_path) {
+        server_notice(s, "Your client certificate setting named a file on the gateway host; "
+                         "files are no longer used. Paste the certificate and key (PEM) into "
+                         "'Configure server', or type 'generate' there.");
+        cw_user_set_value(s->user, scope, "client_cert", NULL, FALSE);
+    }
+    char *pem = cw_user_get_value(s->user, scope, "client_cert_pem");
+    if (!pem || !*pem) {
+        g_free(pem);
+        return NULL;
+    }
+    g_autoptr(GError) error = NULL;
+    GTlsCertificate *cert = cw_irc_cert_load(pem, &error);
+    cw_irc_cert_free_pem(pem);
+    if (!cert) {
+        g_autofree char *text = g_strdup_printf("Your client certificate for %s is not used: %s",
+                                                s->server, error->message);
+        server_notice(s, text);
+    }
+    return cert;
+}
+
 static void
 session_connect(CwIrcSession *s)
 {
@@ -523,7 +554,7 @@ session_connect(CwIrcSession *s)
     g_autofree char *account = cw_user_get_value(user, scope, "sasl_account");
     g_autofree char *password = cw_user_get_value(user, scope, "sasl_password");
     g_autofree char *server_password = cw_user_get_value(user, scope, "server_password");
-    g_autofree char *cert = cw_user_get_value(user, scope, "client_cert");
+    g_autoptr(GTlsCertificate) cert = session_client_cert(s, scope);
     g_autofree char *charset = cw_user_get_value(user, scope, "charset");
     g_free(s->charset);
     s->charset = charset && *charset ? g_steal_pointer(&charset) : NULL;
@@ -539,7 +570,7 @@ session_connect(CwIrcSession *s)
         .tls = setting_bool(tls_s, t->tls),
         .tls_verify = setting_bool(verify_s, t->tls_verify),
         .tls_fingerprint = fingerprint,
-        .client_cert_file = cert && *cert ? cert : NULL,
+        .client_cert = cert,
         .flood_burst = t->flood_burst,
         .flood_interval_ms = t->flood_interval_ms,
     };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "irc-address.h"
+#include "irc-cert.h"
 #include "irc-session.h"
 #include "irc-text.h"
 
@@ -121,13 +122,29 @@ static const CwFormField server_fields[] = {
       .default_value = "none" },
     { .var = "sasl_account", .label = "SASL account", .type = CW_FIELD_TEXT_SINGLE },
     { .var = "sasl_password", .label = "SASL password", .type = CW_FIELD_TEXT_PRIVATE },
-    { .var = "client_cert", .label = "Client certificate file (PEM, for SASL EXTERNAL)",
-      .type = CW_FIELD_TEXT_SINGLE },
+    /* Never a file name (issue 14: one user could name another's file): the
+     * PEM text itself, in the user's own row, encrypted, never shown back.
+     * The old "client_cert" path key is ignored (irc-session.c says so). */
+    { .var = "client_cert_pem", .label = "Client certificate (for SASL EXTERNAL / CertFP)",
+      .type = CW_FIELD_TEXT_MULTI, .flags = CW_FIELD_WRITE_ONLY,
+      .max_bytes = CW_IRC_CERT_MAX_BYTES, .check = cw_irc_cert_check_field,
+      .desc = "Paste the PEM certificate and its unencrypted private key, or type '"
+              CW_IRC_CERT_GENERATE "' to have the gateway make one (then register the "
+              "fingerprint below with the network, e.g. /msg NickServ CERT ADD "
+              "<fingerprint>), or '" CW_IRC_CERT_REMOVE "' to delete it. Stored encrypted, "
+              "never shown back; empty keeps the stored one." },
+    { .var = "client_cert_pem_fingerprint", .label = "Client certificate fingerprint (SHA-256)",
+      .type = CW_FIELD_TEXT_SINGLE, .flags = CW_FIELD_READ_ONLY,
+      .desc = "Set by the gateway from the certificate above; edits are ignored." },
     { .var = "server_password", .label = "Server password (PASS)", .type = CW_FIELD_TEXT_PRIVATE },
     { .var = "nickserv_password", .label = "NickServ password", .type = CW_FIELD_TEXT_PRIVATE },
     { .var = "charset", .label = "Charset of text that is not UTF-8 (e.g. ISO-8859-15, CP1251)",
       .type = CW_FIELD_TEXT_SINGLE },
-    { .var = "after_connect", .label = "Commands sent after connecting", .type = CW_FIELD_TEXT_MULTI },
+    /* Often holds "PRIVMSG NickServ :IDENTIFY <password>": stored encrypted.
+     * Still shown back: users must read and edit their own commands, and it
+     * goes only to their own client (the debug log redacts form values). */
+    { .var = "after_connect", .label = "Commands sent after connecting", .type = CW_FIELD_TEXT_MULTI,
+      .flags = CW_FIELD_ENCRYPTED },
     { .var = "persistent", .label = "Stay connected when offline", .type = CW_FIELD_BOOLEAN },
 };
 static const CwFormSpec server_form = {
