@@ -365,6 +365,9 @@ def causeway_config(path, port, data_dir, *, host="127.0.0.1", domain=GW_DOMAIN,
                     name="loop", extra="", ttype="loopback"):
     """Write a causeway config with one [transport:NAME] section of type ttype;
     `extra` is appended to that section (more `key = value` lines)."""
+    if ttype == "irc" and "irc_servers" not in extra:
+        # The test IRC servers listen on loopback: allowlist them (any port).
+        extra += "irc_servers = 127.0.0.1, localhost\n"
     text = ("[xmpp]\nhost = %s\nport = %d\n\n"
             "[gateway]\ndata_dir = %s\nallowed_domains = %s\nadmins = %s\n\n"
             "[transport:%s]\ntype = %s\ndomain = %s\nsecret = %s\n%s"

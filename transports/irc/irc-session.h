@@ -11,6 +11,7 @@
 
 #include "irc-cap.h"
 #include "irc-conn.h"
+#include "irc-policy.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,7 @@ struct CwIrcTransport {
     char *realname;
     char *charset;
     guint reconnect_max_ms;
+    CwIrcPolicy *policy; /* irc_servers and the connection limits */
 };
 
 struct CwIrcUser {
