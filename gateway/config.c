@@ -192,7 +192,7 @@ load(GKeyFile *kf, const char *path, GError **error)
     static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max", NULL };
     static const char *const gateway_keys[] = { "data_dir", "allowed_domains", "admins", NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
-        !check_known_keys(c, "gateway", gateway_keys, NULL, error))
+        !check_known_keys(c, "gateway", gateway_keys, cw_limits_keys, error))
         return NULL;
 
     g_autofree char *xmpp_host = NULL;
@@ -208,6 +208,8 @@ load(GKeyFile *kf, const char *path, GError **error)
         return NULL;
     }
     if (!get_string(c, "gateway", "data_dir", "/var/lib/causeway", FALSE, &c->data_dir, error))
+        return NULL;
+    if (!cw_limits_load(&c->limits, kf, path, "gateway", error))
         return NULL;
     c->allowed_domains = get_list(c, "gateway", "allowed_domains");
     c->admins = get_list(c, "gateway", "admins");

@@ -1,7 +1,8 @@
 /* config.h — the INI configuration (GKeyFile) turned into typed values.
  *
  * [xmpp]            host, port, reconnect_min, reconnect_max (seconds)
- * [gateway]         data_dir, allowed_domains, admins
+ * [gateway]         data_dir, allowed_domains, admins, and the per-user
+ *                   limits (user-limits.h: max_rooms_per_user, ...)
  * [transport:NAME]  type, domain, secret, host, port, and the keys the
  *                   transport type declares (CwTransportOps.config_keys)
  *
@@ -9,6 +10,8 @@
  */
 #pragma once
 #include <glib.h>
+
+#include "user-limits.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +37,7 @@ typedef struct {
     char *data_dir;
     char **allowed_domains;   /* NULL-terminated, lower-case; empty = all allowed */
     char **admins;            /* bare JIDs */
+    CwLimits limits;          /* per-user limits (user-limits.h) */
     guint reconnect_min_ms, reconnect_max_ms;
     GPtrArray *transports;    /* CwTransportConfig* */
 } CwConfig;

@@ -205,6 +205,7 @@ cw_gateway_reload(CwGateway *gw, GError **error)
     if (!fresh)
         return FALSE;
     /* Only what can change without a reconnect: who may use the gateway. */
+    gw->config->limits = fresh->limits; /* per-user limits apply to what is created next */
     g_strfreev(gw->config->allowed_domains);
     g_strfreev(gw->config->admins);
     gw->config->allowed_domains = g_steal_pointer(&fresh->allowed_domains);
@@ -351,6 +352,7 @@ user_free(gpointer p)
         user->data_destroy(user->data);
     g_hash_table_unref(user->resources);
     g_hash_table_unref(user->contact_presence);
+    g_clear_pointer(&user->unstored_contacts, g_hash_table_unref);
     g_free(user->status);
     g_free(user->last_from);
     g_free(user->jid);

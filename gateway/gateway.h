@@ -61,6 +61,7 @@ struct CwUser {
     GHashTable *rooms;           /* room id -> CwRoom (muc.c); NULL when none */
     gboolean registered;
     gboolean online;
+    GHashTable *unstored_contacts; /* contact JIDs of an unregistered user (user-limits.c counts them) */
     gpointer data;
     GDestroyNotify data_destroy;
 };
