@@ -176,6 +176,25 @@ fail:
     return NULL;
 }
 
+gboolean
+cw_gateway_check_transports(CwConfig *config, GError **error)
+{
+    for (guint i = 0; i < config->transports->len; i++) {
+        CwTransportConfig *t = config->transports->pdata[i];
+        if (!t->ops->configure)
+            continue;
+        /* configure only reads keys and keeps its state in the gateway: a
+         * stub without store or connection is enough, and deinit undoes it. */
+        CwGateway gw = { .config = config, .tconf = t, .ops = t->ops };
+        gboolean ok = t->ops->configure(&gw, config->kf, config->path, t->group, error);
+        if (t->ops->deinit)
+            t->ops->deinit(&gw);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 void
 cw_gateway_free(CwGateway *gw)
 {

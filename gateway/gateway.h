@@ -69,6 +69,10 @@ struct CwUser {
 /* Create the data directory and open (or create) the key file, to refuse a
  * bad one before any transport starts. One-line error naming the file. */
 gboolean cw_gateway_check_data_dir(CwConfig *config, GError **error);
+/* Read every transport section with its type's configure op (then undo it),
+ * so --check and the supervisor report a bad transport key (e.g. a missing
+ * irc_servers) before any child starts. */
+gboolean cw_gateway_check_transports(CwConfig *config, GError **error);
 
 /* Build the process for one [transport:NAME] (opens key, store; inits the
  * transport). Takes ownership of config. */

@@ -397,9 +397,11 @@ def test_10_no_server_list_refused(rig, prosody):
         f.write("[xmpp]\nport = %d\n[gateway]\ndata_dir = %s\n"
                 "[transport:irc]\ntype = irc\ndomain = %s\nsecret = %s\n"
                 % (prosody.comp, os.path.join(d, "data"), IRC_DOMAIN, harness.GW_SECRET))
-    p = subprocess.run([harness.causeway_bin(), "-c", cfg, "--transport", "irc"],
-                       capture_output=True, text=True, timeout=30)
-    assert p.returncode == 1, (p.returncode, p.stderr)
-    lines = [l for l in p.stderr.splitlines() if l.strip()]
-    assert any("[transport:irc] irc_servers: missing" in l and "irc_servers = *" in l
-               and cfg in l for l in lines), p.stderr
+    # the transport itself, --check, and the supervisor (before any child starts)
+    for args in (["--transport", "irc"], ["--check"], []):
+        p = subprocess.run([harness.causeway_bin(), "-c", cfg] + args,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1, (args, p.returncode, p.stderr)
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        assert any("[transport:irc] irc_servers: missing" in l and "irc_servers = *" in l
+                   and cfg in l for l in lines), (args, p.stderr)
