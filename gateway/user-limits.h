@@ -1,16 +1,15 @@
 /* user-limits.h — the core's per-user limits: one table of [gateway] keys, each
  * with a default, enforced where the resource is created.
  *
- *   key                           default  counts                      enforced
- *   max_rooms_per_user            100      rooms joined or being       cw_muc_handle_presence(), before
- *                                          joined at once              the transport's join_room
- *   max_contacts_per_user         500      legacy contacts subscribed  contact_subscription()
- *                                          to (registered users: the   (mod-presence.c), before the
- *                                          store's; others: this       transport's add_contact
- *                                          process's)
- *   max_settings_scopes_per_user  20       entities (e.g. IRC servers) the ad-hoc Configure of an
- *                                          with stored settings        entity and cw_user_set_value(),
- *                                                                      before a new scope's first value
+ *   max_rooms_per_user = 100: rooms joined or being joined at once; checked
+ *     in cw_muc_handle_presence() before the transport's join_room (a
+ *     refused join never reaches the legacy network).
+ *   max_contacts_per_user = 500: legacy contacts subscribed to (registered
+ *     users: the store's; others: this process's); checked in
+ *     contact_subscription() (mod-presence.c) before the transport's add_contact.
+ *   max_settings_scopes_per_user = 20: entities (e.g. IRC servers) with
+ *     stored settings; checked in the ad-hoc Configure of an entity and in
+ *     cw_user_set_value(), before a new scope's first value.
  *
  * A refusal is a CW_LIMITS_ERROR whose message names the limit, its key and
  * value and what to do; its XMPP condition is policy-violation. Only the user
