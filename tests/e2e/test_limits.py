@@ -381,7 +381,9 @@ def test_09_settings_scopes_per_user(rig, prosody, ngircd, alice, bob):
         r = execute_configure(bob, IrcGatewayAddr(IRC_DOMAIN, "s%d.example" % i).server_jid)
         assert r.get("type") == "error", xml_str(r)
     assert not db_rows(cw, "SELECT * FROM user_values WHERE user = ?", "bob@localhost")
-    # bob's own limit is untouched by alice's
+    # bob's own limit is untouched by alice's (registered: Configure server
+    # needs a registration, issue 14 finding 11)
+    register(bob, "bob")
     r = configure(bob, IrcGatewayAddr(IRC_DOMAIN, "127.0.0.3").server_jid, {"nick": "b"})
     assert r.get("type") == "result", xml_str(r)
     assert cw.alive()
