@@ -50,6 +50,7 @@ transport_config_free(gpointer p)
     g_free(t->domain);
     g_free(t->secret);
     g_free(t->host);
+    g_free(t->server_domain);
     g_free(t);
 }
 
@@ -127,7 +128,7 @@ check_known_keys(CwConfig *c, const char *group, const char *const *known,
 
 static gboolean
 load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xmpp_port,
-               GError **error)
+               const char *xmpp_server_domain, GError **error)
 {
     CwTransportConfig *t = g_new0(CwTransportConfig, 1);
     g_ptr_array_add(c->transports, t);
@@ -146,7 +147,8 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
                             t->type, cw_transports_names());
         return FALSE;
     }
-    static const char *const core_keys[] = { "type", "domain", "secret", "host", "port", NULL };
+    static const char *const core_keys[] = { "type", "domain", "secret", "host", "port",
+                                             "server_domain", "resume_grace", NULL };
     if (!check_known_keys(c, group, core_keys, t->ops->config_keys, error))
         return FALSE;
     if (!get_string(c, group, "domain", NULL, TRUE, &t->domain, error))
@@ -169,6 +171,27 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     if (!cw_keyfile_get_uint(c->kf, c->path, group, "port", xmpp_port, 1, 65535, &port, error))
         return FALSE;
     t->port = (guint16)port;
+    if (!cw_keyfile_get_seconds_ms(c->kf, c->path, group, "resume_grace", c->resume_grace_ms / 1000.0,
+                                   0.01, 3600, &t->resume_grace_ms, error))
+        return FALSE;
+    /* The XMPP server's own domain: only it may send what only a server
+     * sends (the XEP-0356 grant). Components are usually its subdomains. */
+    const char *parent = strchr(t->domain, '.');
+    if (!get_string(c, group, "server_domain",
+                    xmpp_server_domain ? xmpp_server_domain : parent ? parent + 1 : t->domain, FALSE,
+                    &t->server_domain, error))
+        return FALSE;
+    lower = g_ascii_strdown(t->server_domain, -1);
+    g_free(t->server_domain);
+    t->server_domain = g_steal_pointer(&lower);
+    g_clear_pointer(&node, g_free);
+    g_clear_pointer(&res, g_free);
+    if (!cw_jid_split(t->server_domain, &node, NULL, &res) || node || res) {
+        cw_config_set_error(error, c->path, group, "server_domain",
+                            "'%s' is not a domain; write the XMPP server's domain, e.g. example.org",
+                            t->server_domain);
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -189,18 +212,21 @@ load(GKeyFile *kf, const char *path, GError **error)
         }
     }
 
-    static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max", NULL };
+    static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
+                                             "server_domain", "resume_grace", NULL };
     static const char *const gateway_keys[] = { "data_dir", "allowed_domains", "admins", NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
         !check_known_keys(c, "gateway", gateway_keys, cw_limits_keys, error))
         return NULL;
 
-    g_autofree char *xmpp_host = NULL;
+    g_autofree char *xmpp_host = NULL, *xmpp_server_domain = NULL;
     guint64 xmpp_port;
     if (!get_string(c, "xmpp", "host", "127.0.0.1", FALSE, &xmpp_host, error) ||
+        !get_string(c, "xmpp", "server_domain", NULL, FALSE, &xmpp_server_domain, error) ||
         !cw_keyfile_get_uint(c->kf, c->path, "xmpp", "port", 5347, 1, 65535, &xmpp_port, error) ||
         !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_min", 0.5, 0.01, 86400, &c->reconnect_min_ms, error) ||
-        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_max", 60, 0.01, 86400, &c->reconnect_max_ms, error))
+        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "reconnect_max", 60, 0.01, 86400, &c->reconnect_max_ms, error) ||
+        !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "resume_grace", 30, 0.01, 3600, &c->resume_grace_ms, error))
         return NULL;
     if (c->reconnect_max_ms < c->reconnect_min_ms) {
         cw_config_set_error(error, path, "xmpp", "reconnect_max",
@@ -224,7 +250,7 @@ load(GKeyFile *kf, const char *path, GError **error)
 
     for (char **g = groups; *g; g++)
         if (g_str_has_prefix(*g, "transport:") &&
-            !load_transport(c, *g, xmpp_host, (guint16)xmpp_port, error))
+            !load_transport(c, *g, xmpp_host, (guint16)xmpp_port, xmpp_server_domain, error))
             return NULL;
     if (c->transports->len == 0) {
         g_set_error(error, CW_CONFIG_ERROR, 0,

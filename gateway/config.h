@@ -1,9 +1,9 @@
 /* config.h — the INI configuration (GKeyFile) turned into typed values.
  *
- * [xmpp]            host, port, reconnect_min, reconnect_max (seconds)
+ * [xmpp]            host, port, reconnect_min, reconnect_max, resume_grace (seconds), server_domain
  * [gateway]         data_dir, allowed_domains, admins, and the per-user
  *                   limits (user-limits.h: max_rooms_per_user, ...)
- * [transport:NAME]  type, domain, secret, host, port, and the keys the
+ * [transport:NAME]  type, domain, secret, host, port, server_domain, resume_grace, and the keys the
  *                   transport type declares (CwTransportOps.config_keys)
  *
  * Every error is one line: "FILE: [group] key: what is wrong; what to do".
@@ -29,6 +29,8 @@ typedef struct {
     char *secret;
     char *host;    /* XMPP server for this component ([xmpp] host unless overridden) */
     guint16 port;
+    char *server_domain; /* the XMPP server's own domain (default: domain minus its first label) */
+    guint resume_grace_ms; /* [xmpp] resume_grace unless overridden */
 } CwTransportConfig;
 
 typedef struct {
@@ -39,6 +41,7 @@ typedef struct {
     char **admins;            /* bare JIDs */
     CwLimits limits;          /* per-user limits (user-limits.h) */
     guint reconnect_min_ms, reconnect_max_ms;
+    guint resume_grace_ms;    /* after a reconnect: resources not heard from by then are gone */
     GPtrArray *transports;    /* CwTransportConfig* */
 } CwConfig;
 

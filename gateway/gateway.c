@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway"
 #include "gateway.h"
 
+#include "resume.h"
+
 #include <causeway/jid.h>
 #include <glib-unix.h>
 #include <errno.h>
@@ -31,6 +33,9 @@ static void
 on_connected(CwComponent *comp, gpointer data)
 {
     CwGateway *gw = data;
+    if (gw->was_connected)
+        cw_resume_begin(gw); /* the resources we know may be ghosts now */
+    gw->was_connected = TRUE;
     /* Sessions resume: ask the server for the presence of every registered
      * user, and show the gateway as available to them. */
     g_autoptr(GError) error = NULL;
@@ -154,6 +159,7 @@ cw_gateway_new(CwConfig *config, const char *transport_name, GError **error)
     gw->requires_registration = t->ops->requires_registration;
     gw->users = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, user_free);
     gw->pending_iqs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    gw->unconfirmed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     cw_router_init();
 
     if (gw->ops->configure &&
@@ -202,6 +208,8 @@ cw_gateway_free(CwGateway *gw)
         return;
     if (gw->component)
         cw_component_stop(gw->component);
+    cw_resume_deinit(gw);
+    g_clear_pointer(&gw->unconfirmed, g_hash_table_unref);
     g_clear_pointer(&gw->users, g_hash_table_unref); /* before deinit: transports free user data */
     if (gw->ops && gw->ops->deinit) /* deinit copes with a partial init */
         gw->ops->deinit(gw);
@@ -468,5 +476,8 @@ cw_legacy_id_to_jid(CwGateway *gw, const char *legacy_id)
                                                     : cw_jid_escape_node(legacy_id);
     if (!node)
         return NULL;
-    return cw_jid_make(node, cw_gateway_domain(gw), NULL);
+    char *jid = cw_jid_make(node, cw_gateway_domain(gw), NULL);
+    if (!cw_jid_is_valid(jid))
+        g_clear_pointer(&jid, g_free); /* e.g. a control character in a legacy id */
+    return jid;
 }

@@ -46,6 +46,9 @@ struct CwGateway {
     guint room_history_max;
     gboolean requires_registration;      /* groupchat messages kept per room for join history */
     gint64 started_us;           /* monotonic */
+    gboolean was_connected;      /* the component was up before (a connect is a reconnect) */
+    GHashTable *unconfirmed;     /* "bare/resource" not heard from since the reconnect (resume.h) */
+    guint resume_timer_id;
     int exit_status;             /* set by fatal errors before quitting */
     GMainLoop *loop;
 };
@@ -99,6 +102,9 @@ xmpp_ctx_t *cw_gateway_ctx(CwGateway *gw);
 
 /* The user object for a bare JID, created (and its registration looked up) if needed. */
 CwUser *cw_gateway_user(CwGateway *gw, const char *bare_jid);
+/* One of the user's resources is unavailable; the last one logs the user
+ * out of the legacy network (transport's user_offline). */
+void cw_user_resource_gone(CwUser *user, const char *resource);
 /* Drop a user object that has no resources and is not registered. */
 void cw_gateway_forget_user(CwGateway *gw, CwUser *user);
 

@@ -6,6 +6,7 @@
 
 #include "muc.h"
 #include "roster.h"
+#include "safetext.h"
 #include "stanza.h"
 
 #define NS_DELAY "urn:xmpp:delay"
@@ -36,6 +37,8 @@ void
 cw_legacy_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
 {
     g_return_if_fail(user && legacy_id && msg && msg->body);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_MESSAGE_BOUNDARY(msg);
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!from) {
         g_warning("dropping a message from an unaddressable legacy id");
@@ -58,6 +61,7 @@ void
 cw_legacy_gateway_message(CwUser *user, const char *body)
 {
     g_return_if_fail(user && body);
+    CW_TEXT_BOUNDARY(body, CW_TEXT_MAX_TEXT);
     g_autoptr(xmpp_stanza_t) m = message_new(user, cw_gateway_domain(user->gw), "chat", NULL);
     cw_stanza_add_text_child(m, "body", NULL, body);
     cw_gateway_send(user->gw, m);
@@ -71,6 +75,8 @@ void
 cw_legacy_contact_presence(CwUser *user, const char *legacy_id, CwShow show, const char *status)
 {
     g_return_if_fail(user && legacy_id);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!from)
         return;
@@ -91,6 +97,8 @@ void
 cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name)
 {
     g_return_if_fail(user && legacy_id);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(name, CW_TEXT_MAX_NAME);
     g_autofree char *jid = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!jid)
         return;
@@ -113,6 +121,7 @@ void
 cw_legacy_contact_remove(CwUser *user, const char *legacy_id)
 {
     g_return_if_fail(user && legacy_id);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
     g_autofree char *jid = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!jid)
         return;
@@ -134,6 +143,7 @@ void
 cw_legacy_chat_state(CwUser *user, const char *legacy_id, CwChatState state)
 {
     g_return_if_fail(user && legacy_id);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
     if (state <= CW_CHAT_STATE_NONE || state >= G_N_ELEMENTS(chat_state_names))
         return;
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
@@ -150,6 +160,10 @@ cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id, const c
                 const char *text)
 {
     g_return_if_fail(user && condition);
+    condition = cw_error_condition_checked(condition);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     g_autofree char *from = legacy_id ? cw_legacy_id_to_jid(user->gw, legacy_id)
                                       : g_strdup(cw_gateway_domain(user->gw));
     if (!from)
@@ -177,6 +191,8 @@ void
 cw_legacy_receipt(CwUser *user, const char *legacy_id, const char *msg_id)
 {
     g_return_if_fail(user && legacy_id && msg_id);
+    CW_TEXT_BOUNDARY(legacy_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
     g_autofree char *from = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!from)
         return;

@@ -30,6 +30,34 @@ wanted(GLogLevelFlags level)
     return threshold >= CW_LOG_DEBUG;
 }
 
+/* One record, one line: control characters (a CR in a nick from an IRC
+ * server, say) are written escaped, so no network text can forge or split
+ * log lines. NULL when message needs nothing. */
+static char *
+escape_controls(const char *message)
+{
+    const char *p = message;
+    while (*p && ((guchar)*p >= 0x20 && *p != 0x7f))
+        p++;
+    if (!*p)
+        return NULL;
+    GString *out = g_string_new_len(message, p - message);
+    for (; *p; p++) {
+        guchar c = (guchar)*p;
+        if (c == '\n')
+            g_string_append(out, "\\n");
+        else if (c == '\r')
+            g_string_append(out, "\\r");
+        else if (c == '\t')
+            g_string_append(out, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\x%02x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    return g_string_free(out, FALSE);
+}
+
 static GLogWriterOutput
 writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
 {
@@ -42,6 +70,9 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer d
         else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
             message = fields[i].value;
     }
+    g_autofree char *escaped = message ? escape_controls(message) : NULL;
+    if (escaped)
+        message = escaped;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
     fprintf(stderr, "%s.%03d %s %s%s%s%s: %s\n", stamp, g_date_time_get_microsecond(now) / 1000,

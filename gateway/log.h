@@ -1,4 +1,6 @@
-/* log.h — where g_log output goes: one line per record on stderr, with level and domain. */
+/* log.h — where g_log output goes: one line per record on stderr, with level and domain.
+ * Control characters in a message are written escaped (\r, \n, \xNN): text from a
+ * network can neither split a record nor forge one. */
 #pragma once
 #include <glib.h>
 

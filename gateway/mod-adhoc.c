@@ -118,9 +118,6 @@ entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
         return FALSE;
     if (!cw_limits_check_scope(&gw->config->limits, gw->store, req->user->jid, scope, error))
         return FALSE;
-    if (!cw_store_user_add(gw->store, req->user->jid, error))
-        return FALSE;
-    req->user->registered = TRUE;
     for (gsize i = 0; i < spec->n_fields; i++) {
         const CwFormField *f = &spec->fields[i];
         if (f->type == CW_FIELD_FIXED)
@@ -354,9 +351,14 @@ command_set(CwRequest *req)
         cw_request_error(req, "item-not-found", "No such command.");
         return;
     }
-    if (cmd == &entity_command && !req->user->registered && !gw->requires_registration) {
-        /* Configuring a server is how users of an open gateway keep settings. */
-    } else if (!allowed(gw, req->user, cmd)) {
+    if (cmd == &entity_command && !req->user->registered) {
+        /* Settings are kept with a registration; storing them would register
+         * the user behind their back (and let anyone fill the store). */
+        cw_request_error(req, "registration-required",
+                         "Register with the gateway first: your settings are kept with your registration.");
+        return;
+    }
+    if (!allowed(gw, req->user, cmd)) {
         cw_request_error(req, "forbidden", cmd->who == WHO_ADMIN
                                                ? "This command is for the gateway's administrators."
                                                : "Register with the gateway first.");

@@ -52,10 +52,9 @@ message(CwRequest *req)
 {
     CwGateway *gw = req->gw;
     if (req->from_server) {
-        /* From a server: the XEP-0356 advertisement (only our users' server's
-         * counts), or nothing we use. */
-        if (cw_config_domain_allowed(gw->config, req->from_bare))
-            cw_roster_handle_privilege(gw, req->stanza);
+        /* From our own server (router.c): the XEP-0356 advertisement, or
+         * nothing we use. */
+        cw_roster_handle_privilege(gw, req->stanza);
         return;
     }
     if (!strcmp(req->type, "error"))

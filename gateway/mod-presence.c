@@ -65,15 +65,7 @@ resource_available(CwRequest *req)
 static void
 resource_unavailable(CwRequest *req)
 {
-    CwUser *user = req->user;
-    CwGateway *gw = req->gw;
-    g_hash_table_remove(user->resources, req->from_resource ? req->from_resource : "");
-    if (g_hash_table_size(user->resources) > 0 || !user->online)
-        return;
-    user->online = FALSE;
-    g_info("%s is offline", user->jid);
-    if (gw->ops->user_offline)
-        gw->ops->user_offline(user);
+    cw_user_resource_gone(req->user, req->from_resource ? req->from_resource : "");
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <causeway/strpool.h>
 #include <string.h>
 
+#include "safetext.h"
 #include "stanza.h"
 
 #define NS_MUC "http://jabber.org/protocol/muc"
@@ -426,7 +427,13 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         g_free(room->requested_nick);
         room->requested_nick = g_strdup(nick);
         gw->ops->change_nick(user, room_id, nick);
+        return;
     }
+    /* The same resource joins again with the same nick: its client lost
+     * the room (a reconnect, e.g. after the server restarted) and waits
+     * for the join sequence. */
+    if (room->joined)
+        send_room_state(user, room, req->from);
 }
 
 void
@@ -539,6 +546,56 @@ cw_muc_user_offline(CwUser *user)
     g_list_free(ids);
 }
 
+GList *
+cw_muc_user_resources(CwUser *user)
+{
+    GList *out = NULL;
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer value;
+    if (user->rooms)
+        g_hash_table_iter_init(&it, user->rooms);
+    while (user->rooms && g_hash_table_iter_next(&it, NULL, &value)) {
+        GHashTableIter rit;
+        gpointer full;
+        g_hash_table_iter_init(&rit, ((CwRoom *)value)->resources);
+        while (g_hash_table_iter_next(&rit, &full, NULL)) {
+            char *resource = cw_jid_resource(full);
+            if (resource && g_hash_table_add(seen, g_strdup(resource)))
+                out = g_list_prepend(out, resource);
+            else
+                g_free(resource);
+        }
+    }
+    return out;
+}
+
+void
+cw_muc_resource_lost(CwUser *user, const char *resource)
+{
+    if (!user->rooms)
+        return;
+    GList *ids = g_hash_table_get_keys(user->rooms);
+    for (GList *l = ids; l; l = l->next) {
+        CwRoom *room = room_lookup(user, l->data);
+        GList *fulls = g_hash_table_get_keys(room->resources);
+        for (GList *f = fulls; f; f = f->next) {
+            g_autofree char *r = cw_jid_resource(f->data);
+            if (g_strcmp0(r, resource) == 0)
+                g_hash_table_remove(room->resources, f->data);
+        }
+        g_list_free(fulls);
+        if (g_hash_table_size(room->resources) > 0)
+            continue;
+        /* The stored rows stay: the resource is put back when it returns. */
+        g_autofree char *id = g_strdup(room->id);
+        g_hash_table_remove(user->rooms, id);
+        if (user->gw->ops->leave_room)
+            user->gw->ops->leave_room(user, id, NULL);
+    }
+    g_list_free(ids);
+}
+
 void
 cw_muc_restore(CwUser *user, const char *resource)
 {
@@ -606,6 +663,8 @@ cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRol
                       CwAffiliation affiliation)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return; /* the user left meanwhile */
@@ -628,6 +687,9 @@ cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *condit
                            const char *text)
 {
     g_return_if_fail(user && room_id && condition);
+    condition = cw_error_condition_checked(condition);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -656,6 +718,8 @@ void
 cw_legacy_room_left(CwUser *user, const char *room_id, const char *status)
 {
     g_return_if_fail(user && room_id);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -672,6 +736,9 @@ cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, C
                           CwAffiliation affiliation, const char *real_id)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(real_id, CW_TEXT_MAX_NAME);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -688,6 +755,9 @@ void
 cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick, const char *status)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -714,6 +784,9 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
                            const char *new_nick)
 {
     g_return_if_fail(user && room_id && old_nick && new_nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(old_nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(new_nick, CW_TEXT_MAX_NAME);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -746,6 +819,10 @@ cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, c
                           const char *reason)
 {
     g_return_if_fail(user && room_id && nick);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(actor, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -766,6 +843,9 @@ void
 cw_legacy_room_subject(CwUser *user, const char *room_id, const char *nick, const char *subject)
 {
     g_return_if_fail(user && room_id);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(subject, CW_TEXT_MAX_TEXT);
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -786,6 +866,9 @@ void
 cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
 {
     g_return_if_fail(user && room_id && msg && msg->body);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_MESSAGE_BOUNDARY(msg);
     CwRoom *room = room_lookup(user, room_id);
     if (!room || !room->joined)
         return;
@@ -847,10 +930,15 @@ void
 cw_legacy_room_private(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
 {
     g_return_if_fail(user && room_id && nick && msg && msg->body);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(nick, CW_TEXT_MAX_NAME);
+    CW_MESSAGE_BOUNDARY(msg);
     CwRoom *room = room_lookup(user, room_id);
     CwGateway *gw = user->gw;
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
     g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
+    if (!room && !room_jid)
+        return; /* an id no JID can carry */
     g_autofree char *from = g_strdup_printf("%s/%s", room ? room->jid : room_jid, nick);
     g_autoptr(xmpp_stanza_t) m = cw_stanza_new(ctx, "message", NULL);
     xmpp_stanza_set_type(m, "chat");
@@ -893,6 +981,8 @@ void
 cw_room_list_add(CwRoomList *list, const char *room_id, const char *name)
 {
     g_return_if_fail(list && room_id);
+    CW_TEXT_BOUNDARY(room_id, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(name, CW_TEXT_MAX_TEXT);
     g_autofree char *jid = cw_legacy_id_to_jid(list->gw, room_id);
     if (!jid || !cw_jid_is_valid(jid))
         return;
@@ -907,6 +997,7 @@ void
 cw_room_list_done(CwRoomList *list, const char *condition, const char *text)
 {
     g_return_if_fail(list);
+    CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
     if (condition) {
         g_autoptr(xmpp_stanza_t) reply = cw_reply_error(list->request, condition, text);
         if (reply)

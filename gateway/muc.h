@@ -33,6 +33,13 @@ GList *cw_muc_room_resources(CwUser *user, const char *room_id);
  * legacy side; it gets the room state as after a join. */
 void cw_muc_restore(CwUser *user, const char *resource);
 
+/* The resources (resource parts, allocated) of the user in any room. */
+GList *cw_muc_user_resources(CwUser *user);
+/* The user's resource is gone without a word (resume.h): out of every room,
+ * rooms left with no resource are left on the legacy side; the stored rows
+ * stay so that cw_muc_restore() puts the resource back when it returns. */
+void cw_muc_resource_lost(CwUser *user, const char *resource);
+
 /* The user's last resource went away: leave every room. */
 void cw_muc_user_offline(CwUser *user);
 /* Free the user's room table (user teardown). */

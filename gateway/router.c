@@ -5,6 +5,7 @@
 #include <causeway/jid.h>
 #include <string.h>
 
+#include "resume.h"
 #include "stanza.h"
 
 extern const CwModule cw_mod_disco, cw_mod_ping, cw_mod_version, cw_mod_register,
@@ -109,11 +110,15 @@ request_clear(CwRequest *req)
     g_free(req->to_resource);
 }
 
-/* Stanzas from the server itself (from = a bare domain), e.g. XEP-0356. */
+/* Stanzas from the component's own XMPP server (from = its bare domain),
+ * e.g. the XEP-0356 grant. Any other bare domain is another component of
+ * the same server or a remote server over s2s: no user, and no server of ours. */
 static gboolean
-is_server_stanza(const char *from_node, const char *from_resource)
+is_server_stanza(CwGateway *gw, const char *from_node, const char *from_domain,
+                 const char *from_resource)
 {
-    return from_node == NULL && from_resource == NULL;
+    return from_node == NULL && from_resource == NULL &&
+           g_strcmp0(from_domain, gw->tconf->server_domain) == 0;
 }
 
 static void
@@ -172,17 +177,37 @@ cw_router_dispatch(CwGateway *gw, xmpp_stanza_t *stanza)
         goto out;
     }
 
+    if (req.from_resource && strcmp(req.type, "error") != 0 && g_hash_table_size(gw->unconfirmed) > 0) {
+        /* Any stanza shows the resource is there (resume.h), answers
+         * included; not an error, which the server sends for a resource
+         * that is gone. */
+        CwUser *sender = cw_gateway_lookup_user(gw, req.from_bare);
+        if (sender)
+            cw_resume_confirm(sender, req.from_resource);
+    }
+
     if (is_iq && !answerable) {
         if (!cw_gateway_complete_iq(gw, stanza))
             g_debug("router: iq %s with unknown id from %s", req.type, req.from);
         goto out;
     }
 
-    req.from_server = is_server_stanza(from_node, req.from_resource);
+    req.from_server = is_server_stanza(gw, from_node, from_domain, req.from_resource);
     if (!req.from_server && !cw_config_domain_allowed(gw->config, from_domain)) {
         if (answerable)
             cw_request_error(&req, "forbidden",
                              "Users of your server are not allowed to use this gateway.");
+        goto out;
+    }
+    /* A sender without a localpart (a server, a component) is nobody's
+     * account: it may ask the gateway itself what it is (disco, ping,
+     * version: iq get to the bare domain), and our own server may send its
+     * grants (message), nothing else: no registration, no sessions, no
+     * legacy connections (a disco#items on an IRC server's JID would LIST). */
+    gboolean info_query = is_iq && strcmp(req.type, "get") == 0 && !req.to_node && !req.to_resource;
+    if (!from_node && !info_query && !(req.from_server && strcmp(req.name, "message") == 0)) {
+        if (answerable && strcmp(req.name, "presence") != 0)
+            cw_request_error(&req, "forbidden", "Only user accounts can use this gateway.");
         goto out;
     }
 

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "safetext.h"
+
 xmpp_stanza_t *
 cw_stanza_new(xmpp_ctx_t *ctx, const char *name, const char *ns)
 {
@@ -68,44 +70,10 @@ cw_stanza_to_string(xmpp_stanza_t *stanza)
     return copy;
 }
 
-/* What one byte becomes, or NULL to copy it. XML 1.0 cannot carry C0
- * controls other than tab, LF and CR at all: they are dropped (a single one
- * would make the server close the whole component stream). CR, and in
- * attributes tab and LF, become character references so parsers keep them. */
-static const char *
-escape_of(guchar c, gboolean attribute)
-{
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return "&quot;";
-    case '\r': return "&#13;";
-    case '\n': return attribute ? "&#10;" : NULL;
-    case '\t': return attribute ? "&#9;" : NULL;
-    default: return c < 0x20 ? "" : NULL;
-    }
-}
-
-static void
-append_escaped(GString *out, const char *text, gboolean attribute)
-{
-    const char *run = text;
-    for (const char *p = text; *p; p++) {
-        const char *entity = escape_of((guchar)*p, attribute);
-        if (!entity)
-            continue;
-        g_string_append_len(out, run, p - run);
-        g_string_append(out, entity);
-        run = p + 1;
-    }
-    g_string_append(out, run);
-}
-
 void
 cw_xml_append_escaped(GString *out, const char *text, gboolean attribute)
 {
-    append_escaped(out, text, attribute);
+    cw_text_append_escaped(out, text, attribute);
 }
 
 void
@@ -116,7 +84,7 @@ cw_xml_append_attr(GString *out, const char *name, const char *value)
     g_string_append_c(out, ' ');
     g_string_append(out, name);
     g_string_append(out, "=\"");
-    append_escaped(out, value, TRUE);
+    cw_text_append_escaped(out, value, TRUE);
     g_string_append_c(out, '"');
 }
 
@@ -128,7 +96,7 @@ serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
     if (xmpp_stanza_is_text(stanza)) {
         const char *text = xmpp_stanza_get_text_ptr(stanza);
         if (text)
-            append_escaped(out, text, FALSE);
+            cw_text_append_escaped(out, text, FALSE);
         return;
     }
     const char *name = xmpp_stanza_get_name(stanza);
@@ -148,7 +116,7 @@ serialize_node(GString *out, xmpp_stanza_t *stanza, const char *parent_ns)
             g_string_append_c(out, ' ');
             g_string_append(out, attrs[i]);
             g_string_append(out, "=\"");
-            append_escaped(out, attrs[i + 1], TRUE);
+            cw_text_append_escaped(out, attrs[i + 1], TRUE);
             g_string_append_c(out, '"');
         }
         if (attrs != small)
@@ -213,31 +181,48 @@ cw_iq_new(xmpp_ctx_t *ctx, const char *type, const char *from, const char *to)
     return iq;
 }
 
+static const struct {
+    const char *cond, *type;
+} error_conditions[] = {
+    { "bad-request", "modify" },          { "conflict", "cancel" },
+    { "feature-not-implemented", "cancel" }, { "forbidden", "auth" },
+    { "gone", "cancel" },                 { "internal-server-error", "cancel" },
+    { "item-not-found", "cancel" },       { "jid-malformed", "modify" },
+    { "not-acceptable", "modify" },       { "not-allowed", "cancel" },
+    { "not-authorized", "auth" },         { "policy-violation", "modify" },
+    { "recipient-unavailable", "wait" },  { "redirect", "modify" },
+    { "registration-required", "auth" },  { "remote-server-not-found", "cancel" },
+    { "remote-server-timeout", "wait" },  { "resource-constraint", "wait" },
+    { "service-unavailable", "cancel" },  { "subscription-required", "auth" },
+    { "undefined-condition", "cancel" },  { "unexpected-request", "wait" },
+};
+
+static gssize
+condition_index(const char *condition)
+{
+    for (gsize i = 0; condition && i < G_N_ELEMENTS(error_conditions); i++)
+        if (strcmp(error_conditions[i].cond, condition) == 0)
+            return (gssize)i;
+    return -1;
+}
+
 const char *
 cw_error_type_for(const char *condition)
 {
-    static const struct { const char *cond, *type; } table[] = {
-        { "bad-request", "modify" },          { "conflict", "cancel" },
-        { "feature-not-implemented", "cancel" }, { "forbidden", "auth" },
-        { "gone", "cancel" },                 { "internal-server-error", "cancel" },
-        { "item-not-found", "cancel" },       { "jid-malformed", "modify" },
-        { "not-acceptable", "modify" },       { "not-allowed", "cancel" },
-        { "not-authorized", "auth" },         { "policy-violation", "modify" },
-        { "recipient-unavailable", "wait" },  { "redirect", "modify" },
-        { "registration-required", "auth" },  { "remote-server-not-found", "cancel" },
-        { "remote-server-timeout", "wait" },  { "resource-constraint", "wait" },
-        { "service-unavailable", "cancel" },  { "subscription-required", "auth" },
-        { "undefined-condition", "cancel" },  { "unexpected-request", "wait" },
-    };
-    for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
-        if (strcmp(table[i].cond, condition) == 0)
-            return table[i].type;
-    return "cancel";
+    gssize i = condition_index(condition);
+    return i >= 0 ? error_conditions[i].type : "cancel";
+}
+
+const char *
+cw_error_condition_checked(const char *condition)
+{
+    return condition_index(condition) >= 0 ? condition : "undefined-condition";
 }
 
 xmpp_stanza_t *
 cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text)
 {
+    condition = cw_error_condition_checked(condition);
     const char *name = xmpp_stanza_get_name(stanza);
     const char *type = xmpp_stanza_get_type(stanza);
     if (!name || (type && strcmp(type, "error") == 0))

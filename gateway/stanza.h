@@ -31,8 +31,9 @@ char *cw_stanza_to_string(xmpp_stanza_t *stanza);
 /* Append the stanza's XML to out: the document xmpp_stanza_to_text() makes
  * (attribute order aside), without its per-call allocations, and safe to
  * parse back: & < > " escaped, CR (and tab and LF in attribute values) as
- * character references, other C0 controls dropped (XML cannot carry them).
- * The send path. */
+ * character references, and only XML 1.0 characters in valid UTF-8 (other
+ * C0 controls dropped, invalid bytes and U+FFFE/U+FFFF as U+FFFD: see
+ * safetext.h), so no stanza can break the component stream. The send path. */
 void cw_stanza_serialize(GString *out, xmpp_stanza_t *stanza);
 /* Append text escaped (as above) as character data, or as (part of) a
  * double-quoted attribute value. */
@@ -55,5 +56,9 @@ xmpp_stanza_t *cw_reply_error(xmpp_stanza_t *stanza, const char *condition, cons
 
 /* Default error type for a defined condition (RFC 6120 §8.3.3). */
 const char *cw_error_type_for(const char *condition);
+/* condition when it is one of RFC 6120's defined conditions, else
+ * "undefined-condition": a condition becomes an element name, so one given
+ * by a transport is never written as it is unless it is known. */
+const char *cw_error_condition_checked(const char *condition);
 
 G_END_DECLS

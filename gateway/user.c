@@ -88,3 +88,15 @@ cw_user_contacts(CwUser *user)
         g_ptr_array_add(ids, g_strdup(((CwStoredContact *)contacts->pdata[i])->legacy_id));
     return ids;
 }
+
+void
+cw_user_resource_gone(CwUser *user, const char *resource)
+{
+    g_hash_table_remove(user->resources, resource);
+    if (g_hash_table_size(user->resources) > 0 || !user->online)
+        return;
+    user->online = FALSE;
+    g_info("%s is offline", user->jid);
+    if (user->gw->ops->user_offline)
+        user->gw->ops->user_offline(user);
+}

@@ -257,6 +257,24 @@ HOSTILE = {
 }
 
 
+def test_02b_server_settings_need_a_registration(causeway, alice):
+    """Issue 14 finding 11: Configure server must not register a user behind
+    their back (nor let anyone fill the store without registering)."""
+    r = command(alice, "configure", to=A.server_jid)
+    assert_error(r, "registration-required", "Configure server, unregistered")
+    for i in range(5):
+        r = command(alice, "configure", to="srv%d.example@%s" % (i, IRC_DOMAIN))
+        assert_error(r, "registration-required", "Configure server %d, unregistered" % i)
+    ok, _tables, users = db_tables(causeway)
+    assert ok == "ok" and users == 0, "registered behind the user's back: %d user row(s)" % users
+    r = alice.query(IRC_DOMAIN, NS["reg"], "get")
+    assert r.find("reg:query/reg:registered", NS) is None, "alice shows as registered:\n" + xml_str(r)
+    # registered, the same command works
+    assert register(alice, nick="alicenick").get("type") == "result"
+    r = command(alice, "configure", to=A.server_jid)
+    assert r.get("type") == "result", xml_str(r)
+
+
 def test_03_hostile_ids_nicks_and_values(rig, causeway, alice, bob, raw):
     op = raw("opnick")
     op.join("#chan")

@@ -138,7 +138,12 @@ def gw_nicks(irc, chan):
 
 
 def adhoc_configure(client, jid, values, timeout=T):
-    """Run the XEP-0050 'configure' command on jid: execute, then submit values."""
+    """Register with the gateway (settings are kept with a registration), then
+    run the XEP-0050 'configure' command on jid: execute, then submit values."""
+    r = client.query(IRC_DOMAIN, NS["reg"], "set",
+                     "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+                     "<value>jabber:iq:register</value></field></x>", timeout=timeout)
+    assert r.get("type") == "result", "register:\n" + xml_str(r)
     r = client.iq("<iq type='set' to='%s'><command xmlns='%s' node='configure' action='execute'/></iq>"
                   % (jid, NS["cmd"]), timeout)
     assert r.get("type") == "result", "configure execute:\n" + xml_str(r)

@@ -271,6 +271,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
                                            "port = %u\n"
                                            "reconnect_min = 0.05\n"
                                            "reconnect_max = 0.2\n"
+                                           "server_domain = example.org\n"
                                            "[gateway]\n"
                                            "data_dir = %s\n"
                                            "allowed_domains = example.org\n"
@@ -530,6 +531,41 @@ static void test_allowed_domains(Fixture *f, gconstpointer data)
     g_assert_cmpuint(g_hash_table_size(f->gw->users), ==, 0);
 }
 
+/* Senders without a localpart: only our own server (server_domain) may skip
+ * allowed_domains, and no bare domain is an account: it cannot register
+ * (or open legacy connections), only ask the gateway what it is. */
+#define REGISTER_SET(from, id)                                                             \
+    "<iq type='set' id='" id "' from='" from "' to='" DOMAIN "'>"                          \
+    "<query xmlns='jabber:iq:register'><username>u</username><password>p</password>"       \
+    "</query></iq>"
+static void test_bare_domains(Fixture *f, gconstpointer data)
+{
+    send_stanza(f, REGISTER_SET("evil.example", "b1"));
+    g_autoptr(xmpp_stanza_t) r1 = next_stanza(f);
+    assert_error_reply(r1, "iq", "b1", DOMAIN, "evil.example", "auth", "forbidden");
+    send_stanza(f, REGISTER_SET("example.org", "b2"));
+    g_autoptr(xmpp_stanza_t) r2 = next_stanza(f);
+    assert_error_reply(r2, "iq", "b2", DOMAIN, "example.org", "auth", "forbidden");
+    send_stanza(f, REGISTER_SET("example.org/res", "b3"));
+    g_autoptr(xmpp_stanza_t) r3 = next_stanza(f);
+    assert_error_reply(r3, "iq", "b3", DOMAIN, "example.org/res", "auth", "forbidden");
+    /* A room join from a bare domain: no session, no error either. */
+    send_stanza(f, "<presence from='example.org' to='#c%irc.test@" DOMAIN "/n'>"
+                   "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+    /* Asking what the gateway is stays possible for our server, not others. */
+    send_ping(f, "example.org", "b4");
+    g_autoptr(xmpp_stanza_t) r4 = next_stanza(f);
+    g_assert_cmpstr(xmpp_stanza_get_type(r4), ==, "result");
+    g_assert_cmpstr(xmpp_stanza_get_id(r4), ==, "b4");
+    send_ping(f, "evil.example", "b5");
+    g_autoptr(xmpp_stanza_t) r5 = next_stanza(f);
+    assert_error_reply(r5, "iq", "b5", DOMAIN, "evil.example", "auth", "forbidden");
+    g_assert_false(cw_store_user_exists(f->gw->store, "evil.example"));
+    g_assert_false(cw_store_user_exists(f->gw->store, "example.org"));
+    g_assert_cmpint(cw_store_user_count(f->gw->store), ==, 0);
+    g_assert_cmpuint(g_hash_table_size(f->gw->users), ==, 0);
+}
+
 static void test_disco_info(Fixture *f, gconstpointer data)
 {
     send_stanza(f, "<iq type='get' id='d1' from='" ALICE "' to='" DOMAIN "'>"
@@ -577,31 +613,36 @@ typedef struct {
     const char *xml;
     const char *ns;     /* expected privilege_ns; NULL: unchanged (none) */
     CwRosterPerm perm;
+    gboolean refused;   /* answered with forbidden */
 } PrivilegeCase;
 
 static const PrivilegeCase privilege_cases[] = {
     { "v2-both",
       "<message from='example.org' to='" DOMAIN "'><privilege xmlns='urn:xmpp:privilege:2'>"
       "<perm access='roster' type='both'/></privilege></message>",
-      "urn:xmpp:privilege:2", CW_ROSTER_PERM_BOTH },
+      "urn:xmpp:privilege:2", CW_ROSTER_PERM_BOTH, FALSE },
     { "v1-get",
       "<message from='example.org' to='" DOMAIN "'><privilege xmlns='urn:xmpp:privilege:1'>"
       "<perm access='message' type='outgoing'/><perm access='roster' type='get'/></privilege></message>",
-      "urn:xmpp:privilege:1", CW_ROSTER_PERM_GET },
+      "urn:xmpp:privilege:1", CW_ROSTER_PERM_GET, FALSE },
     { "v2-no-roster",
       "<message from='example.org' to='" DOMAIN "'><privilege xmlns='urn:xmpp:privilege:2'>"
       "<perm access='message' type='outgoing'/></privilege></message>",
-      "urn:xmpp:privilege:2", CW_ROSTER_PERM_NONE },
-    /* Only our users' server may grant it. */
+      "urn:xmpp:privilege:2", CW_ROSTER_PERM_NONE, FALSE },
+    /* Only our own server (server_domain) may grant it. */
     { "from-other-server",
       "<message from='evil.example' to='" DOMAIN "'><privilege xmlns='urn:xmpp:privilege:2'>"
       "<perm access='roster' type='both'/></privilege></message>",
-      NULL, CW_ROSTER_PERM_NONE },
+      NULL, CW_ROSTER_PERM_NONE, TRUE },
+    { "from-server-resource",
+      "<message from='example.org/x' to='" DOMAIN "'><privilege xmlns='urn:xmpp:privilege:2'>"
+      "<perm access='roster' type='both'/></privilege></message>",
+      NULL, CW_ROSTER_PERM_NONE, TRUE },
     /* Not from a server at all. */
     { "from-user",
       "<message from='" ALICE "' to='" DOMAIN "'><privilege xmlns='urn:xmpp:privilege:2'>"
       "<perm access='roster' type='both'/></privilege></message>",
-      NULL, CW_ROSTER_PERM_NONE },
+      NULL, CW_ROSTER_PERM_NONE, FALSE },
 };
 
 static void test_privilege(Fixture *f, gconstpointer data)
@@ -610,7 +651,12 @@ static void test_privilege(Fixture *f, gconstpointer data)
     g_assert_null(f->gw->privilege_ns);
     g_assert_cmpint(f->gw->roster_perm, ==, CW_ROSTER_PERM_NONE);
     send_stanza(f, c->xml);
-    expect_ping_result(f, "after-privilege"); /* no reply; and it was processed */
+    if (c->refused) {
+        g_autoptr(xmpp_stanza_t) r = next_stanza(f);
+        g_assert_cmpstr(xmpp_stanza_get_type(r), ==, "error");
+        g_assert_nonnull(xmpp_stanza_get_child_by_name(xmpp_stanza_get_child_by_name(r, "error"), "forbidden"));
+    }
+    expect_ping_result(f, "after-privilege"); /* no other reply; and it was processed */
     g_assert_cmpstr(f->gw->privilege_ns, ==, c->ns);
     g_assert_cmpint(f->gw->roster_perm, ==, c->perm);
 }
@@ -753,6 +799,7 @@ int main(int argc, char **argv)
     g_test_add(path, Fixture, data, fixture_setup, fn, fixture_teardown)
     ADD("/router/ping", NULL, test_ping);
     ADD("/router/allowed-domains", NULL, test_allowed_domains);
+    ADD("/router/bare-domains", NULL, test_bare_domains);
     ADD("/router/disco-info", NULL, test_disco_info);
     ADD("/router/big-message", NULL, test_big_message);
     ADD("/router/pipelined", NULL, test_pipelined);

@@ -197,7 +197,8 @@ static void fail(CwIrcCap *cap, char *reason, GPtrArray *out)
     cap->step = STEP_DONE;
     g_free(cap->fail_reason);
     cap->fail_reason = reason;
-    g_debug("IRC registration failed: %s", reason);
+    g_autofree char *escaped = cw_irc_log_escape(reason); /* it quotes the server */
+    g_debug("IRC registration failed: %s", escaped);
     emit(out, cw_irc_line_build("QUIT", NULL));
 }
 
@@ -218,10 +219,16 @@ static void finish(CwIrcCap *cap, GPtrArray *out)
 
 /* ---- CAP ---------------------------------------------------------------- */
 
+/* Caps remembered from CAP LS / NEW: real servers offer a few dozen; a
+ * server that sends LS lines forever does not grow us beyond this. */
+#define OFFERED_MAX 256
+
 static void add_offered(CwIrcCap *cap, const char *list)
 {
     g_auto(GStrv) caps = words(list);
     for (guint i = 0; caps[i]; i++) {
+        if (g_hash_table_size(cap->offered) >= OFFERED_MAX)
+            return;
         const char *eq = strchr(caps[i], '=');
         char *name = eq ? g_strndup(caps[i], eq - caps[i]) : g_strdup(caps[i]);
         g_hash_table_replace(cap->offered, name, g_strdup(eq ? eq + 1 : ""));
@@ -664,4 +671,37 @@ const char *cw_irc_cap_sasl_account(const CwIrcCap *cap)
 {
     g_return_val_if_fail(cap != NULL, NULL);
     return cap->sasl_account;
+}
+
+static gboolean
+prefix_part_ok(const char *s, gsize len, const char *forbidden)
+{
+    for (gsize i = 0; i < len; i++) {
+        if (s[i] <= ' ' || s[i] > '~' || strchr(forbidden, s[i]))
+            return FALSE;
+        if (memchr(s, s[i], i)) /* a duplicate */
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cw_irc_prefix_parse(const char *value, char **modes, char **chars)
+{
+    g_return_val_if_fail(modes != NULL && chars != NULL, FALSE);
+    if (!value || value[0] != '(')
+        return FALSE;
+    const char *m = value + 1;
+    const char *close = strchr(m, ')');
+    if (!close)
+        return FALSE;
+    gsize n = (gsize)(close - m);
+    const char *c = close + 1;
+    if (n > CW_IRC_PREFIX_MAX || strlen(c) != n)
+        return FALSE;
+    if (!prefix_part_ok(m, n, "()") || !prefix_part_ok(c, n, ":,()"))
+        return FALSE;
+    *modes = g_strndup(m, n);
+    *chars = g_strdup(c);
+    return TRUE;
 }

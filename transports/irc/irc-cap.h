@@ -134,4 +134,17 @@ CwIrcSaslOutcome cw_irc_cap_sasl_outcome(const CwIrcCap *cap, const char **reaso
 /* The account the server logged us in as (900 RPL_LOGGEDIN), or NULL. */
 const char *cw_irc_cap_sasl_account(const CwIrcCap *cap);
 
+/* Longest ISUPPORT PREFIX mode list accepted (real servers have 2..7). */
+#define CW_IRC_PREFIX_MAX 16
+
+/* Parse the value of ISUPPORT PREFIX ("(qaohv)~&@%+", without "PREFIX=").
+ * TRUE with *modes and *chars (g_free) when it is well-formed: "(" modes ")"
+ * chars, both of the same length, 1..CW_IRC_PREFIX_MAX, printable ASCII
+ * other than space, no duplicate within each, modes not holding '(' or ')'
+ * and chars not holding the characters that start a channel name or a
+ * parameter (#, &... are allowed as prefixes; ':' and ',' are not). Else
+ * FALSE and the outputs untouched: the caller keeps what it had. An empty
+ * "()" is accepted (no prefixes) as the spec allows. */
+gboolean cw_irc_prefix_parse(const char *value, char **modes, char **chars);
+
 G_END_DECLS

@@ -13,6 +13,10 @@
 
 #define READ_CHUNK 4096 /* lines longer than this are assembled by CwIrcLineBuffer */
 #define CLOSE_FLUSH_MS 2000
+/* Paced lines move to the output buffer only while it holds less than this:
+ * a slow server keeps them in the queue, where they are counted and
+ * reported by origin if the connection fails. */
+#define OUTBUF_LOW_WATER (16 * 1024)
 
 struct CwIrcConn {
     char *host, *tls_fingerprint, *client_cert_file;
@@ -35,9 +39,15 @@ struct CwIrcConn {
     guint slot_lease_id;        /* gives the slot up if the connect takes long */
     gboolean waiting;           /* queued for a connect slot */
 
-    GQueue queue;               /* paced lines, each with "\r\n" */
-    GString *outbuf;            /* bytes being written */
+    GQueue queue;        /* QueuedLine *: paced lines */
+    gsize queue_bytes;   /* their bytes */
+    GString *outbuf;     /* bytes to write next; appended to freely */
+    GString *inflight;   /* bytes of the pending write: never touched until it completes */
+    gsize inflight_done; /* of which the server already took this many */
     gboolean writing;
+    GPtrArray *unsent;   /* CwIrcOrigin *: lines dropped, reported in `closed` */
+    GError *close_error; /* why it closed, until reported */
+    guint report_id;     /* reports the close from the main loop */
     guint tokens;
     gint64 last_refill_us;
     guint pace_id, close_timer_id;
@@ -47,11 +57,75 @@ struct CwIrcConn {
     guint lag_ms;
 };
 
-static void conn_closed(CwIrcConn *conn, GError *error);
+static void conn_closed(CwIrcConn *conn, const GError *error);
 static void flush(CwIrcConn *conn);
 static void watch_input(CwIrcConn *conn);
 static void unwatch_input(CwIrcConn *conn);
 static void leave_connect_queue(CwIrcConn *conn);
+
+/* ---- queued lines and their origins ---- */
+
+CwIrcOrigin *
+cw_irc_origin_new(const char *legacy_id, const char *msg_id)
+{
+    CwIrcOrigin *o = g_new0(CwIrcOrigin, 1);
+    o->refs = 1;
+    o->legacy_id = g_strdup(legacy_id);
+    o->msg_id = g_strdup(msg_id);
+    return o;
+}
+
+CwIrcOrigin *
+cw_irc_origin_ref(CwIrcOrigin *origin)
+{
+    if (origin)
+        origin->refs++;
+    return origin;
+}
+
+void
+cw_irc_origin_unref(CwIrcOrigin *origin)
+{
+    if (!origin || --origin->refs > 0)
+        return;
+    g_free(origin->legacy_id);
+    g_free(origin->msg_id);
+    g_free(origin);
+}
+
+typedef struct {
+    char *text; /* with "\r\n" */
+    gsize len;
+    CwIrcOrigin *origin;
+} QueuedLine;
+
+static void
+queued_line_free(gpointer p)
+{
+    QueuedLine *q = p;
+    g_free(q->text);
+    cw_irc_origin_unref(q->origin);
+    g_free(q);
+}
+
+/* Drop every paced line; their origins go to the unsent list (once each). */
+static void
+drop_queue(CwIrcConn *conn)
+{
+    if (g_queue_is_empty(&conn->queue))
+        return;
+    /* a set, not a scan: a full queue holds thousands of lines */
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < conn->unsent->len; i++)
+        g_hash_table_add(seen, conn->unsent->pdata[i]);
+    QueuedLine *q;
+    while ((q = g_queue_pop_head(&conn->queue))) {
+        if (q->origin && g_hash_table_add(seen, q->origin))
+            g_ptr_array_add(conn->unsent, cw_irc_origin_ref(q->origin));
+        queued_line_free(q);
+    }
+    conn->queue_bytes = 0;
+}
 
 /* ---- refcount: callbacks may free the conn ---- */
 
@@ -69,8 +143,13 @@ conn_unref(CwIrcConn *conn)
         return;
     g_clear_handle_id(&conn->pace_id, g_source_remove);
     g_clear_handle_id(&conn->close_timer_id, g_source_remove);
-    g_queue_clear_full(&conn->queue, g_free);
+    g_clear_handle_id(&conn->slot_lease_id, g_source_remove);
+    g_clear_handle_id(&conn->report_id, g_source_remove);
+    g_queue_clear_full(&conn->queue, queued_line_free);
     g_string_free(conn->outbuf, TRUE);
+    g_string_free(conn->inflight, TRUE);
+    g_ptr_array_unref(conn->unsent);
+    g_clear_error(&conn->close_error);
     g_clear_object(&conn->cancel);
     g_clear_object(&conn->stream);
     g_clear_object(&conn->tcp);
@@ -153,9 +232,28 @@ on_stream_closed(GObject *source, GAsyncResult *res, gpointer data)
     g_io_stream_close_finish(G_IO_STREAM(source), res, NULL);
 }
 
-/* Tear the transport down and report once. error NULL: closed on request. */
+static gboolean
+on_report_closed(gpointer data)
+{
+    CwIrcConn *conn = data;
+    conn->report_id = 0;
+    if (conn->freed)
+        return G_SOURCE_REMOVE;
+    g_autoptr(GPtrArray) unsent = g_steal_pointer(&conn->unsent);
+    conn->unsent = g_ptr_array_new_with_free_func((GDestroyNotify)cw_irc_origin_unref);
+    g_autoptr(GError) error = g_steal_pointer(&conn->close_error);
+    if (conn->events.closed) {
+        conn_ref(conn);
+        conn->events.closed(conn, error, unsent, conn->user_data);
+        conn_unref(conn);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Tear the transport down now and report once, from the main loop (see the
+ * lifetime rule in irc-conn.h). error NULL: closed on request. */
 static void
-conn_closed(CwIrcConn *conn, GError *error)
+conn_closed(CwIrcConn *conn, const GError *error)
 {
     if (conn->closed)
         return;
@@ -170,18 +268,10 @@ conn_closed(CwIrcConn *conn, GError *error)
     if (conn->stream)
         g_io_stream_close_async(conn->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);
 
-    GPtrArray *unsent = g_ptr_array_new_with_free_func(g_free);
-    char *line;
-    while ((line = g_queue_pop_head(&conn->queue))) {
-        g_strchomp(line);
-        g_ptr_array_add(unsent, line);
-    }
-    if (!conn->freed && conn->events.closed) {
-        conn_ref(conn);
-        conn->events.closed(conn, error, unsent, conn->user_data);
-        conn_unref(conn);
-    }
-    g_ptr_array_unref(unsent);
+    drop_queue(conn);
+    conn->close_error = error ? g_error_copy(error) : NULL;
+    if (!conn->freed)
+        conn->report_id = g_idle_add(on_report_closed, conn);
 }
 
 /* ---- writing ---- */
@@ -199,7 +289,11 @@ on_written(GObject *source, GAsyncResult *res, gpointer data)
         conn_unref(conn);
         return;
     }
-    g_string_erase(conn->outbuf, 0, n);
+    conn->inflight_done += (gsize)n;
+    if (conn->inflight_done >= conn->inflight->len) {
+        g_string_truncate(conn->inflight, 0);
+        conn->inflight_done = 0;
+    }
     flush(conn);
     conn_unref(conn);
 }
@@ -240,26 +334,69 @@ flush(CwIrcConn *conn)
     if (conn->closed || !conn->stream)
         return;
     refill_tokens(conn);
-    while (!g_queue_is_empty(&conn->queue) && (!conn->flood_burst || conn->tokens > 0)) {
-        char *line = g_queue_pop_head(&conn->queue);
-        g_string_append(conn->outbuf, line);
-        g_free(line);
+    /* Paced lines wait in the queue (with their origins) while the socket is
+     * backed up, rather than in the output buffer. */
+    while (!g_queue_is_empty(&conn->queue) && (!conn->flood_burst || conn->tokens > 0) &&
+           conn->outbuf->len + conn->inflight->len < OUTBUF_LOW_WATER) {
+        QueuedLine *q = g_queue_pop_head(&conn->queue);
+        conn->queue_bytes -= q->len;
+        g_string_append_len(conn->outbuf, q->text, q->len);
+        queued_line_free(q);
         if (conn->flood_burst)
             conn->tokens--;
     }
-    if (!g_queue_is_empty(&conn->queue) && !conn->pace_id)
+    if (!g_queue_is_empty(&conn->queue) && !conn->pace_id &&
+        conn->outbuf->len + conn->inflight->len < OUTBUF_LOW_WATER)
         conn->pace_id = g_timeout_add(MAX(1, conn->flood_interval_ms), on_pace, conn);
     if (conn->writing)
-        return;
-    if (conn->outbuf->len == 0) {
-        if (conn->closing && g_queue_is_empty(&conn->queue))
-            conn_closed(conn, NULL);
-        return;
+        return; /* on_written comes back here; outbuf waits, inflight is the write's */
+    if (conn->inflight->len == 0) {
+        if (conn->outbuf->len == 0) {
+            if (conn->closing && g_queue_is_empty(&conn->queue))
+                conn_closed(conn, NULL);
+            return;
+        }
+        /* Hand the bytes over to the write: nothing appends to them until it
+         * completes (appending could move the buffer under the write). */
+        GString *swap = conn->inflight;
+        conn->inflight = conn->outbuf;
+        conn->outbuf = swap;
+        conn->inflight_done = 0;
     }
     conn->writing = TRUE;
-    g_output_stream_write_async(g_io_stream_get_output_stream(conn->stream), conn->outbuf->str,
-                                conn->outbuf->len, G_PRIORITY_DEFAULT, conn->cancel, on_written,
-                                conn_ref(conn));
+    g_output_stream_write_async(g_io_stream_get_output_stream(conn->stream),
+                                conn->inflight->str + conn->inflight_done,
+                                conn->inflight->len - conn->inflight_done, G_PRIORITY_DEFAULT,
+                                conn->cancel, on_written, conn_ref(conn));
+}
+
+gsize
+cw_irc_conn_unsent_bytes(CwIrcConn *conn)
+{
+    return conn->queue_bytes + conn->outbuf->len + (conn->inflight->len - conn->inflight_done);
+}
+
+gsize
+cw_irc_conn_queue_room(CwIrcConn *conn)
+{
+    return conn->queue_bytes < CW_IRC_CONN_SEND_MAX ? CW_IRC_CONN_SEND_MAX - conn->queue_bytes : 0;
+}
+
+/* Room for len more unpaced bytes? Else the server is not reading what it
+ * makes us send: close (reported from the main loop) rather than grow. */
+static gboolean
+reserve(CwIrcConn *conn, gsize len)
+{
+    if (conn->outbuf->len + (conn->inflight->len - conn->inflight_done) + len <=
+        CW_IRC_CONN_SEND_MAX)
+        return TRUE;
+    g_autoptr(GError) err = g_error_new(G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                                        "send queue overflow: the server is not reading "
+                                        "(more than %u bytes unsent)",
+                                        (guint)CW_IRC_CONN_SEND_MAX);
+    g_message("%s: %s", conn->host, err->message);
+    conn_closed(conn, err);
+    return FALSE;
 }
 
 static gboolean
@@ -269,19 +406,37 @@ line_is_safe(const char *line)
 }
 
 gboolean
-cw_irc_conn_send(CwIrcConn *conn, const char *line)
+cw_irc_conn_send_from(CwIrcConn *conn, const char *line, CwIrcOrigin *origin)
 {
     if (!line_is_safe(line) || !conn->connected || conn->closing)
         return FALSE;
-    g_queue_push_tail(&conn->queue, g_strconcat(line, "\r\n", NULL));
+    QueuedLine *q = g_new0(QueuedLine, 1);
+    q->text = g_strconcat(line, "\r\n", NULL);
+    q->len = strlen(q->text);
+    if (q->len > cw_irc_conn_queue_room(conn)) {
+        /* the user's own flood: refused, the connection stays */
+        queued_line_free(q);
+        return FALSE;
+    }
+    q->origin = cw_irc_origin_ref(origin);
+    g_queue_push_tail(&conn->queue, q);
+    conn->queue_bytes += q->len;
     flush(conn);
     return TRUE;
+}
+
+gboolean
+cw_irc_conn_send(CwIrcConn *conn, const char *line)
+{
+    return cw_irc_conn_send_from(conn, line, NULL);
 }
 
 gboolean
 cw_irc_conn_send_now(CwIrcConn *conn, const char *line)
 {
     if (!line_is_safe(line) || !conn->stream || conn->closed)
+        return FALSE;
+    if (!reserve(conn, strlen(line) + 2))
         return FALSE;
     g_string_append(conn->outbuf, line);
     g_string_append(conn->outbuf, "\r\n");
@@ -726,6 +881,8 @@ cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents *events, gp
     conn->cancel = g_cancellable_new();
     conn->lines = cw_irc_line_buffer_new();
     conn->outbuf = g_string_new(NULL);
+    conn->inflight = g_string_new(NULL);
+    conn->unsent = g_ptr_array_new_with_free_func((GDestroyNotify)cw_irc_origin_unref);
     g_queue_init(&conn->queue);
     return conn;
 }
@@ -847,7 +1004,7 @@ cw_irc_conn_close(CwIrcConn *conn, const char *quit_message)
         conn_closed(conn, NULL);
         return;
     }
-    g_queue_clear_full(&conn->queue, g_free);
+    drop_queue(conn); /* reported unsent in `closed` */
     conn->closing = TRUE;
     if (quit_message) {
         g_autofree char *quit = cw_irc_line_build("QUIT", quit_message, NULL);
@@ -871,6 +1028,11 @@ cw_irc_conn_free(CwIrcConn *conn)
     if (!conn)
         return;
     conn->freed = TRUE;
+    /* No callback after free: sources go now, not when the last reference
+     * (a pending GIO operation's) goes. */
+    g_clear_handle_id(&conn->report_id, g_source_remove);
+    g_clear_handle_id(&conn->pace_id, g_source_remove);
+    g_clear_handle_id(&conn->close_timer_id, g_source_remove);
     if (!conn->closed) {
         conn->closed = TRUE;
         conn->connected = FALSE;

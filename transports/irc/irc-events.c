@@ -39,6 +39,37 @@ role_of(const char *prefixes, CwRole *role, CwAffiliation *affiliation)
     }
 }
 
+/* The pooled (cw_str_ref) canonical form of a member's prefixes: each of
+ * the server's prefix characters present in given, once, in the server's
+ * order. Only strings built from the validated PREFIX can be pooled this
+ * way, so what a server sends cannot grow the pool beyond them. */
+static const char *
+pooled_prefix(CwIrcSession *s, const char *given)
+{
+    char canon[CW_IRC_PREFIX_MAX + 1];
+    gsize n = 0;
+    for (const char *p = s->prefix_chars; *p && n < CW_IRC_PREFIX_MAX; p++)
+        if (given && strchr(given, *p))
+            canon[n++] = *p;
+    canon[n] = '\0';
+    return cw_str_ref(canon);
+}
+
+/* Room for one more member in table? Logged once per channel when not. */
+static gboolean
+member_room(CwIrcSession *s, CwIrcChannel *c, GHashTable *table, const char *nick)
+{
+    if (g_hash_table_size(table) < CW_IRC_CHANNEL_MAX_MEMBERS || g_hash_table_contains(table, nick))
+        return TRUE;
+    if (!c->members_capped) {
+        c->members_capped = TRUE;
+        g_autofree char *chan = cw_irc_log_escape(c->name);
+        g_message("%s: %s on %s has more than %u members: ignoring the others",
+                  cw_user_jid(s->user), chan, s->server, (guint)CW_IRC_CHANNEL_MAX_MEMBERS);
+    }
+    return FALSE;
+}
+
 static void
 report_occupant(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *prefixes)
 {
@@ -56,8 +87,9 @@ on_welcome(CwIrcSession *s, const CwIrcLine *line)
 {
     g_auto(GStrv) caps = cw_irc_cap_dup_enabled(s->cap);
     g_autofree char *cap_list = g_strjoinv(" ", caps);
-    g_message("%s: logged in to %s as %s (caps: %s)", cw_user_jid(s->user), s->server,
-              cw_irc_line_param(line, 0), *cap_list ? cap_list : "none");
+    g_autofree char *nick = cw_irc_log_escape(cw_irc_line_param(line, 0)); /* the server's words */
+    g_message("%s: logged in to %s as %s (caps: %s)", cw_user_jid(s->user), s->server, nick,
+              *cap_list ? cap_list : "none");
     cw_irc_session_on_registered(s);
     cw_irc_session_start_monitor(s);
 }
@@ -75,15 +107,17 @@ on_isupport(CwIrcSession *s, const CwIrcLine *line)
                 cw_irc_session_start_monitor(s);
             }
         }
-        if (g_str_has_prefix(p, "PREFIX=(")) {
-            const char *modes = p + 8;
-            const char *close = strchr(modes, ')');
-            if (!close)
+        if (g_str_has_prefix(p, "PREFIX=")) {
+            char *modes, *chars;
+            if (!cw_irc_prefix_parse(p + 7, &modes, &chars)) {
+                g_autofree char *bad = cw_irc_log_escape(p);
+                g_message("%s: ignoring a malformed ISUPPORT %s", s->server, bad);
                 continue;
+            }
             g_free(s->prefix_modes);
             g_free(s->prefix_chars);
-            s->prefix_modes = g_strndup(modes, close - modes);
-            s->prefix_chars = g_strdup(close + 1);
+            s->prefix_modes = modes;
+            s->prefix_chars = chars;
         }
     }
 }
@@ -96,16 +130,31 @@ on_motd(CwIrcSession *s, const CwIrcLine *line)
         if (s->motd)
             g_string_free(s->motd, TRUE);
         s->motd = g_string_new(NULL);
+        s->motd_lines = 0;
+        s->motd_truncated = FALSE;
         return;
     }
     if (n == 372) {
-        if (!s->motd)
+        if (!s->motd) {
             s->motd = g_string_new(NULL);
+            s->motd_lines = 0;
+            s->motd_truncated = FALSE;
+        }
+        if (s->motd_truncated)
+            return; /* an endless MOTD: the rest is not kept */
         g_autofree char *text = cw_irc_session_text(s, cw_irc_line_last_param(line));
-        g_string_append_printf(s->motd, "%s%s", s->motd->len ? "\n" : "", text);
+        gsize len = strlen(text ? text : "") + 1;
+        if (s->motd_lines >= CW_IRC_MOTD_MAX_LINES || s->motd->len + len > CW_IRC_MOTD_MAX_BYTES) {
+            s->motd_truncated = TRUE;
+            return;
+        }
+        g_string_append_printf(s->motd, "%s%s", s->motd->len ? "\n" : "", text ? text : "");
+        s->motd_lines++;
         return;
     }
     if (s->motd && s->motd->len) {
+        if (s->motd_truncated)
+            g_string_append(s->motd, "\n(truncated)");
         g_autofree char *id = cw_irc_session_user_id(s, NULL);
         CwMessage msg = { .body = s->motd->str };
         cw_legacy_message(s->user, id, &msg);
@@ -113,6 +162,8 @@ on_motd(CwIrcSession *s, const CwIrcLine *line)
     if (s->motd)
         g_string_free(s->motd, TRUE);
     s->motd = NULL;
+    s->motd_lines = 0;
+    s->motd_truncated = FALSE;
 }
 
 /* ---- channels ---- */
@@ -129,9 +180,12 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         c->name = g_strdup(chan);
         g_clear_pointer(&c->names_pending, g_hash_table_unref);
         c->names_pending = cw_irc_member_table_new();
+        c->members_capped = FALSE;
         return;
     }
-    g_hash_table_replace(c->members, (gpointer)cw_str_ref(line->nick), (gpointer)g_intern_static_string(""));
+    if (!member_room(s, c, c->members, line->nick))
+        return;
+    g_hash_table_replace(c->members, (gpointer)cw_str_ref(line->nick), (gpointer)cw_str_ref(""));
     cw_irc_session_set_online(s, line->nick, TRUE);
     if (c->joined)
         report_occupant(s, c, line->nick, "");
@@ -155,8 +209,11 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
             continue;
         /* userhost-in-names: nick!user@host */
         g_autofree char *bare = g_strndup(nick, strcspn(nick, "!"));
+        if (!*bare || !member_room(s, c, c->names_pending, bare))
+            continue;
         g_autofree char *prefix = g_strndup(*n, nick - *n);
-        g_hash_table_replace(c->names_pending, (gpointer)cw_str_ref(bare), (gpointer)g_intern_string(prefix));
+        g_hash_table_replace(c->names_pending, (gpointer)cw_str_ref(bare),
+                             (gpointer)pooled_prefix(s, prefix));
     }
 }
 
@@ -323,7 +380,9 @@ on_mode(CwIrcSession *s, const CwIrcLine *line)
         else if (!adding && at)
             g_string_erase(prefixes, at - prefixes->str, 1);
         g_autofree char *built = g_string_free(prefixes, FALSE);
-        const char *updated = g_intern_string(built);
+        if (!member_room(s, c, c->members, nick))
+            continue;
+        const char *updated = pooled_prefix(s, built); /* the table's reference */
         g_hash_table_replace(c->members, (gpointer)cw_str_ref(nick), (gpointer)updated);
         if (is_self(s, nick)) {
             CwRole role;
@@ -432,7 +491,8 @@ on_privmsg(CwIrcSession *s, const CwIrcLine *line)
         return;
     }
     g_autofree char *from = cw_irc_session_user_id(s, line->nick);
-    if (!notice)
+    if (!notice && (g_hash_table_size(s->queries) < CW_IRC_SESSION_MAX_QUERIES ||
+                    g_hash_table_contains(s->queries, key)))
         g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(line->nick));
     cw_legacy_message(s->user, from, &msg);
 }
@@ -450,7 +510,10 @@ on_monitor(CwIrcSession *s, const CwIrcLine *line)
 {
     /* 730 me :nick!user@host,nick2...   731 me :nick,nick2 */
     gboolean online = cw_irc_line_numeric(line) == 730;
-    g_auto(GStrv) targets = g_strsplit(cw_irc_line_last_param(line), ",", -1);
+    const char *list = cw_irc_line_last_param(line);
+    if (!list)
+        return; /* a bare "730": g_strsplit(NULL) would give NULL */
+    g_auto(GStrv) targets = g_strsplit(list, ",", -1);
     for (char **t = targets; *t; t++) {
         g_autofree char *nick = g_strndup(*t, strcspn(*t, "!"));
         if (*nick)
@@ -463,7 +526,10 @@ on_ison(CwIrcSession *s, const CwIrcLine *line)
 {
     /* 303 me :nick nick2 — everyone monitored and not listed is offline. */
     g_autoptr(GHashTable) present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_auto(GStrv) nicks = g_strsplit(cw_irc_line_last_param(line), " ", -1);
+    const char *list = cw_irc_line_last_param(line);
+    if (!list)
+        return; /* a bare "303" says nothing */
+    g_auto(GStrv) nicks = g_strsplit(list, " ", -1);
     for (char **n = nicks; *n; n++)
         if (**n) {
             cw_irc_session_set_online(s, *n, TRUE);
@@ -627,8 +693,10 @@ cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line)
         return;
     }
     int numeric = cw_irc_line_numeric(line);
-    if (numeric >= 400 && numeric < 600)
+    if (numeric >= 400 && numeric < 600) {
         on_server_text(s, line);
-    else
-        g_debug("%s: unhandled %s", s->server, line->command);
+        return;
+    }
+    g_autofree char *command = cw_irc_log_escape(line->command);
+    g_debug("%s: unhandled %s", s->server, command);
 }

@@ -303,3 +303,47 @@ guint cw_irc_line_buffer_take_dropped(CwIrcLineBuffer *buf)
     buf->dropped = 0;
     return n;
 }
+
+gsize
+cw_irc_line_buffer_held(CwIrcLineBuffer *buf)
+{
+    g_return_val_if_fail(buf != NULL, 0);
+    gsize n = buf->partial->len;
+    for (GList *l = buf->lines.head; l; l = l->next)
+        n += ((GString *)l->data)->len;
+    return n;
+}
+
+#define LOG_ESCAPE_MAX 512
+
+char *
+cw_irc_log_escape(const char *text)
+{
+    if (!text)
+        return g_strdup("(null)");
+    GString *out = g_string_new(NULL);
+    const char *p = text;
+    while (*p && (gsize)(p - text) < LOG_ESCAPE_MAX) {
+        guchar c = (guchar)*p;
+        if (c >= 0x80) {
+            const char *next = g_utf8_find_next_char(p, NULL);
+            gunichar u = g_utf8_get_char_validated(p, -1);
+            if (u != (gunichar)-1 && u != (gunichar)-2 && !g_unichar_iscntrl(u) && next) {
+                g_string_append_len(out, p, next - p);
+                p = next;
+                continue;
+            }
+            g_string_append_printf(out, "\\x%02x", c);
+        } else if (c < 0x20 || c == 0x7f) {
+            g_string_append_printf(out, "\\x%02x", c);
+        } else if (c == '\\') {
+            g_string_append(out, "\\\\");
+        } else {
+            g_string_append_c(out, (char)c);
+        }
+        p++;
+    }
+    if (*p)
+        g_string_append(out, "...");
+    return g_string_free(out, FALSE);
+}

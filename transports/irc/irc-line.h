@@ -101,4 +101,15 @@ char *cw_irc_line_buffer_next(CwIrcLineBuffer *buf, gsize *len);
 /* How many overlong lines were dropped since the last call; resets to 0. */
 guint cw_irc_line_buffer_take_dropped(CwIrcLineBuffer *buf);
 
+/* Bytes the buffer holds (complete lines not yet taken and the partial
+ * one): never more than the complete lines plus CW_IRC_LINE_MAX + 1. */
+gsize cw_irc_line_buffer_held(CwIrcLineBuffer *buf);
+
+/* A copy of network text fit for a log line (g_free): bytes below 0x20,
+ * DEL and bytes >= 0x80 that are not part of valid UTF-8 become \xNN,
+ * backslash becomes \\, so a CR or an ANSI escape from a server never
+ * reaches the log as such. NULL gives "(null)". Cut after 512 input bytes
+ * ("..." appended). */
+char *cw_irc_log_escape(const char *text);
+
 G_END_DECLS

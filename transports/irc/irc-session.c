@@ -47,6 +47,34 @@ channel_free(gpointer p)
 }
 
 static void
+pending_line_free(gpointer p)
+{
+    CwIrcPendingLine *pl = p;
+    g_free(pl->line);
+    cw_irc_origin_unref(pl->origin);
+    g_free(pl);
+}
+
+void
+cw_irc_session_fail_origin(CwIrcSession *s, CwIrcOrigin *origin, const char *text)
+{
+    if (!origin || origin->answered)
+        return;
+    origin->answered = TRUE;
+    cw_legacy_error(s->user, origin->legacy_id, origin->msg_id, "recipient-unavailable", text);
+}
+
+/* Answer every message among the lines waiting for 001, and drop them. */
+static void
+fail_pending(CwIrcSession *s, const char *text)
+{
+    g_autoptr(GPtrArray) lines = g_steal_pointer(&s->pending);
+    s->pending = g_ptr_array_new_with_free_func(pending_line_free);
+    for (guint i = 0; i < lines->len; i++)
+        cw_irc_session_fail_origin(s, ((CwIrcPendingLine *)lines->pdata[i])->origin, text);
+}
+
+static void
 fail_listings(CwIrcSession *s, const char *text)
 {
     CwRoomList *list;
@@ -62,6 +90,8 @@ session_free(gpointer p)
     fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
     g_clear_handle_id(&s->ison_id, g_source_remove);
+    g_clear_handle_id(&s->forget_id, g_source_remove);
+    g_clear_handle_id(&s->register_id, g_source_remove);
     g_hash_table_unref(s->monitored);
     g_hash_table_unref(s->online);
     g_clear_pointer(&s->conn, cw_irc_conn_free);
@@ -76,6 +106,7 @@ session_free(gpointer p)
     g_free(s->charset);
     g_free(s->prefix_modes);
     g_free(s->prefix_chars);
+    g_free(s->setup_error);
     if (s->motd)
         g_string_free(s->motd, TRUE);
     g_free(s);
@@ -157,7 +188,7 @@ cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_i
 GHashTable *
 cw_irc_member_table_new(void)
 {
-    return g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify, NULL);
+    return g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify, cw_str_unref_notify);
 }
 
 void
@@ -178,25 +209,41 @@ send_join(CwIrcSession *s, CwIrcChannel *c)
 
 /* ---- sending ---- */
 
+/* Lines waiting for 001 are capped like a connection's queue: a server
+ * that never completes registration must not make us hold unbounded text. */
+#define PENDING_MAX_LINES 1024
+
 gboolean
-cw_irc_session_send(CwIrcSession *s, const char *line)
+cw_irc_session_send_from(CwIrcSession *s, const char *line, CwIrcOrigin *origin)
 {
     if (!line || strpbrk(line, "\r\n"))
         return FALSE;
     if (!s->conn || !s->registered) {
-        if (!s->reconnect_id && s->conn) {
-            g_ptr_array_add(s->pending, g_strdup(line));
+        if (!s->reconnect_id && !s->forget_id && (!s->quitting || s->revive) && s->conn &&
+            s->pending->len < PENDING_MAX_LINES) {
+            CwIrcPendingLine *pl = g_new0(CwIrcPendingLine, 1);
+            pl->line = g_strdup(line);
+            pl->origin = cw_irc_origin_ref(origin);
+            g_ptr_array_add(s->pending, pl);
             return TRUE;
         }
         return FALSE;
     }
-    return cw_irc_conn_send(s->conn, line);
+    return cw_irc_conn_send_from(s->conn, line, origin);
+}
+
+gboolean
+cw_irc_session_send(CwIrcSession *s, const char *line)
+{
+    return cw_irc_session_send_from(s, line, NULL);
 }
 
 void
 cw_irc_session_on_registered(CwIrcSession *s)
 {
     s->registered = TRUE;
+    s->ever_registered = TRUE;
+    g_clear_handle_id(&s->register_id, g_source_remove);
     s->attempt = 0;
     g_free(s->nick);
     s->nick = g_strdup(cw_irc_cap_nick(s->cap));
@@ -224,9 +271,15 @@ cw_irc_session_on_registered(CwIrcSession *s)
     g_hash_table_iter_init(&it, s->channels);
     while (g_hash_table_iter_next(&it, NULL, &value))
         send_join(s, value);
-    for (guint i = 0; i < s->pending->len; i++)
-        cw_irc_conn_send(s->conn, s->pending->pdata[i]);
-    g_ptr_array_set_size(s->pending, 0);
+    g_autoptr(GPtrArray) pending = g_steal_pointer(&s->pending);
+    s->pending = g_ptr_array_new_with_free_func(pending_line_free);
+    g_autofree char *refused = g_strdup_printf(
+        "Not sent: too much is already waiting to go to %s (flood control).", s->server);
+    for (guint i = 0; i < pending->len; i++) {
+        CwIrcPendingLine *pl = pending->pdata[i];
+        if (!cw_irc_conn_send_from(s->conn, pl->line, pl->origin))
+            cw_irc_session_fail_origin(s, pl->origin, refused);
+    }
     if (cw_user_show(user) >= CW_SHOW_AWAY) {
         g_autofree char *away = cw_irc_line_build("AWAY", "Away", NULL);
         cw_irc_conn_send(s->conn, away);
@@ -234,6 +287,31 @@ cw_irc_session_on_registered(CwIrcSession *s)
 }
 
 /* ---- connection events ---- */
+
+/* No 001 in time. First half: cut CAP negotiation short (a server that
+ * never finishes CAP or SASL); second half: give this connection up. */
+static gboolean
+on_register_timeout(gpointer data)
+{
+    CwIrcSession *s = data;
+    s->register_id = 0;
+    if (s->registered || !s->conn)
+        return G_SOURCE_REMOVE;
+    if (cw_irc_cap_state(s->cap) == CW_IRC_CAP_STATE_NEGOTIATING) {
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+        cw_irc_cap_timeout(s->cap, out);
+        for (guint i = 0; i < out->len; i++)
+            cw_irc_conn_send_now(s->conn, out->pdata[i]);
+        if (cw_irc_cap_state(s->cap) != CW_IRC_CAP_STATE_FAILED) {
+            s->register_id = g_timeout_add(MAX(1, s->transport->register_timeout_ms / 2),
+                                           on_register_timeout, s);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    s->register_timed_out = TRUE;
+    cw_irc_conn_close(s->conn, NULL); /* on_closed retries (or gives up) */
+    return G_SOURCE_REMOVE;
+}
 
 static void
 on_connected(CwIrcConn *conn, gpointer data)
@@ -243,6 +321,10 @@ on_connected(CwIrcConn *conn, gpointer data)
     cw_irc_cap_start(s->cap, out);
     for (guint i = 0; i < out->len; i++)
         cw_irc_conn_send_now(conn, out->pdata[i]);
+    g_clear_handle_id(&s->register_id, g_source_remove);
+    s->register_timed_out = FALSE;
+    s->register_id =
+        g_timeout_add(MAX(1, s->transport->register_timeout_ms / 2), on_register_timeout, s);
 }
 
 static void
@@ -288,13 +370,61 @@ session_needed(CwIrcSession *s)
            s->transport->persistent;
 }
 
+/* Free s (and its user's IRC state when it was the last session). Every
+ * message still waiting is answered first. */
 static void
 forget_session(CwIrcSession *s)
 {
     CwIrcUser *u = s->owner;
+    g_autofree char *text =
+        g_strdup_printf("Not sent: the connection to %s was closed.", s->server);
+    fail_pending(s, text);
     g_hash_table_remove(u->sessions, s->server); /* frees s */
     if (g_hash_table_size(u->sessions) == 0)
         cw_user_set_data(u->user, NULL, NULL); /* frees u: nothing left of this user here */
+}
+
+/* Forget a session whose setup failed. Rooms joined after the failure (the
+ * join that created the session adds its room after cw_irc_session_get()
+ * returns) get the setup error as their answer. */
+static void
+forget_failed_setup(CwIrcSession *s)
+{
+    g_clear_handle_id(&s->forget_id, g_source_remove);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id, "not-acceptable",
+                                   s->setup_error ? s->setup_error : "Cannot connect.");
+    g_hash_table_remove_all(s->channels);
+    forget_session(s);
+}
+
+static gboolean
+on_forget(gpointer data)
+{
+    CwIrcSession *s = data;
+    s->forget_id = 0;
+    forget_failed_setup(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Tell the user once that the server is given up, then forget the session. */
+static void
+give_up(CwIrcSession *s, const char *text)
+{
+    g_autofree char *escaped = cw_irc_log_escape(text);
+    g_message("%s: %s", cw_user_jid(s->user), escaped);
+    server_notice(s, text);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
+                                   "remote-server-not-found", text);
+    g_hash_table_remove_all(s->channels);
+    forget_session(s);
 }
 
 static void
@@ -303,19 +433,37 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     CwIrcSession *s = data;
     gboolean was_registered = s->registered;
     s->registered = FALSE;
-    if (unsent->len > 0) {
-        g_autofree char *text = g_strdup_printf(
-            "%u message(s) to %s were not sent: the connection closed before they could go out.",
-            unsent->len, s->server);
-        server_notice(s, text);
+    g_clear_handle_id(&s->register_id, g_source_remove);
+    g_autofree char *timed_out =
+        s->register_timed_out ? g_strdup_printf("no welcome (001) within %u s",
+                                                (s->transport->register_timeout_ms + 999) / 1000)
+                              : NULL;
+    s->register_timed_out = FALSE;
+    const char *why = error ? error->message : timed_out ? timed_out : "closed";
+    g_autofree char *unsent_text = g_strdup_printf(
+        "Not sent: the connection to %s closed before the message could go out (%s).", s->server,
+        why);
+    for (guint i = 0; i < unsent->len; i++)
+        cw_irc_session_fail_origin(s, unsent->pdata[i], unsent_text);
+    gboolean reviving = s->revive && session_needed(s);
+    if (!reviving) {
+        /* else they wait for the new connection's 001 */
+        fail_pending(s, unsent_text);
+        fail_listings(s, "The connection to the IRC server closed.");
     }
-    fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->ison_id, g_source_remove);
     s->has_monitor = FALSE;
     GList *was_online = g_hash_table_get_values(s->online);
     for (GList *l = was_online; l; l = l->next)
         cw_irc_session_set_online(s, l->data, FALSE);
     g_list_free(was_online);
+    if (reviving) {
+        s->revive = FALSE;
+        s->quitting = FALSE;
+        s->attempt = 0;
+        session_connect(s);
+        return;
+    }
     if (error && error->domain == CW_IRC_POLICY_ERROR) {
         /* The admin's policy refused the server's addresses: retrying cannot help. */
         server_notice(s, error->message);
@@ -332,13 +480,22 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         forget_session(s);
         return;
     }
-    guint delay = cw_backoff_delay_ms(RECONNECT_MIN_MS, s->transport->reconnect_max_ms, s->attempt);
+    if (!s->ever_registered && s->attempt + 1 >= CW_IRC_SESSION_MAX_FAILED_CONNECTS) {
+        g_autofree char *text = g_strdup_printf(
+            "Cannot connect to %s: %s. Gave up after %u attempts; join again to retry.", s->server,
+            why, s->attempt + 1);
+        give_up(s, text);
+        return;
+    }
+    guint max_ms = s->transport->reconnect_max_ms;
+    guint delay = cw_backoff_delay_ms(MIN(RECONNECT_MIN_MS, max_ms), max_ms, s->attempt);
     s->attempt++;
-    g_autofree char *text = g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
-                                            was_registered ? "Lost the connection to" : "Cannot connect to",
-                                            s->server, error ? error->message : "closed",
-                                            (delay + 999) / 1000);
-    g_message("%s: %s", cw_user_jid(s->user), text);
+    g_autofree char *text =
+        g_strdup_printf("%s %s: %s. Reconnecting in %u s.",
+                        was_registered ? "Lost the connection to" : "Cannot connect to", s->server,
+                        why, (delay + 999) / 1000);
+    g_autofree char *escaped = cw_irc_log_escape(text);
+    g_message("%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
     GHashTableIter it;
     gpointer value;
@@ -348,7 +505,6 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         c->joined = FALSE;
         g_queue_clear_full(&c->echoes, cw_irc_echo_free); /* reported as unsent above */
     }
-    g_ptr_array_set_size(s->pending, 0);
     s->reconnect_id = g_timeout_add(delay, on_reconnect, s);
 }
 
@@ -446,7 +602,13 @@ session_connect(CwIrcSession *s)
             cw_legacy_room_join_failed(user, ((CwIrcChannel *)value)->room_id, "not-acceptable", text);
         s->quitting = TRUE;
         g_hash_table_remove_all(s->channels);
-        g_idle_add_once((GSourceOnceFunc)forget_session, s);
+        g_free(s->setup_error);
+        s->setup_error = g_steal_pointer(&text);
+        /* Not now: our caller (a join, a message) still holds s. The id is
+         * the session's, removed in its free (an unavailable presence in the
+         * same batch may forget it first). */
+        if (!s->forget_id)
+            s->forget_id = g_idle_add(on_forget, s);
         return;
     }
     g_clear_pointer(&s->conn, cw_irc_conn_free);
@@ -462,6 +624,21 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
 {
     CwIrcUser *u = cw_irc_user_get(user);
     CwIrcSession *s = g_hash_table_lookup(u->sessions, server);
+    if (s && s->forget_id) {
+        /* Set up failed and is about to be forgotten: start over, so this
+         * request gets its own answer instead of being dropped with it. */
+        forget_failed_setup(s);
+        u = cw_irc_user_get(user);
+        s = NULL;
+    }
+    if (s && s->quitting && !s->revive && s->conn) {
+        /* Its QUIT is on the way: what it had is being left. */
+        g_hash_table_remove_all(s->channels);
+        g_hash_table_remove_all(s->queries);
+        g_hash_table_remove_all(s->private_rooms);
+        s->revive = TRUE;
+        s->registered = FALSE; /* what comes now waits for the next 001 */
+    }
     if (s)
         return s;
     CwGateway *gw = cw_user_gateway(user);
@@ -485,7 +662,7 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     s->queries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->private_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->last_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    s->pending = g_ptr_array_new_with_free_func(g_free);
+    s->pending = g_ptr_array_new_with_free_func(pending_line_free);
     g_queue_init(&s->listings);
     s->monitored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

@@ -14,8 +14,9 @@
 
 static const char *const irc_config_keys[] = {
     "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
-    "persistent", "realname", "charset", "history", "require_registration",
-    "irc_servers", "irc_allow_private", "max_servers_per_user", "max_connections_per_server", NULL,
+    "persistent", "realname", "charset", "history", "require_registration", "reconnect_max",
+    "register_timeout", "irc_servers", "irc_allow_private", "max_servers_per_user",
+    "max_connections_per_server", NULL,
 };
 
 static void
@@ -88,14 +89,17 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
         !cw_keyfile_get_bool(kf, file, group, "tls", FALSE, &t->tls, error) ||
         !cw_keyfile_get_bool(kf, file, group, "tls_verify", TRUE, &t->tls_verify, error) ||
         !cw_keyfile_get_bool(kf, file, group, "persistent", FALSE, &t->persistent, error) ||
-        !cw_keyfile_get_bool(kf, file, group, "require_registration", FALSE, &required, error)) {
+        !cw_keyfile_get_bool(kf, file, group, "require_registration", FALSE, &required, error) ||
+        !cw_keyfile_get_seconds_ms(kf, file, group, "reconnect_max", 60, 0.01, 3600,
+                                   &t->reconnect_max_ms, error) ||
+        !cw_keyfile_get_seconds_ms(kf, file, group, "register_timeout", 60, 0.1, 3600,
+                                   &t->register_timeout_ms, error)) {
         irc_transport_free(t);
         return FALSE;
     }
     t->port = (guint16)port;
     t->flood_burst = (guint)burst;
     t->flood_interval_ms = interval_ms;
-    t->reconnect_max_ms = 60000;
     g_autofree char *server = cw_keyfile_get_string(kf, group, "default_server", NULL);
     t->default_server = server ? g_ascii_strdown(server, -1) : NULL;
     t->realname = cw_keyfile_get_string(kf, group, "realname", "Causeway XMPP gateway user");
@@ -351,9 +355,12 @@ text_budget(CwIrcSession *s, const char *target)
 }
 
 /* Send body (possibly several lines, "/me " actions) to target. Returns the
- * number of lines queued, 0 when nothing could be. */
+ * number of lines queued, 0 when not all of them could be. Every line carries
+ * origin: a line accepted now and lost later is answered through it (once
+ * for the message). */
 static guint
-send_text(CwIrcSession *s, const char *command, const char *target, const char *body)
+send_text(CwIrcSession *s, const char *command, const char *target, const char *body,
+          CwIrcOrigin *origin)
 {
     g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
     gboolean action = g_str_has_prefix(body, "/me ");
@@ -365,10 +372,23 @@ send_text(CwIrcSession *s, const char *command, const char *target, const char *
         if (line)
             g_ptr_array_add(lines, line);
     }
-    guint sent = 0;
+    gsize bytes = 0;
     for (guint i = 0; i < lines->len; i++)
-        sent += cw_irc_session_send(s, lines->pdata[i]);
-    return sent == lines->len ? sent : 0;
+        bytes += strlen(lines->pdata[i]) + 2;
+    if (s->registered && s->conn && cw_irc_conn_is_connected(s->conn) &&
+        bytes > cw_irc_conn_queue_room(s->conn)) {
+        /* Flood control holds more than CW_IRC_CONN_SEND_MAX already. */
+        origin->answered = TRUE;
+        g_autofree char *why = g_strdup_printf(
+            "Not sent: too much is already waiting to go to %s (flood control); try again shortly.",
+            s->server);
+        cw_legacy_error(s->user, origin->legacy_id, origin->msg_id, "resource-constraint", why);
+        return 0;
+    }
+    guint sent = 0;
+    for (guint i = 0; i < lines->len && sent == i; i++)
+        sent += cw_irc_session_send_from(s, lines->pdata[i], origin);
+    return lines->len && sent == lines->len ? sent : 0;
 }
 
 static void
@@ -377,6 +397,17 @@ not_connected_error(CwUser *user, const char *legacy_id, const char *id, const c
     g_autofree char *text = g_strdup_printf(
         "Not sent: the connection to %s is down; Causeway is reconnecting, try again shortly.", server);
     cw_legacy_error(user, legacy_id, id, "recipient-unavailable", text);
+}
+
+/* A message that could not (all) be queued: answer it, unless the session
+ * already did (its lines' origin was answered when the connection failed). */
+static void
+message_not_sent(CwUser *user, CwIrcOrigin *origin, const char *server)
+{
+    if (origin->answered)
+        return;
+    origin->answered = TRUE;
+    not_connected_error(user, origin->legacy_id, origin->msg_id, server);
 }
 
 static void
@@ -396,25 +427,26 @@ irc_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
         cw_irc_address_clear(&a);
         return;
     }
+    g_autoptr(CwIrcOrigin) origin = cw_irc_origin_new(legacy_id, msg->id);
     gboolean ok;
     if (a.kind == CW_IRC_ADDRESS_SERVER) {
         /* To the server JID: raw IRC commands of the user's own connection. */
         g_auto(GStrv) lines = g_strsplit(msg->body, "\n", -1);
         ok = TRUE;
-        for (char **l = lines; *l; l++) {
+        for (char **l = lines; *l && ok; l++) {
             char *cmd = g_strstrip(*l);
             if (*cmd)
-                ok = cw_irc_session_send(s, cmd[0] == '/' ? cmd + 1 : cmd) && ok;
+                ok = cw_irc_session_send_from(s, cmd[0] == '/' ? cmd + 1 : cmd, origin);
         }
     } else {
         g_autofree char *key = cw_irc_casefold(a.name);
         g_hash_table_remove(s->private_rooms, key);
         g_hash_table_replace(s->queries, g_steal_pointer(&key), g_strdup(a.name));
         cw_irc_session_note_id(s, a.name, msg->id);
-        ok = send_text(s, "PRIVMSG", a.name, msg->body);
+        ok = send_text(s, "PRIVMSG", a.name, msg->body, origin);
     }
     if (!ok)
-        not_connected_error(user, legacy_id, msg->id, a.server);
+        message_not_sent(user, origin, a.server);
     cw_irc_address_clear(&a);
 }
 
@@ -487,15 +519,23 @@ irc_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
     CwIrcSession *s = room_session(user, room_id, &chan);
     if (s)
         cw_irc_session_note_id(s, chan, msg->id);
-    guint lines = s && s->registered ? send_text(s, "PRIVMSG", chan, msg->body) : 0;
+    g_autoptr(CwIrcOrigin) origin = cw_irc_origin_new(room_id, msg->id);
+    guint lines = s && s->registered ? send_text(s, "PRIVMSG", chan, msg->body, origin) : 0;
     if (!lines) {
-        not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
+        message_not_sent(user, origin, s ? s->server : "the server");
         return;
     }
     /* XEP-0045 §7.4: reflect with the id the client sent; with echo-message
      * only once the server has echoed every line (it accepted them). */
     CwIrcChannel *c = cw_irc_session_channel(s, chan);
     if (c && cw_irc_cap_has(s->cap, "echo-message")) {
+        if (g_queue_get_length(&c->echoes) >= CW_IRC_CHANNEL_MAX_ECHOES) {
+            /* the server is not echoing: reflect the oldest without its echo */
+            CwIrcEcho *old = g_queue_pop_head(&c->echoes);
+            CwMessage mine = { .body = old->body, .id = old->id };
+            cw_legacy_room_message(user, room_id, s->nick, &mine);
+            cw_irc_echo_free(old);
+        }
         CwIrcEcho *e = g_new0(CwIrcEcho, 1);
         e->id = g_strdup(msg->id);
         e->body = g_strdup(msg->body);
@@ -540,8 +580,9 @@ irc_send_private(CwUser *user, const char *room_id, const char *nick, const CwMe
         g_hash_table_replace(s->private_rooms, cw_irc_casefold(nick), g_strdup(room_id));
         cw_irc_session_note_id(s, nick, msg->id);
     }
-    if (!s || !send_text(s, "PRIVMSG", nick, msg->body))
-        not_connected_error(user, room_id, msg->id, s ? s->server : "the server");
+    g_autoptr(CwIrcOrigin) origin = cw_irc_origin_new(room_id, msg->id);
+    if (!s || !send_text(s, "PRIVMSG", nick, msg->body, origin))
+        message_not_sent(user, origin, s ? s->server : "the server");
 }
 
 static void
