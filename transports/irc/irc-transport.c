@@ -229,9 +229,8 @@ irc_is_room(CwGateway *gw, const char *legacy_id)
 static CwIrcSession *
 session_for(CwUser *user, const char *server, const char *nick, GError **error)
 {
-    CwIrcSession *s = cw_irc_session_lookup(user, server);
-    if (s)
-        return s;
+    if (cw_irc_session_lookup(user, server))
+        return cw_irc_session_get(user, server, nick); /* which may restart a failed one */
     CwIrcTransport *t = cw_gateway_get_data(cw_user_gateway(user));
     g_autofree char *scope = g_strdup_printf("server:%s", server);
     g_autofree char *port_s = cw_user_get_value(user, scope, "port");
