@@ -218,7 +218,7 @@ load(GKeyFile *kf, const char *path, GError **error)
     static const char *const gateway_keys[] = { "data_dir", "key_file", "allowed_domains", "admins",
                                                 NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
-        !check_known_keys(c, "gateway", gateway_keys, NULL, error))
+        !check_known_keys(c, "gateway", gateway_keys, cw_limits_keys, error))
         return NULL;
 
     g_autofree char *xmpp_host = NULL, *xmpp_server_domain = NULL;
@@ -248,6 +248,8 @@ load(GKeyFile *kf, const char *path, GError **error)
                             "/etc/causeway/causeway.key", c->key_file);
         return NULL;
     }
+    if (!cw_limits_load(&c->limits, kf, path, "gateway", error))
+        return NULL;
     c->allowed_domains = get_list(c, "gateway", "allowed_domains");
     c->admins = get_list(c, "gateway", "admins");
     for (char **a = c->admins; *a; a++) {

@@ -1,7 +1,8 @@
 /* config.h — the INI configuration (GKeyFile) turned into typed values.
  *
  * [xmpp]            host, port, reconnect_min, reconnect_max, resume_grace (seconds), server_domain
- * [gateway]         data_dir, key_file, allowed_domains, admins
+ * [gateway]         data_dir, key_file, allowed_domains, admins, and the per-user
+ *                   limits (user-limits.h: max_rooms_per_user, ...)
  * [transport:NAME]  type, domain, secret, host, port, server_domain, resume_grace, and the keys the
  *                   transport type declares (CwTransportOps.config_keys)
  *
@@ -9,6 +10,8 @@
  */
 #pragma once
 #include <glib.h>
+
+#include "user-limits.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +44,7 @@ typedef struct {
     char *key_file;
     char **allowed_domains;   /* NULL-terminated, lower-case; empty = all allowed */
     char **admins;            /* bare JIDs */
+    CwLimits limits;          /* per-user limits (user-limits.h) */
     guint reconnect_min_ms, reconnect_max_ms;
     guint resume_grace_ms;    /* after a reconnect: resources not heard from by then are gone */
     GPtrArray *transports;    /* CwTransportConfig* */

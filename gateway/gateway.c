@@ -183,6 +183,25 @@ fail:
     return NULL;
 }
 
+gboolean
+cw_gateway_check_transports(CwConfig *config, GError **error)
+{
+    for (guint i = 0; i < config->transports->len; i++) {
+        CwTransportConfig *t = config->transports->pdata[i];
+        if (!t->ops->configure)
+            continue;
+        /* configure only reads keys and keeps its state in the gateway: a
+         * stub without store or connection is enough, and deinit undoes it. */
+        CwGateway gw = { .config = config, .tconf = t, .ops = t->ops };
+        gboolean ok = t->ops->configure(&gw, config->kf, config->path, t->group, error);
+        if (t->ops->deinit)
+            t->ops->deinit(&gw);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 void
 cw_gateway_free(CwGateway *gw)
 {
@@ -214,6 +233,7 @@ cw_gateway_reload(CwGateway *gw, GError **error)
     if (!fresh)
         return FALSE;
     /* Only what can change without a reconnect: who may use the gateway. */
+    gw->config->limits = fresh->limits; /* per-user limits apply to what is created next */
     g_strfreev(gw->config->allowed_domains);
     g_strfreev(gw->config->admins);
     gw->config->allowed_domains = g_steal_pointer(&fresh->allowed_domains);
@@ -360,6 +380,7 @@ user_free(gpointer p)
         user->data_destroy(user->data);
     g_hash_table_unref(user->resources);
     g_hash_table_unref(user->contact_presence);
+    g_clear_pointer(&user->unstored_contacts, g_hash_table_unref);
     g_free(user->status);
     g_free(user->last_from);
     g_free(user->jid);

@@ -64,6 +64,7 @@ struct CwUser {
     GHashTable *rooms;           /* room id -> CwRoom (muc.c); NULL when none */
     gboolean registered;
     gboolean online;
+    GHashTable *unstored_contacts; /* contact JIDs of an unregistered user (user-limits.c counts them) */
     gpointer data;
     GDestroyNotify data_destroy;
 };
@@ -71,6 +72,10 @@ struct CwUser {
 /* Create the data directory and open (or create) the key file, to refuse a
  * bad one before any transport starts. One-line error naming the file. */
 gboolean cw_gateway_check_data_dir(CwConfig *config, GError **error);
+/* Read every transport section with its type's configure op (then undo it),
+ * so --check and the supervisor report a bad transport key (e.g. a missing
+ * irc_servers) before any child starts. */
+gboolean cw_gateway_check_transports(CwConfig *config, GError **error);
 
 /* Build the process for one [transport:NAME] (opens key, store; inits the
  * transport). Takes ownership of config. */

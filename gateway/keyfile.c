@@ -2,6 +2,7 @@
 #include <causeway/keyfile.h>
 
 #include <errno.h>
+#include <stdarg.h>
 
 #include "config.h"
 
@@ -76,4 +77,15 @@ cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *group, con
     }
     *out_ms = (guint)(secs * 1000.0 + 0.5);
     return TRUE;
+}
+
+void
+cw_keyfile_error(GError **error, const char *file, const char *group, const char *key,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    cw_config_set_error(error, file, group, key, "%s", msg);
 }

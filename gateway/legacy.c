@@ -118,6 +118,8 @@ cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name)
     if (user->registered &&
         !cw_store_contact_add(user->gw->store, user->jid, jid, legacy_id, name, &error))
         g_warning("cannot remember contact %s of %s: %s", jid, user->jid, error->message);
+    if (!user->registered)
+        cw_limits_note_contact(user, jid, TRUE); /* max_contacts_per_user */
     cw_roster_add(user->gw, user->jid, jid, name);
 }
 
@@ -135,6 +137,7 @@ cw_legacy_contact_remove(CwUser *user, const char *legacy_id)
     if (!cw_store_contact_remove(user->gw->store, user->jid, jid, &error))
         g_warning("cannot forget contact %s of %s: %s", jid, user->jid, error->message);
     g_hash_table_remove(user->contact_presence, legacy_id);
+    cw_limits_note_contact(user, jid, FALSE);
     cw_roster_remove(user->gw, user->jid, jid);
 }
 

@@ -56,6 +56,11 @@ main(int argc, char **argv)
         fprintf(stderr, "causeway: %s\n", error->message);
         return 1;
     }
+    if ((check || !transport) && !cw_gateway_check_transports(config, &error)) {
+        fprintf(stderr, "causeway: %s\n", error->message);
+        cw_config_free(config);
+        return 1;
+    }
     if (check) {
         printf("%s: OK, %u transport(s)\n", config_path, config->transports->len);
         cw_config_free(config);

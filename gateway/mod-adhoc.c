@@ -116,6 +116,8 @@ entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
     }
     if (!cw_form_validate(spec, values, error))
         return FALSE;
+    if (!cw_limits_check_scope(&gw->config->limits, gw->store, req->user->jid, scope, error))
+        return FALSE;
     for (gsize i = 0; i < spec->n_fields; i++) {
         const CwFormField *f = &spec->fields[i];
         if (f->type == CW_FIELD_FIXED)
@@ -425,7 +427,9 @@ command_set(CwRequest *req)
     }
     char *note = NULL;
     if (!cmd->complete(req, values, &note, &error)) {
-        cw_request_error(req, error->domain == G_IO_ERROR ? "not-acceptable" : "internal-server-error",
+        cw_request_error(req, error->domain == G_IO_ERROR       ? "not-acceptable"
+                              : error->domain == CW_LIMITS_ERROR ? CW_LIMITS_CONDITION
+                                                                 : "internal-server-error",
                          error->message);
         return; /* the session stays open for a corrected submission */
     }

@@ -93,6 +93,14 @@ contact_subscription(CwRequest *req, gboolean subscribe)
             cw_request_error(req, "registration-required", "Register with the gateway first.");
             return;
         }
+        g_autofree char *jid = cw_legacy_id_to_jid(gw, legacy);
+        g_autoptr(GError) error = NULL;
+        if (jid && !cw_limits_check_contact(gw, req->user, jid, &error)) {
+            cw_request_error(req, error->domain == CW_LIMITS_ERROR ? CW_LIMITS_CONDITION
+                                                                   : "internal-server-error",
+                             error->message);
+            return;
+        }
         reply_presence(req, "subscribed");
         if (gw->ops->add_contact)
             gw->ops->add_contact(req->user, legacy);

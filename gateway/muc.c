@@ -403,6 +403,12 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         presence_error(req, "registration-required", "Register with the gateway first.");
         return;
     }
+    g_autoptr(GError) limit = NULL;
+    if (!room && !cw_limits_check(&gw->config->limits, CW_LIMIT_ROOMS, cw_muc_room_count(user), &limit)) {
+        /* Refused here, so nothing of it reaches the legacy network. */
+        presence_error(req, CW_LIMITS_CONDITION, limit->message);
+        return;
+    }
     if (!room) {
         g_autofree char *bare = cw_jid_make(req->to_node, cw_gateway_domain(gw), NULL);
         xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", NS_MUC);

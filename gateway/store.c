@@ -627,6 +627,23 @@ GHashTable *cw_store_values_get_all(CwStore *store, const char *user, const char
     return row ? NULL : g_steal_pointer(&values);
 }
 
+GPtrArray *cw_store_scope_list(CwStore *store, const char *user, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL, NULL);
+    const char *op = "listing scopes";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT DISTINCT scope FROM user_values WHERE user = ?1 "
+                                      "ORDER BY scope",
+                                      error, 1, user);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) scopes = g_ptr_array_new_with_free_func(g_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row)
+        g_ptr_array_add(scopes, g_strdup((const char *)sqlite3_column_text(st, 0)));
+    return row ? NULL : g_steal_pointer(&scopes);
+}
+
 gboolean cw_store_value_is_secret(CwStore *store, const char *user, const char *scope,
                                   const char *key)
 {

@@ -112,6 +112,8 @@ gboolean cw_store_value_is_secret(CwStore *store, const char *user,
                                   const char *scope, const char *key);
 gboolean cw_store_scope_clear(CwStore *store, const char *user, const char *scope,
                               GError **error);
+/* The scopes the user has values in (char*, g_free), sorted; NULL on error. */
+GPtrArray *cw_store_scope_list(CwStore *store, const char *user, GError **error);
 
 /* Contacts (upsert on (user, jid)); name may be NULL. Remove is TRUE if absent. */
 gboolean cw_store_contact_add(CwStore *store, const char *user, const char *contact_jid,

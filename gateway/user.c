@@ -62,6 +62,11 @@ cw_user_set_value(CwUser *user, const char *scope, const char *key, const char *
                   gboolean secret)
 {
     g_autoptr(GError) error = NULL;
+    if (value && !cw_limits_check_scope(&user->gw->config->limits, user->gw->store, user->jid, scope,
+                                        &error)) {
+        g_message("not storing %s/%s of %s: %s", scope, key, user->jid, error->message);
+        return FALSE;
+    }
     if (!cw_store_value_set(user->gw->store, user->jid, scope, key, value, secret, &error)) {
         g_warning("cannot store %s/%s of %s: %s", scope, key, user->jid, error->message);
         return FALSE;

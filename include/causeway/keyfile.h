@@ -21,4 +21,9 @@ gboolean cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *g
 /* The trimmed string, or a copy of def when absent or empty (def may be NULL). */
 char *cw_keyfile_get_string(GKeyFile *kf, const char *group, const char *key, const char *def);
 
+/* For a transport's own checks of its keys: the same one-line error
+ * ("FILE: [group] key: what is wrong; what to do"); key may be NULL. */
+void cw_keyfile_error(GError **error, const char *file, const char *group, const char *key,
+                      const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
 G_END_DECLS

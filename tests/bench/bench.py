@@ -236,7 +236,9 @@ def causeway_template(run_dir, data_dir, irc_port=None, history=None):
     text = ("[xmpp]\nhost = 127.0.0.1\nport = @XMPP_PORT@\n\n"
             "[gateway]\ndata_dir = %s\nallowed_domains = bench.local\n\n"
             "[transport:irc]\ntype = irc\ndomain = %s\nsecret = %s\n%sflood_burst = 0\n"
-            % (data_dir, DOMAIN, SECRET, irc))
+            # up to 1000 bench users on the one ngIRCd (the default allows 200)
+            "irc_servers = %s\nmax_connections_per_server = 100000\n"
+            % (data_dir, DOMAIN, SECRET, irc, IRC_HOST))
     path = os.path.join(run_dir, "causeway.conf.in")
     with open(path, "w") as f:
         f.write(text)

@@ -362,13 +362,18 @@ def causeway_bin():
 
 def causeway_config(path, port, data_dir, *, host="127.0.0.1", domain=GW_DOMAIN,
                     secret=GW_SECRET, allowed_domains="localhost", admins="admin@localhost",
-                    name="loop", extra="", ttype="loopback"):
+                    name="loop", extra="", ttype="loopback", gateway_extra=""):
     """Write a causeway config with one [transport:NAME] section of type ttype;
-    `extra` is appended to that section (more `key = value` lines)."""
+    `extra` is appended to that section (more `key = value` lines), and
+    `gateway_extra` to [gateway] (e.g. the per-user limits)."""
+    if ttype == "irc" and "irc_servers" not in extra:
+        # The test IRC servers listen on loopback: allowlist them (any port).
+        extra += "irc_servers = 127.0.0.1, localhost\n"
     text = ("[xmpp]\nhost = %s\nport = %d\n\n"
-            "[gateway]\ndata_dir = %s\nallowed_domains = %s\nadmins = %s\n\n"
+            "[gateway]\ndata_dir = %s\nallowed_domains = %s\nadmins = %s\n%s\n"
             "[transport:%s]\ntype = %s\ndomain = %s\nsecret = %s\n%s"
-            % (host, port, data_dir, allowed_domains, admins, name, ttype, domain, secret, extra))
+            % (host, port, data_dir, allowed_domains, admins, gateway_extra, name, ttype, domain,
+               secret, extra))
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -383,7 +388,7 @@ class Causeway:
 
     def __init__(self, run_dir, xmpp_port, *, secret=GW_SECRET, domain=GW_DOMAIN,
                  allowed_domains="localhost", admins="admin@localhost", transport="loop",
-                 ttype="loopback", extra="", data_dir=None):
+                 ttype="loopback", extra="", data_dir=None, gateway_extra=""):
         self.dir = os.path.abspath(run_dir)
         os.makedirs(self.dir, exist_ok=True)
         self.domain = domain
@@ -396,7 +401,7 @@ class Causeway:
         self.bin = causeway_bin()
         causeway_config(self.cfg, xmpp_port, self.data_dir, domain=domain, secret=secret,
                         allowed_domains=allowed_domains, admins=admins, name=transport,
-                        ttype=ttype, extra=extra)
+                        ttype=ttype, extra=extra, gateway_extra=gateway_extra)
         self.proc = None
 
     def argv(self, supervisor=False, verbose=True):

@@ -262,9 +262,12 @@ def test_02b_server_settings_need_a_registration(causeway, alice):
     their back (nor let anyone fill the store without registering)."""
     r = command(alice, "configure", to=A.server_jid)
     assert_error(r, "registration-required", "Configure server, unregistered")
+    r = command(alice, "configure", to="localhost@%s" % IRC_DOMAIN)
+    assert_error(r, "registration-required", "Configure server localhost, unregistered")
+    # servers not in irc_servers offer no Configure at all (finding 5)
     for i in range(5):
         r = command(alice, "configure", to="srv%d.example@%s" % (i, IRC_DOMAIN))
-        assert_error(r, "registration-required", "Configure server %d, unregistered" % i)
+        assert_error(r, "item-not-found", "Configure server %d (not served), unregistered" % i)
     ok, _tables, users = db_tables(causeway)
     assert ok == "ok" and users == 0, "registered behind the user's back: %d user row(s)" % users
     r = alice.query(IRC_DOMAIN, NS["reg"], "get")

@@ -315,7 +315,9 @@ async def main():
     conf = os.path.join(RUN_DIR, "causeway.conf")
     harness.causeway_config(conf, srv.port, data, domain=DOMAIN, secret=SECRET,
                             allowed_domains="localhost", name="irc", ttype="irc",
-                            extra="irc_port = %d\nhistory = 5\n" % ngircd.port)
+                            extra="irc_port = %d\nhistory = 5\nirc_servers = 127.0.0.1\n"
+                                  # every soak user connects to the one ngIRCd
+                                  "max_connections_per_server = 100000\n" % ngircd.port)
     bin_ = harness.causeway_bin()
     cw = harness.Proc([bin_, "-c", conf, "--transport", "irc"], os.path.join(RUN_DIR, "causeway.log"))
     watcher = None

@@ -338,14 +338,38 @@ static const IrcKeyCase irc_key_cases[] = {
     /* NaN passed both range checks and was converted: undefined (found by fuzz-config). */
     { "flood-interval-nan", "flood_interval = nan\n", "'nan' is not a duration" },
     { "flood-interval-inf", "flood_interval = inf\n", "'inf' is not a duration" },
+    /* irc_servers (issue 14, finding 5): no silent open gateway */
+    { "servers-missing", "", "[transport:irc] irc_servers: missing; list the IRC servers" },
+    { "servers-empty", "irc_servers = \n", "[transport:irc] irc_servers: missing" },
+    { "servers-default-only", "default_server = irc.example.net\n", NULL },
+    { "servers-list", "irc_servers = irc.libera.chat:6697, irc.oftc.net [::1]:6667\n", NULL },
+    { "servers-open", "irc_servers = *\nirc_allow_private = true\n", NULL },
+    { "servers-bad-port", "irc_servers = irc.x:0\n",
+      "[transport:irc] irc_servers: 'irc.x:0' has a bad port" },
+    { "servers-bad-host", "irc_servers = irc.x, a/b\n",
+      "[transport:irc] irc_servers: 'a/b' is not a host name" },
+    { "servers-only-commas", "irc_servers = , ,\n", "[transport:irc] irc_servers: empty" },
+    { "servers-default-not-listed", "irc_servers = irc.x\ndefault_server = irc.y\n",
+      "[transport:irc] default_server: 'irc.y' is not in irc_servers" },
+    { "servers-default-open", "irc_servers = *\ndefault_server = irc.y\n", NULL },
+    { "allow-private-bad", "irc_servers = *\nirc_allow_private = maybe\n",
+      "[transport:irc] irc_allow_private: 'maybe' is not a boolean" },
+    { "servers-per-user-zero", "irc_servers = *\nmax_servers_per_user = 0\n",
+      "[transport:irc] max_servers_per_user: '0' is not a number from 1 to 10000" },
+    { "connections-per-server-big", "irc_servers = *\nmax_connections_per_server = 1000001\n",
+      "[transport:irc] max_connections_per_server: '1000001' is not a number" },
+    { "connections-per-server", "irc_servers = *\nmax_connections_per_server = 1000000\n"
+      "max_servers_per_user = 10000\n", NULL },
 };
 
 static void test_irc_keys(gconstpointer data)
 {
     const IrcKeyCase *k = data;
     g_autoptr(GError) error = NULL;
+    /* The flood cases need a valid server list; the servers-* cases bring their own. */
+    gboolean own = strstr(k->name, "servers") || strstr(k->name, "private") || strstr(k->name, "connections");
     g_autofree char *text = g_strconcat("[transport:irc]\ntype = irc\ndomain = irc.example.org\n"
-                                        "secret = s\n",
+                                        "secret = s\n", own ? "" : "irc_servers = irc.example.net\n",
                                         k->keys, NULL);
     g_autoptr(CwConfig) c = cw_config_load_data(text, PATH, &error);
     g_assert_no_error(error);

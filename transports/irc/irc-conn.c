@@ -1,6 +1,7 @@
 /* irc-conn.c — an IRC server connection on GIO: connect, TLS, lines in, flood-controlled lines out. */
 #define G_LOG_DOMAIN "causeway-irc"
 #include "irc-conn.h"
+#include "irc-policy.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +23,8 @@ struct CwIrcConn {
     GTlsCertificate *client_cert;
     guint16 port;
     gboolean tls, tls_verify;
+    gboolean public_only;       /* connect only to the public addresses of host */
+    GList *addresses;           /* GInetAddress*: public addresses still to try */
     guint flood_burst, flood_interval_ms;
     CwIrcConnEvents events;
     gpointer user_data;
@@ -155,6 +158,7 @@ conn_unref(CwIrcConn *conn)
     g_free(conn->host);
     g_free(conn->tls_fingerprint);
     g_clear_object(&conn->client_cert);
+    g_list_free_full(conn->addresses, g_object_unref);
     g_free(conn);
 }
 
@@ -807,15 +811,22 @@ on_slot_lease(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static void connect_next_address(CwIrcConn *conn);
+
 static void
 on_connected(GObject *source, GAsyncResult *res, gpointer data)
 {
     CwIrcConn *conn = data;
     g_autoptr(GError) error = NULL;
-    GSocketConnection *tcp = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error);
+    GSocketConnection *tcp = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), res, &error);
     leave_connect_queue(conn);
     if (conn->closed || conn->freed) {
         g_clear_object(&tcp);
+        conn_unref(conn);
+        return;
+    }
+    if (!tcp && conn->addresses) {
+        connect_next_address(conn); /* public_only: the next of the checked addresses */
         conn_unref(conn);
         return;
     }
@@ -856,6 +867,7 @@ cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents *events, gp
     conn->tls_fingerprint = params->tls_fingerprint && *params->tls_fingerprint
                                 ? g_strdup(params->tls_fingerprint) : NULL;
     conn->client_cert = params->client_cert ? g_object_ref(params->client_cert) : NULL;
+    conn->public_only = params->public_only;
     conn->flood_burst = params->flood_burst;
     conn->flood_interval_ms = params->flood_interval_ms;
     conn->events = *events;
@@ -869,11 +881,81 @@ cw_irc_conn_new(const CwIrcConnParams *params, const CwIrcConnEvents *events, gp
     return conn;
 }
 
+static GSocketClient *
+new_socket_client(void)
+{
+    GSocketClient *client = g_socket_client_new();
+    g_socket_client_set_timeout(client, 30);
+    return client;
+}
+
+/* Connect to the first of the addresses checked in on_resolved(). */
+static void
+connect_next_address(CwIrcConn *conn)
+{
+    GInetAddress *address = conn->addresses->data;
+    conn->addresses = g_list_delete_link(conn->addresses, conn->addresses);
+    g_autoptr(GSocketAddress) target = g_inet_socket_address_new(address, conn->port);
+    g_object_unref(address);
+    g_autoptr(GSocketClient) client = new_socket_client();
+    g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(target), conn->cancel, on_connected,
+                                  conn_ref(conn));
+}
+
+/* public_only: keep the public addresses, refuse when there are none. We
+ * connect to exactly the addresses checked here (never resolving again), so
+ * a name cannot pass the check and then resolve to 127.0.0.1. */
+static void
+on_resolved(GObject *source, GAsyncResult *res, gpointer data)
+{
+    CwIrcConn *conn = data;
+    g_autoptr(GError) error = NULL;
+    GList *all = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &error);
+    if (conn->closed || conn->freed) {
+        g_resolver_free_addresses(all);
+        conn_unref(conn);
+        return;
+    }
+    GString *refused = g_string_new(NULL);
+    for (GList *l = all; l; l = l->next) {
+        if (cw_irc_policy_address_allowed(FALSE, l->data)) {
+            conn->addresses = g_list_append(conn->addresses, g_object_ref(l->data));
+        } else {
+            g_autofree char *text = g_inet_address_to_string(l->data);
+            g_string_append_printf(refused, "%s%s (%s)", refused->len ? ", " : "", text,
+                                   cw_irc_policy_class_name(cw_irc_policy_classify(l->data)));
+        }
+    }
+    g_resolver_free_addresses(all);
+    if (!conn->addresses) {
+        GError *e = error ? g_error_new(error->domain, error->code, "cannot resolve %s: %s",
+                                        conn->host, error->message)
+                          : g_error_new(CW_IRC_POLICY_ERROR, CW_IRC_POLICY_ERROR_ADDRESS,
+                                        "This gateway does not connect to %s: its addresses are not "
+                                        "public (%s), and this gateway connects only to public IRC "
+                                        "servers besides the ones its admin lists.",
+                                        conn->host, refused->str);
+        if (!error)
+            g_message("refused to connect to %s: %s", conn->host, refused->str);
+        conn_closed(conn, e);
+        g_error_free(e);
+    } else {
+        connect_next_address(conn);
+    }
+    g_string_free(refused, TRUE);
+    conn_unref(conn);
+}
+
 static void
 begin_connect(CwIrcConn *conn)
 {
-    g_autoptr(GSocketClient) client = g_socket_client_new();
-    g_socket_client_set_timeout(client, 30);
+    if (conn->public_only) {
+        g_autoptr(GResolver) resolver = g_resolver_get_default();
+        g_resolver_lookup_by_name_async(resolver, conn->host, conn->cancel, on_resolved,
+                                        conn_ref(conn));
+        return;
+    }
+    g_autoptr(GSocketClient) client = new_socket_client();
     g_socket_client_connect_to_host_async(client, conn->host, conn->port, conn->cancel,
                                           on_connected, conn_ref(conn));
 }

@@ -69,6 +69,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwIrcOrigin, cw_irc_origin_unref)
 typedef struct {
     const char *host;
     guint16 port;
+    /* Resolve host first and connect only to its public addresses
+     * (cw_irc_policy_address_allowed()); when it has none, the closed
+     * callback gets a CW_IRC_POLICY_ERROR_ADDRESS error naming them, and no
+     * TCP connection is made. For servers allowed through `irc_servers = *`. */
+    gboolean public_only;
     gboolean tls;
     gboolean tls_verify;          /* verify the certificate against the system CAs and host */
     const char *tls_fingerprint;  /* accept exactly this SHA-256 (hex, colons optional) */

@@ -87,6 +87,7 @@ static void
 session_free(gpointer p)
 {
     CwIrcSession *s = p;
+    cw_irc_policy_count_connection(s->transport->policy, s->server, FALSE);
     fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
     g_clear_handle_id(&s->ison_id, g_source_remove);
@@ -464,6 +465,18 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         session_connect(s);
         return;
     }
+    if (error && error->domain == CW_IRC_POLICY_ERROR) {
+        /* The admin's policy refused the server's addresses: retrying cannot help. */
+        server_notice(s, error->message);
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, s->channels);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
+                                       cw_irc_policy_condition(error), error->message);
+        g_hash_table_remove_all(s->channels);
+        s->quitting = TRUE;
+    }
     if (s->quitting || !session_needed(s)) {
         forget_session(s);
         return;
@@ -560,13 +573,27 @@ session_connect(CwIrcSession *s)
     s->charset = charset && *charset ? g_steal_pointer(&charset) : NULL;
     g_autofree char *username = cw_user_get_value(user, "", "username");
     g_autofree char *realname = cw_user_get_value(user, "", "realname");
-    guint64 port = t->port;
+    guint64 user_port = 0;
     if (port_s && *port_s)
-        g_ascii_string_to_unsigned(port_s, 10, 1, 65535, &port, NULL);
+        g_ascii_string_to_unsigned(port_s, 10, 1, 65535, &user_port, NULL);
+    /* The admin's irc_servers decides the port (and whether the addresses
+     * must be public) on every (re)connect, whatever the user set since. */
+    guint16 port = t->port;
+    gboolean public_only = TRUE;
+    g_autoptr(GError) refused = NULL;
+    if (!cw_irc_policy_check_server(t->policy, s->server, (guint16)user_port, t->port, &port,
+                                    &public_only, &refused)) {
+        /* The user set another port than the admin pinned after the session
+         * was opened (irc-transport.c checked it then): the admin's wins. */
+        g_message("%s: %s", cw_user_jid(user), refused->message);
+        if (!cw_irc_policy_check_server(t->policy, s->server, 0, t->port, &port, &public_only, NULL))
+            public_only = TRUE;
+    }
 
     CwIrcConnParams params = {
         .host = s->server,
-        .port = (guint16)port,
+        .port = port,
+        .public_only = public_only,
         .tls = setting_bool(tls_s, t->tls),
         .tls_verify = setting_bool(verify_s, t->tls_verify),
         .tls_fingerprint = fingerprint,
@@ -673,6 +700,7 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     s->prefix_modes = g_strdup("ov");
     s->prefix_chars = g_strdup("@+");
     g_hash_table_insert(u->sessions, s->server, s);
+    cw_irc_policy_count_connection(s->transport->policy, s->server, TRUE); /* max_connections_per_server */
     session_connect(s);
     return s;
 }

@@ -36,6 +36,7 @@
 
 #include "irc-cap.h"
 #include "irc-conn.h"
+#include "irc-policy.h"
 
 G_BEGIN_DECLS
 
@@ -72,6 +73,7 @@ struct CwIrcTransport {
     char *charset;
     guint reconnect_max_ms;
     guint register_timeout_ms; /* connected but no 001 after this long: close and retry */
+    CwIrcPolicy *policy; /* irc_servers and the connection limits */
 };
 
 struct CwIrcUser {

@@ -7,6 +7,7 @@
 
 #include "irc-address.h"
 #include "irc-cert.h"
+#include "irc-policy.h"
 #include "irc-session.h"
 #include "irc-text.h"
 
@@ -15,7 +16,8 @@
 static const char *const irc_config_keys[] = {
     "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
     "persistent", "realname", "charset", "history", "require_registration", "reconnect_max",
-    "register_timeout", NULL,
+    "register_timeout", "irc_servers", "irc_allow_private", "max_servers_per_user",
+    "max_connections_per_server", NULL,
 };
 
 static void
@@ -24,7 +26,54 @@ irc_transport_free(CwIrcTransport *t)
     g_free(t->default_server);
     g_free(t->realname);
     g_free(t->charset);
+    cw_irc_policy_free(t->policy);
     g_free(t);
+}
+
+/* irc_servers, irc_allow_private and the connection limits (irc-policy.h). */
+static gboolean
+configure_policy(CwIrcTransport *t, GKeyFile *kf, const char *file, const char *group,
+                 GError **error)
+{
+    CwIrcPolicy *p = t->policy = cw_irc_policy_new();
+    guint64 per_user, per_server;
+    if (!cw_keyfile_get_bool(kf, file, group, "irc_allow_private", FALSE, &p->allow_private, error) ||
+        !cw_keyfile_get_uint(kf, file, group, "max_servers_per_user",
+                             CW_IRC_DEFAULT_MAX_SERVERS_PER_USER, 1, 10000, &per_user, error) ||
+        !cw_keyfile_get_uint(kf, file, group, "max_connections_per_server",
+                             CW_IRC_DEFAULT_MAX_CONNECTIONS_PER_SERVER, 1, 1000000, &per_server, error))
+        return FALSE;
+    p->max_servers_per_user = (guint)per_user;
+    p->max_connections_per_server = (guint)per_server;
+    g_autofree char *list = cw_keyfile_get_string(kf, group, "irc_servers", NULL);
+    g_autoptr(GError) perr = NULL;
+    if (!list && !t->default_server) {
+        /* No silent default: an open gateway lets users make it connect
+         * anywhere, so the admin says which networks it serves. */
+        cw_keyfile_error(error, file, group, "irc_servers",
+                         "missing; list the IRC servers users may connect to, e.g. `irc_servers = "
+                         "irc.libera.chat:6697, irc.oftc.net` (host[:port]), or write `irc_servers = *` "
+                         "for any public server, or set default_server to serve that one only");
+        return FALSE;
+    }
+    if (!list) {
+        if (!cw_irc_policy_set_servers(p, t->default_server, &perr)) {
+            cw_keyfile_error(error, file, group, "default_server", "%s", perr->message);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (!cw_irc_policy_set_servers(p, list, &perr)) {
+        cw_keyfile_error(error, file, group, "irc_servers", "%s", perr->message);
+        return FALSE;
+    }
+    if (t->default_server && !p->open && !cw_irc_policy_lookup(p, t->default_server)) {
+        cw_keyfile_error(error, file, group, "default_server",
+                         "'%s' is not in irc_servers; add it there or change default_server",
+                         t->default_server);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static gboolean
@@ -56,6 +105,10 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
     t->default_server = server ? g_ascii_strdown(server, -1) : NULL;
     t->realname = cw_keyfile_get_string(kf, group, "realname", "Causeway XMPP gateway user");
     t->charset = cw_keyfile_get_string(kf, group, "charset", "ISO-8859-1");
+    if (!configure_policy(t, kf, file, group, error)) {
+        irc_transport_free(t);
+        return FALSE;
+    }
     cw_gateway_set_data(gw, t);
     cw_gateway_set_room_history(gw, (guint)history);
     cw_gateway_set_requires_registration(gw, required);
@@ -159,7 +212,12 @@ irc_entity_settings(CwGateway *gw, const char *legacy_id, char **scope)
 {
     CwIrcAddress a = parse(gw, legacy_id);
     const CwFormSpec *spec = NULL;
-    if (a.kind == CW_IRC_ADDRESS_SERVER) {
+    CwIrcTransport *t = cw_gateway_get_data(gw);
+    guint16 port;
+    gboolean check;
+    /* No settings (and so no stored rows) for servers the gateway does not serve. */
+    if (a.kind == CW_IRC_ADDRESS_SERVER &&
+        cw_irc_policy_check_server(t->policy, a.server, 0, t->port, &port, &check, NULL)) {
         *scope = g_strdup_printf("server:%s", a.server);
         spec = &server_form;
     }
@@ -180,13 +238,45 @@ irc_is_room(CwGateway *gw, const char *legacy_id)
 
 /* ---- sessions ---- */
 
+/* The user's session for server, opened if needed — unless the admin's
+ * policy refuses a new one: a server not in irc_servers, a port other than
+ * the one pinned there, max_servers_per_user or max_connections_per_server
+ * reached. Then NULL, *error says why (cw_irc_policy_condition() gives the
+ * XMPP condition), and nothing has reached the network. */
+static CwIrcSession *
+session_for(CwUser *user, const char *server, const char *nick, GError **error)
+{
+    if (cw_irc_session_lookup(user, server))
+        return cw_irc_session_get(user, server, nick); /* which may restart a failed one */
+    CwIrcTransport *t = cw_gateway_get_data(cw_user_gateway(user));
+    g_autofree char *scope = g_strdup_printf("server:%s", server);
+    g_autofree char *port_s = cw_user_get_value(user, scope, "port");
+    guint64 user_port = 0;
+    if (port_s && *port_s)
+        g_ascii_string_to_unsigned(port_s, 10, 1, 65535, &user_port, NULL);
+    guint16 port;
+    gboolean check_addresses;
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!cw_irc_policy_check_server(t->policy, server, (guint16)user_port, t->port, &port,
+                                    &check_addresses, error) ||
+        !cw_irc_policy_check_limits(t->policy, server, u ? g_hash_table_size(u->sessions) : 0, error)) {
+        g_info("%s: refused a connection to %s: %s", cw_user_jid(user), server, (*error)->message);
+        return NULL;
+    }
+    return cw_irc_session_get(user, server, nick);
+}
+
 static void
 irc_add_contact(CwUser *user, const char *legacy_id)
 {
     CwIrcAddress a = parse(cw_user_gateway(user), legacy_id);
-    if (a.kind == CW_IRC_ADDRESS_USER) {
+    g_autoptr(GError) error = NULL;
+    CwIrcSession *s = a.kind == CW_IRC_ADDRESS_USER ? session_for(user, a.server, NULL, &error) : NULL;
+    if (s) {
         cw_legacy_contact_add(user, legacy_id, a.name);
-        cw_irc_session_monitor(cw_irc_session_get(user, a.server, NULL), a.name);
+        cw_irc_session_monitor(s, a.name);
+    } else if (error) {
+        cw_legacy_error(user, legacy_id, NULL, cw_irc_policy_condition(error), error->message);
     }
     cw_irc_address_clear(&a);
 }
@@ -213,8 +303,12 @@ irc_user_online(CwUser *user)
     g_autoptr(GPtrArray) contacts = cw_user_contacts(user);
     for (guint i = 0; i < contacts->len; i++) {
         CwIrcAddress a = parse(cw_user_gateway(user), contacts->pdata[i]);
-        if (a.kind == CW_IRC_ADDRESS_USER)
-            cw_irc_session_monitor(cw_irc_session_get(user, a.server, NULL), a.name);
+        g_autoptr(GError) error = NULL;
+        /* A server no longer allowed (or over a limit): its contacts stay
+         * offline; session_for() logged why. */
+        CwIrcSession *s = a.kind == CW_IRC_ADDRESS_USER ? session_for(user, a.server, NULL, &error) : NULL;
+        if (s)
+            cw_irc_session_monitor(s, a.name);
         cw_irc_address_clear(&a);
     }
 }
@@ -342,7 +436,13 @@ irc_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
         cw_irc_address_clear(&a);
         return;
     }
-    CwIrcSession *s = cw_irc_session_get(user, a.server, NULL);
+    g_autoptr(GError) error = NULL;
+    CwIrcSession *s = session_for(user, a.server, NULL, &error);
+    if (!s) {
+        cw_legacy_error(user, legacy_id, msg->id, cw_irc_policy_condition(error), error->message);
+        cw_irc_address_clear(&a);
+        return;
+    }
     g_autoptr(CwIrcOrigin) origin = cw_irc_origin_new(legacy_id, msg->id);
     gboolean ok;
     if (a.kind == CW_IRC_ADDRESS_SERVER) {
@@ -377,7 +477,13 @@ irc_join_room(CwUser *user, const char *room_id, const char *nick, const char *p
         cw_irc_address_clear(&a);
         return;
     }
-    CwIrcSession *s = cw_irc_session_get(user, a.server, nick);
+    g_autoptr(GError) error = NULL;
+    CwIrcSession *s = session_for(user, a.server, nick, &error);
+    if (!s) {
+        cw_legacy_room_join_failed(user, room_id, cw_irc_policy_condition(error), error->message);
+        cw_irc_address_clear(&a);
+        return;
+    }
     CwIrcChannel *c = cw_irc_session_channel(s, a.name);
     if (c && c->joined) {
         /* Already in (another client of the user joined first). */
@@ -505,7 +611,13 @@ irc_list_rooms(CwUser *user, const char *legacy_id, guint max_items, CwRoomList 
         cw_irc_address_clear(&a);
         return;
     }
-    CwIrcSession *s = cw_irc_session_get(user, a.server, NULL);
+    g_autoptr(GError) error = NULL;
+    CwIrcSession *s = session_for(user, a.server, NULL, &error);
+    if (!s) {
+        cw_room_list_done(list, cw_irc_policy_condition(error), error->message);
+        cw_irc_address_clear(&a);
+        return;
+    }
     g_queue_push_tail(&s->listings, list);
     s->list_max = max_items;
     if (!cw_irc_session_send(s, "LIST"))
