@@ -497,7 +497,8 @@ setup(void)
                                            "[transport:irc]\n"
                                            "type = irc\n"
                                            "domain = " DOMAIN "\n"
-                                           "secret = " SECRET "\n",
+                                           "secret = " SECRET "\n"
+                                           "irc_servers = *\n",
                                            port, data_dir);
     if (!g_file_set_contents(path, ini, -1, &error))
         g_error("fuzz-irc-path: %s", error->message);
