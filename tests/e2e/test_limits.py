@@ -407,3 +407,35 @@ def test_10_no_server_list_refused(rig, prosody):
         lines = [l for l in p.stderr.splitlines() if l.strip()]
         assert any("[transport:irc] irc_servers: missing" in l and "irc_servers = *" in l
                    and cfg in l for l in lines), (args, p.stderr)
+
+
+def test_11_queued_bytes_per_user(rig, prosody, ngircd, alice, bob, raw):
+    """max_queued_bytes: a user whose lines wait behind flood control past the
+    limit gets resource-constraint naming it, once per message refused; the
+    messages before it are sent; bob's connection is not slowed."""
+    watcher = raw("watcher")
+    watcher.join("#q")
+    cfg = ("irc_port = %d\nirc_servers = 127.0.0.1\nflood_burst = 1\nflood_interval = 30\n"
+           "max_queued_bytes = 4096\n" % ngircd.port)
+    rig.new_causeway(domain=IRC_DOMAIN, ttype="irc", transport="irc", extra=cfg).start()
+    join_ok(alice, LO, "#q", "alice")
+    join_ok(bob, LO, "#q", "bob")
+    m = alice.mark()
+    ids = [alice.send_message(LO.room("#q"), "%02d " % i + "x" * 400, mtype="groupchat") for i in range(20)]
+    refused = lambda: [el for el in alice.find_stanzas(
+        lambda el: el.get("type") == "error" and el.get("id") in ids, since=m)]
+    harness.wait_until(lambda: len(refused()) >= 5, T, "errors for the messages past max_queued_bytes")
+    ping_ok(alice)
+    errs = refused()
+    for e in errs:
+        assert_error(e, "resource-constraint", ["max_queued_bytes = 4096"], "message past the limit")
+    assert len({e.get("id") for e in errs}) == len(errs), "a message answered twice"
+    assert 5 <= len(errs) <= 15, "%d of 20 refused with 4096 bytes allowed" % len(errs)
+    assert errs[0].get("id") != ids[0], "the first message was refused"
+    watcher.wait(command="PRIVMSG", pred=lambda l: l.nick == "alice" and l.params[-1].startswith("00 "),
+                 timeout=T, what="alice's first message")
+    # bob is not held up by alice's queue
+    mi = watcher.mark()
+    bob.send_message(LO.room("#q"), "bob unhindered", mtype="groupchat")
+    watcher.wait(command="PRIVMSG", pred=lambda l: l.nick == "bob" and l.params[-1] == "bob unhindered",
+                 since=mi, timeout=T, what="bob's message")

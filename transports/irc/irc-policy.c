@@ -36,6 +36,7 @@ cw_irc_policy_new(void)
     p->servers = g_ptr_array_new_with_free_func(entry_free);
     p->max_servers_per_user = CW_IRC_DEFAULT_MAX_SERVERS_PER_USER;
     p->max_connections_per_server = CW_IRC_DEFAULT_MAX_CONNECTIONS_PER_SERVER;
+    p->max_queued_bytes = CW_IRC_DEFAULT_MAX_QUEUED_BYTES;
     p->connections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return p;
 }

@@ -52,12 +52,14 @@ typedef struct {
     gboolean allow_private;  /* irc_allow_private: open gateways may reach private addresses */
     guint max_servers_per_user;       /* IRC servers one user is connected to at once */
     guint max_connections_per_server; /* sessions of all users to one host */
+    guint max_queued_bytes;  /* a user's lines waiting to go out, all their connections together */
     GHashTable *connections; /* normalised host -> GUINT_TO_POINTER(sessions) */
 } CwIrcPolicy;
 
 /* Defaults of the limits (documented in conf/causeway.conf and README). */
 #define CW_IRC_DEFAULT_MAX_SERVERS_PER_USER 5
 #define CW_IRC_DEFAULT_MAX_CONNECTIONS_PER_SERVER 200
+#define CW_IRC_DEFAULT_MAX_QUEUED_BYTES (256 * 1024)
 
 CwIrcPolicy *cw_irc_policy_new(void);
 void cw_irc_policy_free(CwIrcPolicy *policy); /* NULL-safe */

@@ -17,7 +17,7 @@ static const char *const irc_config_keys[] = {
     "default_server", "irc_port", "tls", "tls_verify", "flood_burst", "flood_interval",
     "persistent", "realname", "charset", "history", "require_registration", "reconnect_max",
     "register_timeout", "irc_servers", "irc_allow_private", "max_servers_per_user",
-    "max_connections_per_server", NULL,
+    "max_connections_per_server", "max_queued_bytes", NULL,
 };
 
 static void
@@ -36,13 +36,16 @@ configure_policy(CwIrcTransport *t, GKeyFile *kf, const char *file, const char *
                  GError **error)
 {
     CwIrcPolicy *p = t->policy = cw_irc_policy_new();
-    guint64 per_user, per_server;
+    guint64 per_user, per_server, queued;
     if (!cw_keyfile_get_bool(kf, file, group, "irc_allow_private", FALSE, &p->allow_private, error) ||
         !cw_keyfile_get_uint(kf, file, group, "max_servers_per_user",
                              CW_IRC_DEFAULT_MAX_SERVERS_PER_USER, 1, 10000, &per_user, error) ||
         !cw_keyfile_get_uint(kf, file, group, "max_connections_per_server",
-                             CW_IRC_DEFAULT_MAX_CONNECTIONS_PER_SERVER, 1, 1000000, &per_server, error))
+                             CW_IRC_DEFAULT_MAX_CONNECTIONS_PER_SERVER, 1, 1000000, &per_server, error) ||
+        !cw_keyfile_get_uint(kf, file, group, "max_queued_bytes", CW_IRC_DEFAULT_MAX_QUEUED_BYTES,
+                             4096, 64 * 1024 * 1024, &queued, error))
         return FALSE;
+    p->max_queued_bytes = (guint)queued;
     p->max_servers_per_user = (guint)per_user;
     p->max_connections_per_server = (guint)per_server;
     g_autofree char *list = cw_keyfile_get_string(kf, group, "irc_servers", NULL);
@@ -391,6 +394,23 @@ send_text(CwIrcSession *s, const char *command, const char *target, const char *
     gsize bytes = 0;
     for (guint i = 0; i < lines->len; i++)
         bytes += strlen(lines->pdata[i]) + 2;
+    gsize user_queued = bytes;
+    GHashTableIter it;
+    gpointer other;
+    g_hash_table_iter_init(&it, s->owner->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &other))
+        if (((CwIrcSession *)other)->conn)
+            user_queued += cw_irc_conn_unsent_bytes(((CwIrcSession *)other)->conn);
+    if (user_queued > s->transport->policy->max_queued_bytes) {
+        /* The user's own flood, over all their connections (max_queued_bytes). */
+        origin->answered = TRUE;
+        g_autofree char *why = g_strdup_printf(
+            "Not sent: %" G_GSIZE_FORMAT " bytes of yours are already waiting to go to IRC "
+            "(max_queued_bytes = %u); try again shortly.",
+            user_queued - bytes, s->transport->policy->max_queued_bytes);
+        cw_legacy_error(s->user, origin->legacy_id, origin->msg_id, "resource-constraint", why);
+        return 0;
+    }
     if (s->registered && s->conn && cw_irc_conn_is_connected(s->conn) &&
         bytes > cw_irc_conn_queue_room(s->conn)) {
         /* Flood control holds more than CW_IRC_CONN_SEND_MAX already. */
