@@ -314,6 +314,19 @@ on_register_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Every channel of s that waits for its join gets the join error, and s
+ * forgets them (the session cannot serve them). */
+static void
+fail_channel_joins(CwIrcSession *s, const char *condition, const char *text)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->channels);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id, condition, text);
+    g_hash_table_remove_all(s->channels);
+}
+
 static void
 on_connected(CwIrcConn *conn, gpointer data)
 {
@@ -340,13 +353,7 @@ on_line(CwIrcConn *conn, const CwIrcLine *line, gpointer data)
         g_autofree char *text = g_strdup_printf("Cannot log in to %s: %s", s->server,
                                                 cw_irc_cap_fail_reason(s->cap));
         server_notice(s, text);
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, s->channels);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-            cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
-                                       "not-authorized", text);
-        g_hash_table_remove_all(s->channels);
+        fail_channel_joins(s, "not-authorized", text);
         cw_irc_session_quit(s, NULL);
         return;
     }
@@ -392,13 +399,7 @@ static void
 forget_failed_setup(CwIrcSession *s)
 {
     g_clear_handle_id(&s->forget_id, g_source_remove);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, s->channels);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id, "not-acceptable",
-                                   s->setup_error ? s->setup_error : "Cannot connect.");
-    g_hash_table_remove_all(s->channels);
+    fail_channel_joins(s, "not-acceptable", s->setup_error ? s->setup_error : "Cannot connect.");
     forget_session(s);
 }
 
@@ -418,13 +419,7 @@ give_up(CwIrcSession *s, const char *text)
     g_autofree char *escaped = cw_irc_log_escape(text);
     g_message("%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, s->channels);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
-                                   "remote-server-not-found", text);
-    g_hash_table_remove_all(s->channels);
+    fail_channel_joins(s, "remote-server-not-found", text);
     forget_session(s);
 }
 
@@ -468,13 +463,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     if (error && error->domain == CW_IRC_POLICY_ERROR) {
         /* The admin's policy refused the server's addresses: retrying cannot help. */
         server_notice(s, error->message);
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, s->channels);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-            cw_legacy_room_join_failed(s->user, ((CwIrcChannel *)value)->room_id,
-                                       cw_irc_policy_condition(error), error->message);
-        g_hash_table_remove_all(s->channels);
+        fail_channel_joins(s, cw_irc_policy_condition(error), error->message);
         s->quitting = TRUE;
     }
     if (s->quitting || !session_needed(s)) {
@@ -626,13 +615,8 @@ session_connect(CwIrcSession *s)
     if (!s->cap) {
         g_autofree char *text = g_strdup_printf("Cannot connect to %s: %s", s->server, error->message);
         server_notice(s, text);
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, s->channels);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-            cw_legacy_room_join_failed(user, ((CwIrcChannel *)value)->room_id, "not-acceptable", text);
+        fail_channel_joins(s, "not-acceptable", text);
         s->quitting = TRUE;
-        g_hash_table_remove_all(s->channels);
         g_free(s->setup_error);
         s->setup_error = g_steal_pointer(&text);
         /* Not now: our caller (a join, a message) still holds s. The id is
