@@ -23,9 +23,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOG=${CW_DEPS_LOG:-$ROOT/build/install-deps.log}
 POLICY=/usr/sbin/policy-rc.d
 
-# libsoup-3.0-dev is not here on purpose: nothing in the Makefile's PKGS uses
-# it yet, and it pulls in ~240 packages (GTK's stack: 107 MB, 440 MB on disk).
-BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev libgnutls28-dev"
+# libsoup-3.0-dev (the SMS transport's HTTP client and server) is the heaviest:
+# through libsysprof-4-dev it pulls in ~240 packages (107 MB download).
+BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev libgnutls28-dev libsoup-3.0-dev"
 RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd"
 TEST_PKGS="$RUN_PKGS python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
 kannel kannel-extras openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
