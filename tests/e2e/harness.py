@@ -273,9 +273,11 @@ class Proc:
 class Prosody:
     """Prosody 0.12 from a generated config in its own directory."""
 
-    def __init__(self, run_dir, privilege=True, domain=GW_DOMAIN, secret=GW_SECRET, users=USERS):
+    def __init__(self, run_dir, privilege=True, domain=GW_DOMAIN, secret=GW_SECRET, users=USERS,
+                 offline=False):
         self.dir = os.path.abspath(run_dir)
         self.privilege = privilege
+        self.offline = offline     # mod_offline: store messages for offline users
         self.domain = domain
         self.secret = secret
         self.users = dict(users)
@@ -297,6 +299,7 @@ class Prosody:
             "@DOMAIN@": self.domain, "@SECRET@": self.secret,
             "@RUN_AS_ROOT@": "true" if os.geteuid() == 0 else "false",
             "@PRIVILEGE@": '"privilege";' if self.privilege else "",
+            "@OFFLINE@": "" if self.offline else '"offline"',
         }
         for k, v in subst.items():
             t = t.replace(k, v)
@@ -837,9 +840,10 @@ class Rig:
         self.services.append(svc)
         return svc
 
-    def start_prosody(self, domain=GW_DOMAIN):
+    def start_prosody(self, domain=GW_DOMAIN, offline=False):
+        """offline=True: with mod_offline (messages to offline users are kept)."""
         self.prosody = Prosody(os.path.join(self.dir, "prosody"), privilege=self.privilege,
-                               domain=domain)
+                               domain=domain, offline=offline)
         self.prosody.register_all()
         self.prosody.start()
         return self.prosody

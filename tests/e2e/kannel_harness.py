@@ -52,6 +52,27 @@ Facts about Kannel 1.4.5 this relies on (checked on Debian bookworm):
             drops the MO: no retry (http-request-retry is 0) and no SMS back.
   long MT   concatenation = true: parts "udh %05%00%03REF%02%01 data ..." with
             153 7-bit characters (as UTF-8) or 134 bytes of UTF-16BE each.
+  boxes     each process can be stopped, killed (-9) and started on its own
+            (stop_/kill_/start_ bearerbox, smsbox, fakesmsc;
+            restart_after_bearerbox_crash). What the others do meanwhile:
+            - bearerbox gone (SIGTERM or -9): fakesmsc exits at once (its
+              socket closed); smsbox logs "Bearerbox is gone, restarting",
+              "smsbox terminating" and then hangs: still alive, sendsms port
+              closed, it never reconnects. So a bearerbox restart means
+              killing smsbox too and starting bearerbox, smsbox, fakesmsc
+              in this order (restart_after_bearerbox_crash does).
+            - smsbox gone: sendsms is refused (connection refused), MTs
+              bearerbox has stay queued there; bearerbox keeps running.
+            - fakesmsc gone: sendsms still answers 202 "3: Queued for later
+              delivery"; bearerbox keeps the MT (and makes no DLR) until a
+              fakesmsc is connected again.
+            fakesmsc single-client pitfall: bearerbox's fake SMSC serves ONE
+            client at a time and a second connection is not refused but
+            waits, silently, until the first one closes. So never start a
+            second fakesmsc (or probe the port) while one is connected: stop
+            or kill the old one first and wait for it to be gone
+            (start_fakesmsc asserts that); MTs that would go to the waiting
+            client are not lost, they wait in bearerbox.
 """
 import os
 import re
@@ -552,6 +573,62 @@ class Kannel:
 
     def alive(self):
         return all(p is not None and p.alive() for p in (self.bearerbox, self.smsbox, self.fakesmsc))
+
+    # ---- one box at a time ----------------------------------------------------
+    def stop_fakesmsc(self):
+        """SIGTERM (SIGKILL after 5 s); MTs wait in bearerbox meanwhile."""
+        if self.fakesmsc is not None:
+            self.fakesmsc.stop()
+
+    def kill_fakesmsc(self):
+        if self.fakesmsc is not None:
+            self.fakesmsc.kill()
+            self.fakesmsc.close()
+
+    def stop_smsbox(self):
+        if self.smsbox is not None:
+            self.smsbox.stop()
+
+    def kill_smsbox(self):
+        if self.smsbox is not None:
+            self.smsbox.kill()
+            self.smsbox.close()
+
+    def stop_bearerbox(self):
+        """SIGTERM bearerbox (fakesmsc exits with it; smsbox hangs: see the
+        module docstring); the MTs it holds are in bearerbox.store."""
+        if self.bearerbox is not None:
+            self.bearerbox.stop()
+        self._reap_fakesmsc()
+
+    def kill_bearerbox(self):
+        """kill -9 bearerbox, as a crash would."""
+        if self.bearerbox is not None:
+            self.bearerbox.kill()
+            self.bearerbox.close()
+        self._reap_fakesmsc()
+
+    def _reap_fakesmsc(self):
+        if self.fakesmsc is not None:
+            try:
+                self.fakesmsc.wait(5)     # it exits when bearerbox closes its socket
+            except TimeoutError:
+                self.fakesmsc.kill()
+            self.fakesmsc.close()
+
+    def stop_all(self):
+        """Every box down (SIGTERM), in the order fakesmsc, smsbox, bearerbox."""
+        self.stop_fakesmsc()
+        self.stop_smsbox()
+        self.stop_bearerbox()
+
+    def restart_after_bearerbox_crash(self, timeout=T):
+        """After bearerbox died: the hung smsbox goes (SIGKILL), then
+        bearerbox, smsbox and fakesmsc are started again."""
+        self.kill_smsbox()
+        if self.fakesmsc is not None and self.fakesmsc.alive():
+            self.kill_fakesmsc()
+        return self.start(timeout)
 
     def stop(self):
         """fakesmsc, smsbox, bearerbox: SIGTERM (SIGKILL after 5 s) by PID."""
