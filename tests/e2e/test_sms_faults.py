@@ -1,0 +1,74 @@
+"""The SMS transport's long fault test: bearerbox killed -9 in the middle of
+a burst of 500 MTs (each text unique, "burst 0001".."burst 0500") and
+restarted. Every message must be delivered; duplicates (what bearerbox had
+taken or written out again from its store) at most max_in_flight, the
+number of sendsms requests in flight at the kill.
+
+Causeway has resend_unconfirmed_after = 10s here: parts Kannel accepted
+(202) but lost with bearerbox before the SMSC took them (no DLR 8) are
+submitted again.
+
+Run: /usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/e2e/test_sms_faults.py
+(-s shows the FIGURE line with the duplicate count; about a minute)
+"""
+import collections
+
+import pytest
+
+import harness
+from harness import wait_until
+from sms_rig import SMS_DOMAIN, SmsSetup, registered, send_sms
+
+ALICE_NUM = "+4930123450"
+PHONE = "+4915112345678"
+N = 500
+MAX_IN_FLIGHT = 8
+KILL_AFTER = 100       # MTs seen at fakesmsc before bearerbox is killed
+
+
+@pytest.fixture
+def prosody(rig):
+    return rig.start_prosody(domain=SMS_DOMAIN, offline=True)
+
+
+def test_bearerbox_killed_mid_burst(rig, prosody, alice):
+    """500 MTs, bearerbox kill -9 after ~100 reached the phone, bearerbox
+    (and the smsbox it leaves hanging, and fakesmsc) restarted: all 500
+    arrive, duplicates <= max_in_flight."""
+    sms = SmsSetup(rig, options={"max_in_flight": str(MAX_IN_FLIGHT),
+                                 "resend_unconfirmed_after": "10s"})
+    registered(alice, ALICE_NUM)
+    texts = ["burst %04d" % i for i in range(1, N + 1)]
+    wanted = set(texts)
+    m = sms.kannel.mark()
+    for t in texts:
+        send_sms(alice, PHONE, t)
+
+    def seen():
+        return [mt["text"] for mt in sms.kannel.received_mts(m) if mt["receiver"] == PHONE]
+    wait_until(lambda: sms.kannel._poke() or len(seen()) >= KILL_AFTER, 60,
+               "%d MTs at fakesmsc before the kill" % KILL_AFTER, interval=0.02)
+    sms.kannel.kill_bearerbox()
+    at_kill = len(seen())
+    unfinished_at_kill = sms.unfinished()
+    sms.kannel.restart_after_bearerbox_crash()
+
+    def all_there():
+        sms.kannel._poke()
+        return wanted <= set(seen())
+    try:
+        wait_until(all_there, 180, "all %d burst texts at fakesmsc" % N, interval=0.2)
+    except TimeoutError as e:
+        missing = sorted(wanted - set(seen()))
+        raise AssertionError("%s: %d missing (first: %s); outbox unfinished: %s" % (
+            e, len(missing), missing[:10], sms.unfinished()))
+    sms.wait_unfinished(0, 60)
+    got = seen()
+    counts = collections.Counter(got)
+    dups = sum(c - 1 for c in counts.values() if c > 1)
+    harness.record_figure("sms burst of %d, bearerbox kill -9 after %d MTs (outbox had %s unfinished): "
+                          "%d duplicates (max_in_flight %d)" % (N, at_kill, unfinished_at_kill, dups,
+                                                               MAX_IN_FLIGHT))
+    assert set(got) == wanted, "unexpected texts: %s" % sorted(set(got) - wanted)[:10]
+    assert dups <= MAX_IN_FLIGHT, "%d duplicates > max_in_flight %d: %s" % (
+        dups, MAX_IN_FLIGHT, sorted(t for t, c in counts.items() if c > 1))
