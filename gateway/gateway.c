@@ -491,6 +491,12 @@ cw_gateway_user_for(CwGateway *gw, const char *bare_jid)
     return cw_gateway_user(gw, bare_jid);
 }
 
+const char *const *
+cw_gateway_admins(CwGateway *gw)
+{
+    return (const char *const *)gw->config->admins;
+}
+
 gboolean
 cw_gateway_is_admin(CwGateway *gw, const char *bare_jid)
 {

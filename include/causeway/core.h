@@ -73,6 +73,8 @@ GPtrArray *cw_gateway_registered_users(CwGateway *gw);
  * when the process does not know it yet; NULL for an invalid JID. Use
  * cw_user_is_registered() before acting for it. */
 CwUser *cw_gateway_user_for(CwGateway *gw, const char *bare_jid);
+/* The [gateway] admins (bare JIDs), NULL-terminated; valid until the next reload. */
+const char *const *cw_gateway_admins(CwGateway *gw);
 /* Is bare_jid one of [gateway] admins? */
 gboolean cw_gateway_is_admin(CwGateway *gw, const char *bare_jid);
 /* A message from the gateway JID to every admin (bare JIDs: the server
