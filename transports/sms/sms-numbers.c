@@ -106,7 +106,8 @@ parse_entry(const char *entry, CwSmsRange *range, GError **error)
     const char *dash = range_dash(entry);
     if (dash)
         return parse_range(entry, dash, range, error);
-    if (!entry_number(entry, &range->lo, &range->digits)) {
+    /* "+4930123450-" is a range cut short, not a number with a dash */
+    if (g_str_has_suffix(entry, "-") || !entry_number(entry, &range->lo, &range->digits)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "numbers: bad entry \"%s\": " CW_SMS_SET_FORM, entry);
         return FALSE;
