@@ -47,6 +47,14 @@ test_query_separators(void)
     g_assert_cmpuint(g_hash_table_size(p), ==, 2);
     assert_value(p, "a", "1;b=2", 5);
     assert_value(p, "c", ";", 1);
+    /* an empty key is a key like another (found by fuzzing: "=pt") */
+    g_autoptr(GHashTable) nokey = cw_sms_query_parse("=pt&a=1", -1, &error);
+    g_assert_no_error(error);
+    assert_value(nokey, "", "pt", 2);
+    g_autoptr(GHashTable) nokey2 = cw_sms_query_parse("=1&=2", -1, &error);
+    g_assert_null(nokey2);
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_clear_error(&error);
     g_autoptr(GHashTable) empty = cw_sms_query_parse("", -1, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(g_hash_table_size(empty), ==, 0);

@@ -72,12 +72,14 @@ query_add_pair(GHashTable *params, const char *pair, gsize len, GError **error)
                     "query: bad %%-escape in \"%s\" ('%%' and two hex digits)", what);
         return FALSE;
     }
-    if (memchr(key->data, 0, key->len)) {
+    /* an empty GByteArray's data may be NULL: neither memchr nor g_strndup
+     * take that */
+    if (key->len && memchr(key->data, 0, key->len)) {
         g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                             "query: a key holds a NUL byte");
         return FALSE;
     }
-    g_autofree char *k = g_strndup((const char *)key->data, key->len);
+    g_autofree char *k = key->len ? g_strndup((const char *)key->data, key->len) : g_strdup("");
     if (g_hash_table_contains(params, k)) {
         g_autofree char *what = excerpt(k, key->len);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
