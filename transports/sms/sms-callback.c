@@ -91,6 +91,8 @@ query_add_pair(GHashTable *params, const char *pair, gsize len, GError **error)
     return TRUE;
 }
 
+/* Beyond the header's errors, a key that decodes to a NUL byte is refused: as
+ * a C string it would collide with its prefix. */
 GHashTable *
 cw_sms_query_parse(const char *query, gssize len, GError **error)
 {
@@ -311,6 +313,8 @@ mo_fill(GHashTable *params, CwSmsMo *mo, GError **error)
     return param_int(params, "ts", FALSE, 0, G_MAXINT64, &mo->timestamp, error);
 }
 
+/* *mo is zeroed first and cleared again on failure: the caller never frees
+ * half a result. */
 gboolean
 cw_sms_mo_parse(GHashTable *params, CwSmsMo *mo, GError **error)
 {
@@ -332,6 +336,7 @@ dlr_type_ok(gint64 type)
     return type == 1 || type == 2 || type == 4 || type == 8 || type == 16;
 }
 
+/* Like cw_sms_mo_parse, *dlr holds nothing on failure. */
 gboolean
 cw_sms_dlr_parse(GHashTable *params, CwSmsDlr *dlr, GError **error)
 {
