@@ -746,11 +746,12 @@ sms_part_retry_locked(CwSmsStore *store, gint64 message, guint part, gint64 next
     const char *op = "requeueing part";
     gint64 changes = 0;
     /* Only a part in flight or submitted, of a message not failed. */
-    if (!SMS_EXEC(store, op,
-                  "UPDATE parts SET state = 0, attempts = attempts + 1, next_attempt = ?3, "
-                  "error = coalesce(?4, error) WHERE message = ?1 AND part = ?2 "
-                  "AND state IN (1, 2) AND message IN (SELECT id FROM messages WHERE failed = 0)",
-                  error, &changes, "IuIt", message, part, next_attempt, error_text))
+    if (!SMS_EXEC(
+            store, op,
+            "UPDATE parts SET state = 0, attempts = attempts + 1, next_attempt = ?3, "
+            "error = coalesce(?4, error) WHERE message = ?1 AND part = ?2 "
+            "AND state IN (1, 2) AND (SELECT failed FROM messages WHERE id = parts.message) = 0",
+            error, &changes, "IuIt", message, part, next_attempt, error_text))
         return FALSE;
     if (changes == 0)
         return sms_part_exists(store, message, part, error);
@@ -840,7 +841,7 @@ cw_sms_outbox_requeue_in_flight(CwSmsStore *store, GError **error)
     gint64 changes = 0;
     if (!SMS_EXEC(store, "requeueing parts in flight",
                   "UPDATE parts SET state = 0, attempts = attempts + 1 WHERE state = 1 "
-                  "AND message IN (SELECT id FROM messages WHERE failed = 0)",
+                  "AND (SELECT failed FROM messages WHERE id = parts.message) = 0",
                   error, &changes, ""))
         return -1;
     return changes;
@@ -854,7 +855,7 @@ cw_sms_outbox_requeue_unconfirmed(CwSmsStore *store, gint64 older_than, GError *
     if (!SMS_EXEC(store, "requeueing unconfirmed parts",
                   "UPDATE parts SET state = 0, attempts = attempts + 1 WHERE state = 2 "
                   "AND submitted_at < ?1 "
-                  "AND message IN (SELECT id FROM messages WHERE failed = 0)",
+                  "AND (SELECT failed FROM messages WHERE id = parts.message) = 0",
                   error, &changes, "I", older_than))
         return -1;
     return changes;
@@ -936,10 +937,11 @@ sms_expire_locked(CwSmsStore *store, gint64 now, GError **error)
     const char *op = "expiring messages";
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
     {
-        g_autoptr(SmsStmt) st = sms_stmt(store, op,
-                                         "SELECT id FROM messages WHERE failed = 0 AND "
-                                         "delivered < n_parts AND expires <= ?1 ORDER BY id",
-                                         error, "I", now);
+        g_autoptr(SmsStmt) st =
+            sms_stmt(store, op,
+                     "SELECT id FROM messages WHERE failed = 0 AND "
+                     "delivered < n_parts AND expires <= ?1 ORDER BY expires, id",
+                     error, "I", now);
         if (st == NULL)
             return NULL;
         gboolean row = FALSE, ok;
