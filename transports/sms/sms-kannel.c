@@ -289,7 +289,7 @@ cw_sms_kannel_submit(CwSmsKannel *k, const CwSmsSubmit *s, CwSmsSubmitDone done,
     soup_message_add_flags(r->msg, SOUP_MESSAGE_NO_REDIRECT);
     r->cancel = g_cancellable_new();
     if (k->timeout_s)
-        r->timer = g_timeout_add_seconds(k->timeout_s, on_deadline, r);
+        r->timer = g_timeout_add(k->timeout_s * 1000, on_deadline, r);
     /* completes from the main loop, never from inside this call */
     soup_session_send_and_read_async(k->session, r->msg, G_PRIORITY_DEFAULT, r->cancel, on_sent, r);
 }
