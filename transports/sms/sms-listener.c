@@ -20,35 +20,41 @@ struct CwSmsListener {
     guint64 refused, malformed, taken;
 };
 
-/* "host:port" or "[v6]:port", host an IP literal -> address. */
+/* "host:port" or "[v6]:port", host an IP literal -> address, or NULL. */
 static GInetSocketAddress *
-parse_address(const char *address, GError **error)
+split_address(const char *address)
 {
     const char *colon;
     g_autofree char *host = NULL;
     if (address[0] == '[') {
         const char *close = strchr(address, ']');
         if (!close || close[1] != ':')
-            goto bad;
+            return NULL;
         host = g_strndup(address + 1, (gsize)(close - address - 1));
         colon = close + 1;
     } else {
         colon = strrchr(address, ':');
         if (!colon || memchr(address, ':', (gsize)(colon - address)))
-            goto bad; /* a bare IPv6 address needs brackets */
+            return NULL; /* a bare IPv6 address needs brackets */
         host = g_strndup(address, (gsize)(colon - address));
     }
     guint64 port;
     if (!g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port, NULL))
-        goto bad;
+        return NULL;
     g_autoptr(GInetAddress) ip = g_inet_address_new_from_string(host);
     if (!ip)
-        goto bad;
+        return NULL;
     return G_INET_SOCKET_ADDRESS(g_inet_socket_address_new(ip, (guint16)port));
-bad:
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "SMS listener address '%s': expected IP:PORT or [IPv6]:PORT", address);
-    return NULL;
+}
+
+static GInetSocketAddress *
+parse_address(const char *address, GError **error)
+{
+    GInetSocketAddress *addr = split_address(address);
+    if (!addr)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "SMS listener address '%s': expected IP:PORT or [IPv6]:PORT", address);
+    return addr;
 }
 
 static void
