@@ -94,6 +94,8 @@ cw_sms_kannel_new(const CwSmsKannelConfig *config, GError **error)
     k->session = soup_session_new_with_options(
         "max-conns", (int)k->max_in_flight, "max-conns-per-host", (int)k->max_in_flight, "timeout",
         k->timeout_s, "idle-timeout", 60u, "user-agent", "Causeway", NULL);
+    /* straight to Kannel: a proxy from the environment would see the password */
+    soup_session_set_proxy_resolver(k->session, NULL);
     k->pending = g_hash_table_new(NULL, NULL);
     return k;
 }
