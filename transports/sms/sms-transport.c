@@ -18,64 +18,35 @@
 #include <causeway/transport.h>
 #include <string.h>
 
-#include "sms-config.h"
 #include "sms-keywords.h"
-#include "sms-listener.h"
-#include "sms-sender.h"
-#include "sms-store.h"
 #include "sms-text.h"
+#include "sms-transport.h"
 
 #define NS_ADDRESS "http://jabber.org/protocol/address"
 #define FORM_NUMBERS_MAX 100       /* numbers offered in a list-single */
 #define KNOWN_CONTACTS_MAX 200000  /* roster entries remembered as already pushed */
 #define DELAYED_MO_US (60 * G_USEC_PER_SEC) /* older MOs carry a XEP-0203 stamp */
 
-typedef struct {
-    CwGateway *gw;
-    CwSmsConfig *cfg;
-    CwSmsStore *store;
-    CwSmsKannel *kannel;
-    CwSmsSender *sender;
-    CwSmsListener *listener;
+static const char *const features[] = { NS_ADDRESS, NULL };
 
-    /* The registration form (it lists the configured numbers). */
-    CwFormField reg_fields[1];
-    CwFormSpec reg_spec;
-    char **reg_options;
-    char *reg_desc, *reg_instructions;
-
-    /* The approval form (it lists the pending claims); rebuilt per use. */
-    CwFormField approve_fields[3];
-    CwFormSpec approve_spec;
-    char **approve_options;
-    char *approve_listing;
-
-    GHashTable *known_contacts; /* "jid\nnumber": already in that user's roster */
-    gboolean assigning;         /* an admin's sms-assign: the claim is active at once */
-    char *announce_jid;         /* set by check_registration: tell about a pending claim */
-    guint64 mo_taken, mo_unknown;
-} SmsTransport;
-
-static SmsTransport *
-transport_of(CwGateway *gw)
+SmsTransport *
+cw_sms_transport_of(CwGateway *gw)
 {
     return cw_gateway_get_data(gw);
 }
 
-static SmsTransport *
-transport_of_user(CwUser *user)
+SmsTransport *
+cw_sms_transport_of_user(CwUser *user)
 {
-    return transport_of(cw_user_gateway(user));
+    return cw_sms_transport_of(cw_user_gateway(user));
 }
-
-static const char *const features[] = { NS_ADDRESS, NULL };
 
 /* ---- addressing: the JID of a phone is +E164@DOMAIN ---- */
 
 static char *
 sms_legacy_to_node(CwGateway *gw, const char *legacy_id)
 {
-    SmsTransport *t = transport_of(gw);
+    SmsTransport *t = cw_sms_transport_of(gw);
     char *number = t ? cw_sms_config_number(t->cfg, legacy_id) : NULL;
     /* An alphanumeric sender ("MyBank") keeps its name; it cannot be answered. */
     return number ? number : cw_jid_escape_node(legacy_id);
@@ -84,7 +55,7 @@ sms_legacy_to_node(CwGateway *gw, const char *legacy_id)
 static char *
 sms_node_to_legacy(CwGateway *gw, const char *node)
 {
-    SmsTransport *t = transport_of(gw);
+    SmsTransport *t = cw_sms_transport_of(gw);
     return t ? cw_sms_config_number(t->cfg, node) : NULL;
 }
 
@@ -150,7 +121,7 @@ build_registration_form(SmsTransport *t)
 static const CwFormSpec *
 sms_registration_form(CwGateway *gw)
 {
-    SmsTransport *t = transport_of(gw);
+    SmsTransport *t = cw_sms_transport_of(gw);
     return t ? &t->reg_spec : NULL;
 }
 
@@ -168,7 +139,7 @@ refuse_number(SmsTransport *t, const char *typed, GError **error)
 static gboolean
 sms_check_registration(CwGateway *gw, const char *user_jid, GHashTable *values, GError **error)
 {
-    SmsTransport *t = transport_of(gw);
+    SmsTransport *t = cw_sms_transport_of(gw);
     const char *typed = g_hash_table_lookup(values, "number");
     g_autofree char *number = cw_sms_config_number(t->cfg, typed);
     if (t->cfg->ownership == CW_SMS_OWNERSHIP_SHARED && !typed)
@@ -196,14 +167,17 @@ sms_check_registration(CwGateway *gw, const char *user_jid, GHashTable *values, 
     g_autofree char *now_number = NULL;
     CwSmsClaimState now = cw_sms_claim_of(t->store, user_jid, &now_number);
     if (now == CW_SMS_CLAIM_PENDING && (old != CW_SMS_CLAIM_PENDING || g_strcmp0(old_number, number)))
-        g_set_str(&t->announce_jid, user_jid);
+    {
+        g_free(t->announce_jid);
+        t->announce_jid = g_strdup(user_jid);
+    }
     return TRUE;
 }
 
 static void
 sms_registered(CwUser *user, gboolean is_new)
 {
-    SmsTransport *t = transport_of_user(user);
+    SmsTransport *t = cw_sms_transport_of_user(user);
     g_autofree char *number = NULL;
     if (t->cfg->ownership == CW_SMS_OWNERSHIP_SHARED) {
         if (is_new)
@@ -233,7 +207,7 @@ sms_registered(CwUser *user, gboolean is_new)
 static void
 sms_unregistered(CwUser *user)
 {
-    SmsTransport *t = transport_of_user(user);
+    SmsTransport *t = cw_sms_transport_of_user(user);
     const char *jid = cw_user_jid(user);
     g_autoptr(GError) error = NULL;
     if (!cw_sms_claim_release(t->store, jid, &error) ||
@@ -277,7 +251,7 @@ sending_number(SmsTransport *t, CwUser *user, const char **condition, char **tex
 static void
 sms_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
 {
-    SmsTransport *t = transport_of_user(user);
+    SmsTransport *t = cw_sms_transport_of_user(user);
     const char *condition = NULL;
     g_autofree char *why = NULL;
     g_autofree char *from = sending_number(t, user, &condition, &why);
@@ -507,8 +481,7 @@ transport_free(SmsTransport *t)
     g_strfreev(t->reg_options);
     g_free(t->reg_desc);
     g_free(t->reg_instructions);
-    g_strfreev(t->approve_options);
-    g_free(t->approve_listing);
+    cw_sms_commands_clear(t);
     g_hash_table_destroy(t->known_contacts);
     g_free(t->announce_jid);
     g_free(t);
@@ -532,7 +505,7 @@ sms_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
 static gboolean
 sms_init(CwGateway *gw, GError **error)
 {
-    SmsTransport *t = transport_of(gw);
+    SmsTransport *t = cw_sms_transport_of(gw);
     g_autofree char *path = cw_gateway_data_file(gw, "sms.db");
     if (!(t->store = cw_sms_store_open(path, error)))
         return FALSE;
@@ -566,7 +539,7 @@ sms_init(CwGateway *gw, GError **error)
 static void
 sms_deinit(CwGateway *gw)
 {
-    SmsTransport *t = transport_of(gw);
+    SmsTransport *t = cw_sms_transport_of(gw);
     if (t)
         transport_free(t);
     cw_gateway_set_data(gw, NULL);
@@ -586,7 +559,7 @@ sms_user_offline(CwUser *user)
 static gboolean
 sms_gateway_command(CwUser *user, const char *text)
 {
-    SmsTransport *t = transport_of_user(user);
+    SmsTransport *t = cw_sms_transport_of_user(user);
     if (g_ascii_strcasecmp(text, "number") != 0)
         return FALSE;
     const char *condition = NULL;
@@ -597,8 +570,6 @@ sms_gateway_command(CwUser *user, const char *text)
     return TRUE;
 }
 
-extern const CwTransportCommand cw_sms_command_approve, cw_sms_command_assign,
-    cw_sms_command_revoke;
 static const CwTransportCommand *const commands[] = {
     &cw_sms_command_approve, &cw_sms_command_assign, &cw_sms_command_revoke, NULL,
 };
