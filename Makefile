@@ -202,6 +202,15 @@ bench: causeway $(BENCH_DRIVER)
 
 .PHONY: bench
 
+# SMS store throughput on a real file (not part of make check):
+#   make sms-store-bench [SMS_BENCH_DIR=/tmp]
+sms-store-bench: tests/bench/sms-store-bench.c $(BUILD)/libcauseway.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $(BUILD)/bench/$@ $< $(BUILD)/libcauseway.a $(LDFLAGS) $(PKG_LIBS) -lm
+	$(BUILD)/bench/$@ $(SMS_BENCH_DIR)
+
+.PHONY: sms-store-bench
+
 # Soak test (not part of make check): SOAK_USERS XMPP users join, talk in and
 # leave IRC channels on a real ngIRCd for SOAK_MINUTES through ./causeway
 # (tests/soak/soak.py plays the XMPP server); fails if causeway's RSS grows

@@ -44,7 +44,7 @@ gboolean
 cw_account_register(CwUser *user, GHashTable *values, GError **error)
 {
     CwGateway *gw = user->gw;
-    const CwFormSpec *spec = gw->ops->registration_form;
+    const CwFormSpec *spec = cw_gateway_registration_form(gw);
     /* A change may leave passwords empty: keep the stored ones. */
     if (user->registered)
         for (gsize i = 0; i < spec->n_fields; i++) {
@@ -112,7 +112,7 @@ cw_account_values(CwUser *user)
     GHashTable *values = cw_store_values_get_all(user->gw->store, user->jid, "", NULL);
     if (!values)
         return cw_values_new();
-    const CwFormSpec *spec = user->gw->ops->registration_form;
+    const CwFormSpec *spec = cw_gateway_registration_form(user->gw);
     for (gsize i = 0; i < spec->n_fields; i++)
         if (cw_form_field_is_write_only(&spec->fields[i]))
             g_hash_table_remove(values, spec->fields[i].var);

@@ -9,6 +9,6 @@ G_BEGIN_DECLS
 /* <query xmlns=disco#items node=commands> listing the commands this user may run on req->to. */
 xmpp_stanza_t *cw_adhoc_items(CwRequest *req);
 /* Is node one of our command nodes? */
-gboolean cw_adhoc_is_command_node(const char *node);
+gboolean cw_adhoc_is_command_node(CwGateway *gw, const char *node);
 
 G_END_DECLS

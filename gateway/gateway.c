@@ -482,3 +482,57 @@ cw_legacy_id_to_jid(CwGateway *gw, const char *legacy_id)
         g_clear_pointer(&jid, g_free); /* e.g. a control character in a legacy id */
     return jid;
 }
+
+CwUser *
+cw_gateway_user_for(CwGateway *gw, const char *bare_jid)
+{
+    if (!bare_jid || !cw_jid_is_valid(bare_jid) || strchr(bare_jid, '/'))
+        return NULL;
+    return cw_gateway_user(gw, bare_jid);
+}
+
+const char *const *
+cw_gateway_admins(CwGateway *gw)
+{
+    return (const char *const *)gw->config->admins;
+}
+
+gboolean
+cw_gateway_is_admin(CwGateway *gw, const char *bare_jid)
+{
+    return bare_jid && cw_config_is_admin(gw->config, bare_jid);
+}
+
+void
+cw_gateway_notify_admins(CwGateway *gw, const char *body)
+{
+    for (char **a = gw->config->admins; a && *a; a++) {
+        CwUser *admin = cw_gateway_user_for(gw, *a);
+        if (admin)
+            cw_legacy_gateway_message(admin, body);
+    }
+}
+
+gboolean
+cw_gateway_is_connected(CwGateway *gw)
+{
+    return gw->component && cw_component_is_connected(gw->component);
+}
+
+char *
+cw_gateway_data_file(CwGateway *gw, const char *suffix)
+{
+    g_autofree char *name = g_strdup_printf("%s-%s", gw->tconf->name, suffix);
+    return g_build_filename(gw->config->data_dir, name, NULL);
+}
+
+const CwFormSpec *
+cw_gateway_registration_form(CwGateway *gw)
+{
+    if (gw->ops->registration_form_for) {
+        const CwFormSpec *spec = gw->ops->registration_form_for(gw);
+        if (spec)
+            return spec;
+    }
+    return gw->ops->registration_form;
+}

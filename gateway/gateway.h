@@ -108,6 +108,10 @@ void cw_user_resource_gone(CwUser *user, const char *resource);
 /* Drop a user object that has no resources and is not registered. */
 void cw_gateway_forget_user(CwGateway *gw, CwUser *user);
 
+/* The registration form: the transport's registration_form_for, else its
+ * static registration_form. */
+const CwFormSpec *cw_gateway_registration_form(CwGateway *gw);
+
 /* Legacy id <-> JID with the transport's addressing ops (default XEP-0106). */
 char *cw_gateway_node_to_legacy(CwGateway *gw, const char *node);
 

@@ -79,6 +79,42 @@ cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *group, con
     return TRUE;
 }
 
+gboolean
+cw_keyfile_get_duration(GKeyFile *kf, const char *file, const char *group, const char *key,
+                        double def_s, double min_s, double max_s, double *out_s, GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    *out_s = def_s;
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    char *end = NULL;
+    errno = 0;
+    double n = g_ascii_strtod(v, &end);
+    double unit = 1;
+    if (end && end != v && *end) {
+        static const struct { char suffix; double seconds; } units[] = {
+            { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+        };
+        unit = 0;
+        for (gsize i = 0; i < G_N_ELEMENTS(units) && end[1] == '\0'; i++)
+            if (g_ascii_tolower(*end) == units[i].suffix)
+                unit = units[i].seconds;
+        if (unit)
+            end++;
+    }
+    double secs = n * unit;
+    /* Written so that NaN fails too. */
+    if (errno || !end || *end || end == v || !unit || !(secs >= min_s && secs <= max_s)) {
+        cw_config_set_error(error, file, group, key,
+                            "'%s' is not a duration from %gs to %gs; write a number with s, m, "
+                            "h or d, e.g. 90s, 5m, 30d", v, min_s, max_s);
+        return FALSE;
+    }
+    *out_s = secs;
+    return TRUE;
+}
+
 void
 cw_keyfile_error(GError **error, const char *file, const char *group, const char *key,
                  const char *fmt, ...)

@@ -213,3 +213,27 @@ cw_legacy_receipt(CwUser *user, const char *legacy_id, const char *msg_id)
     xmpp_stanza_set_attribute(r, "id", msg_id);
     cw_gateway_send(user->gw, m);
 }
+
+void
+cw_legacy_error_to(CwUser *user, const char *legacy_id, const char *to, const char *msg_id,
+                   const char *condition, const char *text)
+{
+    g_return_if_fail(user && legacy_id && condition);
+    const char *slash = to ? strchr(to, '/') : NULL;
+    gboolean same_user = slash && (gsize)(slash - to) == strlen(user->jid) &&
+                         g_ascii_strncasecmp(to, user->jid, slash - to) == 0;
+    if (same_user && g_hash_table_contains(user->resources, slash + 1)) {
+        char *saved = user->last_from;
+        user->last_from = (char *)to;
+        cw_legacy_error(user, legacy_id, msg_id, condition, text);
+        user->last_from = saved;
+        return;
+    }
+    /* The resource is gone: an error stanza to it would be dropped by the
+     * server (RFC 6121 §8.5.3.2.1), so tell the bare JID in words. */
+    CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
+    g_autofree char *body = g_strdup_printf("⚠ Not delivered (%s)%s%s", condition,
+                                            text ? ": " : "", text ? text : "");
+    CwMessage msg = { .body = body };
+    cw_legacy_message(user, legacy_id, &msg);
+}

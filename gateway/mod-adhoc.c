@@ -27,6 +27,7 @@ typedef struct {
     char *owner; /* bare JID that started the session */
     const Command *command;
     char *entity; /* legacy id, for commands on an entity's JID */
+    char *node;   /* the command's node */
     gint64 started_us;
 } Session;
 
@@ -42,6 +43,7 @@ session_free(gpointer p)
     Session *s = p;
     g_free(s->owner);
     g_free(s->entity);
+    g_free(s->node);
     g_free(s);
 }
 
@@ -140,7 +142,7 @@ static const Command entity_command;
 static const CwFormSpec *
 configure_spec(CwGateway *gw)
 {
-    return gw->ops->settings_form ? gw->ops->settings_form : gw->ops->registration_form;
+    return gw->ops->settings_form ? gw->ops->settings_form : cw_gateway_registration_form(gw);
 }
 
 static xmpp_stanza_t *
@@ -259,27 +261,44 @@ static const Command commands[] = {
 static const Command entity_command = { "configure", "Configure", WHO_REGISTERED, entity_execute,
                                         entity_complete };
 
+static const CwTransportCommand *find_transport_command(CwGateway *gw, const char *node);
+static const Command transport_command;
+
 static const Command *
-find_command(const char *node)
+find_command(CwGateway *gw, const char *node)
 {
     for (gsize i = 0; node && i < G_N_ELEMENTS(commands); i++)
         if (strcmp(commands[i].node, node) == 0)
             return &commands[i];
-    return NULL;
+    return find_transport_command(gw, node) ? &transport_command : NULL;
 }
 
 gboolean
-cw_adhoc_is_command_node(const char *node)
+cw_adhoc_is_command_node(CwGateway *gw, const char *node)
 {
-    return find_command(node) != NULL;
+    return find_command(gw, node) != NULL;
 }
 
 static gboolean
-allowed(CwGateway *gw, CwUser *user, const Command *c)
+allowed_who(CwGateway *gw, CwUser *user, Who who)
 {
-    if (c->who == WHO_ADMIN)
+    if (who == WHO_ADMIN)
         return cw_config_is_admin(gw->config, user->jid);
     return user->registered;
+}
+
+static Who
+command_who(CwGateway *gw, const Command *c, const char *node)
+{
+    if (c == &transport_command)
+        return find_transport_command(gw, node)->admin_only ? WHO_ADMIN : WHO_REGISTERED;
+    return c->who;
+}
+
+static gboolean
+allowed(CwGateway *gw, CwUser *user, const Command *c, const char *node)
+{
+    return allowed_who(gw, user, command_who(gw, c, node));
 }
 
 xmpp_stanza_t *
@@ -302,15 +321,65 @@ cw_adhoc_items(CwRequest *req)
         return q;
     }
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (!user || !allowed(gw, user, &commands[i]))
+        if (!user || !allowed(gw, user, &commands[i], commands[i].node))
             continue;
         xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
         xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
         xmpp_stanza_set_attribute(item, "node", commands[i].node);
         xmpp_stanza_set_attribute(item, "name", commands[i].name);
     }
+    for (const CwTransportCommand *const *c = gw->ops->commands; user && c && *c; c++) {
+        if (!allowed_who(gw, user, (*c)->admin_only ? WHO_ADMIN : WHO_REGISTERED))
+            continue;
+        xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
+        xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
+        xmpp_stanza_set_attribute(item, "node", (*c)->node);
+        xmpp_stanza_set_attribute(item, "name", (*c)->name);
+    }
     return q;
 }
+
+/* ---- the transport's own commands ---- */
+
+static const CwTransportCommand *
+find_transport_command(CwGateway *gw, const char *node)
+{
+    for (const CwTransportCommand *const *c = gw->ops->commands; node && c && *c; c++)
+        if (strcmp((*c)->node, node) == 0)
+            return *c;
+    return NULL;
+}
+
+static const CwTransportCommand *
+request_transport_command(CwRequest *req)
+{
+    return find_transport_command(req->gw, xmpp_stanza_get_attribute(req->payload, "node"));
+}
+
+static xmpp_stanza_t *
+transport_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
+{
+    const CwTransportCommand *tc = request_transport_command(req);
+    g_autoptr(GHashTable) values = NULL;
+    const CwFormSpec *spec = tc->form(req->user, &values, note);
+    if (!spec)
+        return NULL;
+    if (!tc->complete) { /* a form with nothing to submit: show it as a result */
+        *result = cw_dataform_build(cw_gateway_ctx(req->gw), spec, "result", NULL, values);
+        return NULL;
+    }
+    return cw_dataform_build(cw_gateway_ctx(req->gw), spec, "form", NULL, values);
+}
+
+static gboolean
+transport_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+{
+    return request_transport_command(req)->complete(req->user, values, note, error);
+}
+
+/* Stands for every transport command; the node says which. */
+static const Command transport_command = { "(transport)", NULL, WHO_REGISTERED, transport_execute,
+                                           transport_complete };
 
 /* ---- the protocol ---- */
 
@@ -341,7 +410,7 @@ command_set(CwRequest *req)
     const char *node = xmpp_stanza_get_attribute(req->payload, "node");
     const char *action = xmpp_stanza_get_attribute(req->payload, "action");
     const char *sessionid = xmpp_stanza_get_attribute(req->payload, "sessionid");
-    const Command *cmd = find_command(node);
+    const Command *cmd = find_command(gw, node);
     if (req->to_node) {
         g_autofree char *legacy = NULL, *scope = NULL;
         cmd = g_strcmp0(node, entity_command.node) == 0 && entity_spec(req, &legacy, &scope)
@@ -358,8 +427,8 @@ command_set(CwRequest *req)
                          "Register with the gateway first: your settings are kept with your registration.");
         return;
     }
-    if (!allowed(gw, req->user, cmd)) {
-        cw_request_error(req, "forbidden", cmd->who == WHO_ADMIN
+    if (!allowed(gw, req->user, cmd, node)) {
+        cw_request_error(req, "forbidden", command_who(gw, cmd, node) == WHO_ADMIN
                                                ? "This command is for the gateway's administrators."
                                                : "Register with the gateway first.");
         return;
@@ -391,6 +460,7 @@ command_set(CwRequest *req)
         s->owner = g_strdup(req->user->jid);
         s->command = cmd;
         s->entity = g_strdup(req->to_node);
+        s->node = g_strdup(node);
         g_hash_table_replace(gw->adhoc_sessions, g_strdup(sid), s);
         xmpp_stanza_t *c = command_reply(req, node, sid, "executing");
         xmpp_stanza_t *actions = cw_stanza_add_child(c, cw_stanza_new(cw_gateway_ctx(gw), "actions", NULL));
@@ -404,7 +474,7 @@ command_set(CwRequest *req)
 
     prune_sessions(gw->adhoc_sessions, NULL);
     Session *s = g_hash_table_lookup(gw->adhoc_sessions, sessionid);
-    if (!s || s->command != cmd) {
+    if (!s || s->command != cmd || g_strcmp0(s->node, node) != 0) {
         cw_request_error(req, "bad-request", "Unknown or expired session.");
         return;
     }
@@ -427,10 +497,7 @@ command_set(CwRequest *req)
     }
     char *note = NULL;
     if (!cmd->complete(req, values, &note, &error)) {
-        cw_request_error(req, error->domain == G_IO_ERROR       ? "not-acceptable"
-                              : error->domain == CW_LIMITS_ERROR ? CW_LIMITS_CONDITION
-                                                                 : "internal-server-error",
-                         error->message);
+        cw_request_error(req, cw_error_condition_for(error), error->message);
         return; /* the session stays open for a corrected submission */
     }
     g_hash_table_remove(gw->adhoc_sessions, sessionid);

@@ -56,12 +56,12 @@ disco_info(CwRequest *req)
         return;
     }
     g_autofree char *caps_node = g_strdup_printf("%s#%s", CW_CAPS_NODE, gw->caps_ver);
-    if (node && strcmp(node, caps_node) != 0 && !cw_adhoc_is_command_node(node)) {
+    if (node && strcmp(node, caps_node) != 0 && !cw_adhoc_is_command_node(gw, node)) {
         xmpp_stanza_release(query);
         cw_request_error(req, "item-not-found", NULL);
         return;
     }
-    if (node && cw_adhoc_is_command_node(node)) {
+    if (node && cw_adhoc_is_command_node(gw, node)) {
         add_identity(query, "automation", "command-node", NULL);
         add_feature(query, "http://jabber.org/protocol/commands");
         add_feature(query, "jabber:x:data");

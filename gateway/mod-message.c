@@ -12,6 +12,7 @@
 
 #define NS_CHATSTATES "http://jabber.org/protocol/chatstates"
 #define NS_RECEIPTS "urn:xmpp:receipts"
+#define NS_ADDRESS "http://jabber.org/protocol/address"
 
 static CwChatState
 parse_chat_state(xmpp_stanza_t *m)
@@ -47,6 +48,64 @@ gateway_message(CwRequest *req, const char *body)
     g_string_free(help, TRUE);
 }
 
+/* XEP-0033: the legacy ids of the to/cc addresses of a multicast message,
+ * or NULL after answering the error (every address must be one of ours). */
+static GPtrArray *
+multicast_targets(CwRequest *req, xmpp_stanza_t *addresses)
+{
+    CwGateway *gw = req->gw;
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    for (xmpp_stanza_t *a = xmpp_stanza_get_children(addresses); a; a = xmpp_stanza_get_next(a)) {
+        const char *name = xmpp_stanza_get_name(a), *type = xmpp_stanza_get_type(a);
+        if (!name || strcmp(name, "address") != 0 || !type ||
+            (strcmp(type, "to") != 0 && strcmp(type, "cc") != 0))
+            continue;
+        const char *jid = xmpp_stanza_get_attribute(a, "jid");
+        g_autofree char *node = jid ? xmpp_jid_node(cw_gateway_ctx(gw), jid) : NULL;
+        g_autofree char *domain = jid ? xmpp_jid_domain(cw_gateway_ctx(gw), jid) : NULL;
+        char *legacy = node && domain && g_ascii_strcasecmp(domain, cw_gateway_domain(gw)) == 0
+                           ? cw_gateway_node_to_legacy(gw, node) : NULL;
+        if (!legacy) {
+            g_autofree char *text = g_strdup_printf(
+                "Cannot send to %.80s: every address must be on %s. %s", jid ? jid : "(no jid)",
+                cw_gateway_domain(gw), gw->ops->address_help ? gw->ops->address_help : "");
+            cw_request_error(req, "jid-malformed", text);
+            return NULL;
+        }
+        g_ptr_array_add(ids, legacy);
+        if (ids->len > CW_MULTICAST_MAX) {
+            cw_request_error(req, "policy-violation", "Too many addresses in one message.");
+            return NULL;
+        }
+    }
+    if (ids->len == 0) {
+        cw_request_error(req, "bad-request", "No to or cc address.");
+        return NULL;
+    }
+    return g_steal_pointer(&ids);
+}
+
+static void
+multicast(CwRequest *req, xmpp_stanza_t *addresses, const char *body)
+{
+    CwGateway *gw = req->gw;
+    if (gw->requires_registration && !req->user->registered) {
+        cw_request_error(req, "registration-required", "Register with the gateway first.");
+        return;
+    }
+    g_autoptr(GPtrArray) ids = multicast_targets(req, addresses);
+    if (!ids)
+        return;
+    CwMessage msg = {
+        .body = body,
+        .id = xmpp_stanza_get_id(req->stanza),
+        .want_receipt = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "request", NS_RECEIPTS) != NULL,
+        .sender = req->from,
+    };
+    for (guint i = 0; i < ids->len; i++)
+        gw->ops->send_message(req->user, ids->pdata[i], &msg);
+}
+
 static void
 message(CwRequest *req)
 {
@@ -70,7 +129,12 @@ message(CwRequest *req)
     }
     g_autofree char *body = cw_stanza_child_text(req->stanza, "body", NULL);
     if (!req->to_node) {
-        if (body && *body)
+        xmpp_stanza_t *addresses =
+            gw->ops->multicast ? xmpp_stanza_get_child_by_name_and_ns(req->stanza, "addresses", NS_ADDRESS)
+                               : NULL;
+        if (addresses && body && *body && gw->ops->send_message)
+            multicast(req, addresses, body);
+        else if (body && *body)
             gateway_message(req, body);
         return;
     }
@@ -80,7 +144,9 @@ message(CwRequest *req)
     }
     g_autofree char *legacy = cw_gateway_node_to_legacy(gw, req->to_node);
     if (!legacy) {
-        cw_request_error(req, "jid-malformed", "That is not a valid address on this network.");
+        cw_request_error(req, "jid-malformed",
+                         gw->ops->address_help ? gw->ops->address_help
+                                               : "That is not a valid address on this network.");
         return;
     }
     CwChatState state = parse_chat_state(req->stanza);
@@ -97,6 +163,7 @@ message(CwRequest *req)
         .body = body,
         .id = xmpp_stanza_get_id(req->stanza),
         .want_receipt = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "request", NS_RECEIPTS) != NULL,
+        .sender = req->from,
     };
     gw->ops->send_message(req->user, legacy, &msg);
 }

@@ -1,6 +1,7 @@
 /* mod-register.c — XEP-0077 in-band registration, with XEP-0004 forms and legacy fields. */
 #define G_LOG_DOMAIN "causeway"
 #include <gio/gio.h>
+#include <string.h>
 
 #include "account.h"
 #include "dataform.h"
@@ -17,7 +18,7 @@ register_get(CwRequest *req)
         return;
     }
     CwGateway *gw = req->gw;
-    const CwFormSpec *spec = gw->ops->registration_form;
+    const CwFormSpec *spec = cw_gateway_registration_form(gw);
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
     g_autoptr(GHashTable) values = req->user->registered ? cw_account_values(req->user) : NULL;
 
@@ -61,14 +62,15 @@ register_set(CwRequest *req)
     if (x)
         values = cw_dataform_parse_submit(x, NS_REGISTER, &error);
     else
-        values = cw_dataform_parse_legacy(req->payload, req->gw->ops->registration_form);
+        values = cw_dataform_parse_legacy(req->payload, cw_gateway_registration_form(req->gw));
     if (!values) {
         cw_request_error(req, "bad-request", error->message);
         return;
     }
     if (!cw_account_register(user, values, &error)) {
-        if (error->domain == G_IO_ERROR)
-            cw_request_error(req, "not-acceptable", error->message);
+        const char *condition = cw_error_condition_for(error);
+        if (strcmp(condition, "internal-server-error") != 0)
+            cw_request_error(req, condition, error->message);
         else {
             g_warning("registration of %s failed: %s", user->jid, error->message);
             cw_request_error(req, "internal-server-error", "Your registration could not be stored; try again.");

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "safetext.h"
+#include "user-limits.h"
+#include <causeway/core.h>
+#include <gio/gio.h>
 
 xmpp_stanza_t *
 cw_stanza_new(xmpp_ctx_t *ctx, const char *name, const char *ns)
@@ -244,4 +247,33 @@ cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text)
     if (text)
         cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
     return reply;
+}
+
+G_DEFINE_QUARK(cw-condition-error-quark, cw_condition_error)
+
+const char *
+cw_condition_name(int code)
+{
+    static const char *const names[] = {
+        [CW_CONDITION_CONFLICT] = "conflict",
+        [CW_CONDITION_FORBIDDEN] = "forbidden",
+        [CW_CONDITION_NOT_ACCEPTABLE] = "not-acceptable",
+        [CW_CONDITION_NOT_ALLOWED] = "not-allowed",
+        [CW_CONDITION_ITEM_NOT_FOUND] = "item-not-found",
+        [CW_CONDITION_SERVICE_UNAVAILABLE] = "service-unavailable",
+    };
+    return code >= 0 && (gsize)code < G_N_ELEMENTS(names) && names[code] ? names[code]
+                                                                         : "undefined-condition";
+}
+
+const char *
+cw_error_condition_for(const GError *error)
+{
+    if (error->domain == CW_CONDITION_ERROR)
+        return cw_condition_name(error->code);
+    if (error->domain == G_IO_ERROR)
+        return "not-acceptable";
+    if (error->domain == CW_LIMITS_ERROR)
+        return CW_LIMITS_CONDITION;
+    return "internal-server-error";
 }

@@ -60,5 +60,10 @@ const char *cw_error_type_for(const char *condition);
  * "undefined-condition": a condition becomes an element name, so one given
  * by a transport is never written as it is unless it is known. */
 const char *cw_error_condition_checked(const char *condition);
+/* The condition to answer a refused request with, by the GError's domain:
+ * CW_CONDITION_ERROR its code, G_IO_ERROR (a form's validation)
+ * not-acceptable, CW_LIMITS_ERROR policy-violation, anything else
+ * internal-server-error. */
+const char *cw_error_condition_for(const GError *error);
 
 G_END_DECLS

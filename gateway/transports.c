@@ -3,11 +3,12 @@
 
 #include <string.h>
 
-extern const CwTransportOps cw_loopback_transport, cw_irc_transport;
+extern const CwTransportOps cw_loopback_transport, cw_irc_transport, cw_sms_transport;
 
 static const CwTransportOps *const transports[] = {
     &cw_irc_transport,
     &cw_loopback_transport,
+    &cw_sms_transport,
 };
 
 const CwTransportOps *

@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway"
 #include "gateway.h"
 
+#include "account.h"
+
 const char *
 cw_user_jid(CwUser *user)
 {
@@ -99,4 +101,16 @@ cw_user_resource_gone(CwUser *user, const char *resource)
     g_info("%s is offline", user->jid);
     if (user->gw->ops->user_offline)
         user->gw->ops->user_offline(user);
+}
+
+gboolean
+cw_user_register(CwUser *user, GHashTable *values, GError **error)
+{
+    return cw_account_register(user, values, error);
+}
+
+gboolean
+cw_user_unregister(CwUser *user, GError **error)
+{
+    return cw_account_unregister(user, error);
 }

@@ -36,7 +36,26 @@ typedef struct {
     const char *id;        /* XMPP message id (user -> legacy) or legacy id (legacy -> user); may be NULL */
     gint64 timestamp;      /* legacy -> user: unix microseconds for a delayed message, 0 = now */
     gboolean want_receipt; /* user -> legacy: XEP-0184 receipt requested */
+    const char *sender;    /* user -> legacy: the full JID that sent it (errors reported
+                              later go there, see cw_legacy_error_to); may be NULL */
 } CwMessage;
+
+/* Errors a transport returns from check_registration and from its ad-hoc
+ * commands with a specific XMPP condition (any other GError is shown as
+ * not-acceptable): g_set_error(error, CW_CONDITION_ERROR,
+ * CW_CONDITION_CONFLICT, "..."). */
+#define CW_CONDITION_ERROR (cw_condition_error_quark())
+GQuark cw_condition_error_quark(void);
+typedef enum {
+    CW_CONDITION_CONFLICT,         /* e.g. a number another user holds */
+    CW_CONDITION_FORBIDDEN,
+    CW_CONDITION_NOT_ACCEPTABLE,
+    CW_CONDITION_NOT_ALLOWED,
+    CW_CONDITION_ITEM_NOT_FOUND,
+    CW_CONDITION_SERVICE_UNAVAILABLE,
+} CwCondition;
+/* The RFC 6120 name of a CW_CONDITION_ERROR code ("conflict", ...). */
+const char *cw_condition_name(int code);
 
 /* ---- the gateway (process) ---- */
 const char *cw_gateway_domain(CwGateway *gw);
@@ -50,6 +69,30 @@ CwUser *cw_gateway_lookup_user(CwGateway *gw, const char *bare_jid);
 void cw_gateway_set_requires_registration(CwGateway *gw, gboolean required);
 /* Every registered user (from the store), as CwUser handles; free the array. */
 GPtrArray *cw_gateway_registered_users(CwGateway *gw);
+/* The user object of a bare JID, created (and its registration looked up)
+ * when the process does not know it yet; NULL for an invalid JID. Use
+ * cw_user_is_registered() before acting for it. */
+CwUser *cw_gateway_user_for(CwGateway *gw, const char *bare_jid);
+/* The [gateway] admins (bare JIDs), NULL-terminated; valid until the next reload. */
+const char *const *cw_gateway_admins(CwGateway *gw);
+/* Is bare_jid one of [gateway] admins? */
+gboolean cw_gateway_is_admin(CwGateway *gw, const char *bare_jid);
+/* A message from the gateway JID to every admin (bare JIDs: the server
+ * stores it while they are offline). */
+void cw_gateway_notify_admins(CwGateway *gw, const char *body);
+/* Is the component connected to the XMPP server (stanzas reach users)? */
+gboolean cw_gateway_is_connected(CwGateway *gw);
+/* A file of the transport's own in the data directory: DATA_DIR/NAME-suffix
+ * (allocated), e.g. suffix "sms.db". */
+char *cw_gateway_data_file(CwGateway *gw, const char *suffix);
+
+/* Register user with these registration-form values (var -> value, a table
+ * that owns its strings; validated against the form, then the transport's
+ * check_registration runs) or update their registration, as the XEP-0077
+ * form does: for admin commands acting for a user. */
+gboolean cw_user_register(CwUser *user, GHashTable *values, GError **error);
+/* Unregister user (the transport's unregistered op runs). */
+gboolean cw_user_unregister(CwUser *user, GError **error);
 
 /* ---- users ---- */
 const char *cw_user_jid(CwUser *user);            /* bare JID */
@@ -94,6 +137,14 @@ void cw_legacy_chat_state(CwUser *user, const char *legacy_id, CwChatState state
  * when legacy_id is a room they are in, else the resource of their last message. */
 void cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id,
                      const char *condition, const char *text);
+/* cw_legacy_error for a failure reported long after the message (a delivery
+ * report, after a restart): to is the full JID that sent it (CwMessage.sender;
+ * may be NULL). When that resource is online it gets the error stanza;
+ * otherwise the user's bare JID gets a chat message from the contact saying
+ * what was not delivered and why, which the server stores if need be, so
+ * the report is never dropped. */
+void cw_legacy_error_to(CwUser *user, const char *legacy_id, const char *to, const char *msg_id,
+                        const char *condition, const char *text);
 /* XEP-0184: the legacy network confirmed delivery of msg_id. */
 void cw_legacy_receipt(CwUser *user, const char *legacy_id, const char *msg_id);
 

@@ -18,6 +18,11 @@ gboolean cw_keyfile_get_bool(GKeyFile *kf, const char *file, const char *group, 
 gboolean cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *group,
                                    const char *key, double def, double min_s, double max_s,
                                    guint *out_ms, GError **error);
+/* A duration: a number with an optional unit, s (the default), m, h or d
+ * ("90", "5m", "1.5h", "30d"), in [min_s, max_s] seconds; *out_s in seconds. */
+gboolean cw_keyfile_get_duration(GKeyFile *kf, const char *file, const char *group,
+                                 const char *key, double def_s, double min_s, double max_s,
+                                 double *out_s, GError **error);
 /* The trimmed string, or a copy of def when absent or empty (def may be NULL). */
 char *cw_keyfile_get_string(GKeyFile *kf, const char *group, const char *key, const char *def);
 

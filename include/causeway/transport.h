@@ -28,6 +28,23 @@ G_BEGIN_DECLS
 
 typedef struct CwTransportOps CwTransportOps;
 
+/* An ad-hoc command (XEP-0050) the transport offers on the gateway JID. */
+typedef struct {
+    const char *node;          /* unique among the gateway's commands */
+    const char *name;          /* shown by clients */
+    gboolean admin_only;       /* else: registered users */
+    /* First step: the form to fill (owned by the transport, valid until the
+     * next call of form for this command) with *values (allocated table or
+     * NULL) to show in it; or NULL when the command is done in one step
+     * (then *note, allocated, is the result text). */
+    const CwFormSpec *(*form)(CwUser *user, GHashTable **values, char **note);
+    /* Second step, with the submitted values (not yet validated: call
+     * cw_form_validate). FALSE + error (CW_CONDITION_ERROR for a specific
+     * condition) leaves the session open for a corrected submission; TRUE
+     * sets *note (allocated, may be NULL) to the result text. */
+    gboolean (*complete)(CwUser *user, GHashTable *values, char **note, GError **error);
+} CwTransportCommand;
+
 struct CwTransportOps {
     /* ---- identity (required) ---- */
     const char *type;          /* config `type =` value, e.g. "irc" */
@@ -53,6 +70,10 @@ struct CwTransportOps {
     /* The registration form (required). Fields of type TEXT_PRIVATE are
      * stored encrypted and never echoed. */
     const CwFormSpec *registration_form;
+    /* A registration form that depends on the configuration (e.g. a list of
+     * the numbers one may claim): returns a form owned by the transport that
+     * lives until deinit; NULL falls back to registration_form. Optional. */
+    const CwFormSpec *(*registration_form_for)(CwGateway *gw);
     /* Check submitted values (already validated against the form) before they
      * are stored; a FALSE return shows error->message to the user as
      * not-acceptable. Optional. */
@@ -124,6 +145,21 @@ struct CwTransportOps {
     char *(*node_to_legacy)(CwGateway *gw, const char *node);
     /* XEP-0100 prompt text, e.g. "Phone number (E.164)". Optional. */
     const char *gateway_prompt;
+    /* The text of the jid-malformed error for a JID node_to_legacy refuses,
+     * saying what an address looks like. Optional. */
+    const char *address_help;
+    /* XEP-0033: a message to the gateway JID with <addresses/> (type to/cc)
+     * is sent with send_message to every address on this domain, with the
+     * same id (max CW_MULTICAST_MAX addresses; one bad address refuses the
+     * whole message before anything is sent). */
+    gboolean multicast;
+    /* XEP-0054 vcard-temp on contact JIDs: FN/NICKNAME are the roster name
+     * (else the legacy id); with vcard_tel the legacy id is also the TEL
+     * NUMBER (a phone number). */
+    gboolean vcard_tel;
+
+    /* ---- ad-hoc commands of the transport, NULL-terminated; may be NULL ---- */
+    const CwTransportCommand *const *commands;
 
     /* ---- text commands to the gateway JID ---- */
     /* A message body sent to the bare gateway JID that is not a core command
@@ -132,5 +168,7 @@ struct CwTransportOps {
     gboolean (*gateway_command)(CwUser *user, const char *text);
     const char *commands_help;
 };
+
+#define CW_MULTICAST_MAX 50
 
 G_END_DECLS

@@ -2,6 +2,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include <causeway/keyfile.h>
+
 #include "config.h"
 #include "gateway.h"
 #include "transports.h"
@@ -419,10 +421,45 @@ static void test_error_file_syntax(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* ---- durations with units ---- */
+
+static void
+test_duration(void)
+{
+    static const struct { const char *value; double seconds; } good[] = {
+        { "90", 90 }, { "90s", 90 }, { "5m", 300 }, { "1.5h", 5400 }, { "30d", 2592000 },
+        { " 2D ", 172800 }, { "0", 0 },
+    };
+    static const char *const bad[] = { "m", "5x", "5mm", "-1", "nan", "1e99", "5 m", "40d" };
+    for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_key_file_set_string(kf, "t", "d", good[i].value);
+        double out = -1;
+        g_autoptr(GError) error = NULL;
+        g_assert_true(cw_keyfile_get_duration(kf, PATH, "t", "d", 7, 0, 31 * 86400, &out, &error));
+        g_assert_cmpfloat_with_epsilon(out, good[i].seconds, 1e-9);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_key_file_set_string(kf, "t", "d", bad[i]);
+        double out = -1;
+        g_autoptr(GError) error = NULL;
+        g_assert_false(cw_keyfile_get_duration(kf, PATH, "t", "d", 7, 0, 31 * 86400, &out, &error));
+        g_assert_nonnull(strstr(error->message, "[t] d"));
+        g_assert_nonnull(strstr(error->message, "30d"));
+        g_assert_cmpfloat(out, ==, 7); /* untouched but for the default */
+    }
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    double out = -1;
+    g_assert_true(cw_keyfile_get_duration(kf, PATH, "t", "absent", 7, 0, 10, &out, NULL));
+    g_assert_cmpfloat(out, ==, 7);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/config/valid/data", test_valid_data);
+    g_test_add_func("/config/duration", test_duration);
     g_test_add_func("/config/valid/file", test_valid_file);
     g_test_add_func("/config/valid/defaults", test_defaults);
     g_test_add_func("/config/free-null", test_free_null);

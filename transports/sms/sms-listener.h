@@ -46,6 +46,7 @@ guint cw_sms_listener_port(CwSmsListener *l);
 /* Counters: requests refused for a missing/bad token, malformed, taken. */
 guint64 cw_sms_listener_refused(CwSmsListener *l);
 guint64 cw_sms_listener_malformed(CwSmsListener *l);
+guint64 cw_sms_listener_taken(CwSmsListener *l);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwSmsListener, cw_sms_listener_free)
 

@@ -1,0 +1,365 @@
+/* sms-sender.c — the outbox's way to Kannel and back (sms-sender.h). */
+#define G_LOG_DOMAIN "causeway-sms"
+#include "sms-sender.h"
+
+#include <causeway/backoff.h>
+
+#define SWEEP_INTERVAL_S 5
+
+/* What a pending HTTP callback holds: the sender may be gone by then. */
+typedef struct {
+    gint ref;
+    CwSmsSender *s; /* NULL once the sender is freed */
+} Link;
+
+struct CwSmsSender {
+    CwSmsStore *store;
+    CwSmsKannel *kannel;
+    CwSmsSenderConfig cfg; /* strings owned */
+    CwSmsReport report;
+    gpointer data;
+    Link *link;
+    GHashTable *to_finish; /* message id (gint64*) -> NULL: check after the next commit */
+    guint flush_id, due_id, sweep_id;
+};
+
+typedef struct {
+    Link *link;
+    CwSmsPartJob *job;
+} Submission;
+
+static void schedule_flush(CwSmsSender *s);
+
+static void
+link_unref(Link *l)
+{
+    if (--l->ref == 0)
+        g_free(l);
+}
+
+static gint64
+now_us(void)
+{
+    return g_get_real_time();
+}
+
+/* Writes join one group, committed on the next idle turn. */
+static void
+write_begin(CwSmsSender *s)
+{
+    g_autoptr(GError) error = NULL;
+    if (!cw_sms_store_in_group(s->store) && !cw_sms_store_begin(s->store, &error))
+        g_warning("sms outbox: cannot start a write: %s", error->message);
+    schedule_flush(s);
+}
+
+static void
+commit(CwSmsSender *s)
+{
+    g_autoptr(GError) error = NULL;
+    if (cw_sms_store_in_group(s->store) && !cw_sms_store_commit(s->store, &error))
+        g_warning("sms outbox: commit failed: %s", error->message);
+}
+
+static void
+finish_later(CwSmsSender *s, gint64 message)
+{
+    g_hash_table_add(s->to_finish, g_memdup2(&message, sizeof message));
+    schedule_flush(s);
+}
+
+static CwSmsOutcome
+outcome_of(const CwSmsMessage *m)
+{
+    if (m->state == CW_SMS_MESSAGE_DELIVERED)
+        return CW_SMS_OUTCOME_DELIVERED;
+    return g_strcmp0(m->last_error, "expired") == 0 ? CW_SMS_OUTCOME_EXPIRED : CW_SMS_OUTCOME_FAILED;
+}
+
+/* Report a finished message; remove it when the report went out. */
+static void
+report_message(CwSmsSender *s, const CwSmsMessage *m)
+{
+    CwSmsOutcome outcome = outcome_of(m);
+    const char *text = outcome == CW_SMS_OUTCOME_DELIVERED ? NULL : m->last_error;
+    if (!s->report(m, outcome, text, s->data))
+        return; /* tried again on the next sweep */
+    g_autoptr(GError) error = NULL;
+    write_begin(s);
+    if (!cw_sms_outbox_remove(s->store, m->id, &error))
+        g_warning("sms outbox: cannot remove message %" G_GINT64_FORMAT ": %s", m->id, error->message);
+}
+
+static void
+finish_pending(CwSmsSender *s)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_autoptr(GHashTable) ids = s->to_finish;
+    s->to_finish = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_hash_table_iter_init(&it, ids);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        CwSmsMessage *m = cw_sms_outbox_get(s->store, *(gint64 *)key, NULL);
+        if (m && m->state != CW_SMS_MESSAGE_PENDING)
+            report_message(s, m);
+        if (m)
+            cw_sms_message_free(m);
+    }
+}
+
+/* ---- submitting ---- */
+
+static void
+fail_part(CwSmsSender *s, const CwSmsPartJob *job, const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    write_begin(s);
+    if (!cw_sms_part_set_state(s->store, job->message, job->part, CW_SMS_PART_FAILED, text, NULL,
+                               &error))
+        g_warning("sms outbox: %s", error->message);
+    finish_later(s, job->message);
+}
+
+static void
+submitted(CwSmsSubmitResult result, guint status, const char *text, gpointer data)
+{
+    Submission *sub = data;
+    CwSmsSender *s = sub->link->s;
+    CwSmsPartJob *job = sub->job;
+    if (s) {
+        g_autoptr(GError) error = NULL;
+        gint64 now = now_us();
+        if (result == CW_SMS_SUBMIT_OK) {
+            write_begin(s);
+            if (!cw_sms_part_submitted(s->store, job->message, job->part, now, &error))
+                g_warning("sms outbox: %s", error->message);
+        } else if (result == CW_SMS_SUBMIT_PERMANENT) {
+            g_autofree char *why = g_strdup_printf("Kannel refused the message (HTTP %u): %s", status,
+                                                   text ? text : "");
+            g_message("message %" G_GINT64_FORMAT " part %u: %s", job->message, job->part, why);
+            fail_part(s, job, why);
+        } else if (job->attempts + 1 >= s->cfg.max_attempts) {
+            g_autofree char *why = g_strdup_printf("Kannel could not take the message after %u "
+                                                   "attempts; last: %s", job->attempts + 1,
+                                                   text ? text : "no answer");
+            fail_part(s, job, why);
+        } else {
+            guint delay = cw_backoff_delay_ms(s->cfg.retry_min_ms, s->cfg.retry_max_ms, job->attempts);
+            g_debug("message %" G_GINT64_FORMAT " part %u: %s; again in %u ms", job->message,
+                    job->part, text ? text : "no answer", delay);
+            write_begin(s);
+            if (!cw_sms_part_retry(s->store, job->message, job->part,
+                                   now + (gint64)delay * 1000, text, &error))
+                g_warning("sms outbox: %s", error->message);
+        }
+        schedule_flush(s); /* a slot is free */
+    }
+    link_unref(sub->link);
+    cw_sms_part_job_free(job);
+    g_free(sub);
+}
+
+static void
+submit(CwSmsSender *s, CwSmsPartJob *job)
+{
+    g_autofree char *dlr_url = g_strdup_printf(
+        "%s/dlr?token=%s&m=%" G_GINT64_FORMAT "&p=%u&type=%%d&smsc_status=%%A&to=%%p",
+        s->cfg.callback_url, s->cfg.callback_token, job->message, job->part);
+    CwSmsSubmit sub = {
+        .from = job->from_number, .to = job->to_number, .text = job->text, .coding = job->coding,
+        .ref = job->ref, .part = job->part, .n_parts = job->n_parts, .dlr_url = dlr_url,
+    };
+    Submission *pending = g_new0(Submission, 1);
+    pending->link = s->link;
+    s->link->ref++;
+    pending->job = job;
+    cw_sms_kannel_submit(s->kannel, &sub, submitted, pending);
+}
+
+static gboolean
+due_fired(gpointer data)
+{
+    CwSmsSender *s = data;
+    s->due_id = 0;
+    schedule_flush(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Wake up when the next retry is due (only while a slot is free: a finished
+ * request wakes the sender anyway). */
+static void
+schedule_due(CwSmsSender *s)
+{
+    g_clear_handle_id(&s->due_id, g_source_remove);
+    if (!cw_sms_kannel_can_submit(s->kannel))
+        return;
+    gint64 next = cw_sms_outbox_next_due(s->store);
+    if (next <= 0)
+        return;
+    gint64 delay_ms = (next - now_us()) / 1000 + 1;
+    s->due_id = g_timeout_add((guint)CLAMP(delay_ms, 1, 3600 * 1000), due_fired, s);
+}
+
+/* Commit what was written, report what finished, then submit what is due.
+ * The parts taken are marked in flight in the same commit, and nothing is
+ * submitted before the messages it belongs to are on disk. */
+static void
+pump(CwSmsSender *s)
+{
+    commit(s);
+    finish_pending(s);
+    g_autoptr(GPtrArray) jobs = NULL;
+    guint in_flight = cw_sms_kannel_in_flight(s->kannel);
+    if (in_flight < s->cfg.max_in_flight && cw_sms_kannel_can_submit(s->kannel)) {
+        g_autoptr(GError) error = NULL;
+        write_begin(s);
+        jobs = cw_sms_outbox_take_due(s->store, now_us(), s->cfg.max_in_flight - in_flight, &error);
+        if (!jobs)
+            g_warning("sms outbox: %s", error->message);
+    }
+    commit(s);
+    for (guint i = 0; jobs && i < jobs->len; i++)
+        submit(s, g_steal_pointer(&jobs->pdata[i]));
+    schedule_due(s);
+}
+
+static gboolean
+flush_idle(gpointer data)
+{
+    CwSmsSender *s = data;
+    s->flush_id = 0;
+    pump(s);
+    /* pump's own writes scheduled another flush: nothing left to commit */
+    if (!cw_sms_store_in_group(s->store))
+        g_clear_handle_id(&s->flush_id, g_source_remove);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush(CwSmsSender *s)
+{
+    if (!s->flush_id)
+        s->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, flush_idle, s, NULL);
+}
+
+/* ---- delivery reports, sweeps ---- */
+
+void
+cw_sms_sender_dlr(CwSmsSender *s, const CwSmsDlr *dlr)
+{
+    CwSmsPartState state;
+    g_autofree char *why = NULL;
+    switch (dlr->type) {
+    case 1:
+        state = CW_SMS_PART_DELIVERED;
+        break;
+    case 8:
+        state = CW_SMS_PART_ACCEPTED;
+        break;
+    case 2:
+    case 16:
+        state = CW_SMS_PART_FAILED;
+        why = g_strdup_printf("The %s reports the message undeliverable%s%s%s",
+                              dlr->type == 2 ? "phone network" : "SMS centre",
+                              dlr->smsc_status && *dlr->smsc_status ? " (" : "",
+                              dlr->smsc_status && *dlr->smsc_status ? dlr->smsc_status : "",
+                              dlr->smsc_status && *dlr->smsc_status ? ")" : "");
+        break;
+    default:
+        return; /* 4: buffered, nothing to record */
+    }
+    gboolean changed = FALSE;
+    g_autoptr(GError) error = NULL;
+    write_begin(s);
+    if (!cw_sms_part_set_state(s->store, dlr->message, dlr->part, state, why, &changed, &error)) {
+        g_debug("DLR for message %" G_GINT64_FORMAT ": %s", dlr->message, error->message);
+        return;
+    }
+    if (changed && state != CW_SMS_PART_ACCEPTED)
+        finish_later(s, dlr->message);
+}
+
+void
+cw_sms_sender_sweep(CwSmsSender *s)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 now = now_us();
+    commit(s);
+    g_autoptr(GPtrArray) expired = cw_sms_outbox_expire(s->store, now, &error);
+    if (!expired)
+        g_warning("sms outbox: %s", error->message);
+    g_clear_error(&error);
+    if (s->cfg.resend_unconfirmed_us > 0) {
+        gint64 n = cw_sms_outbox_requeue_unconfirmed(s->store, now - s->cfg.resend_unconfirmed_us,
+                                                     &error);
+        if (n > 0)
+            g_message("resending %" G_GINT64_FORMAT " SMS parts Kannel took but never confirmed", n);
+        else if (n < 0)
+            g_warning("sms outbox: %s", error->message);
+        g_clear_error(&error);
+    }
+    g_autoptr(GPtrArray) finished = cw_sms_outbox_finished(s->store, &error);
+    for (guint i = 0; finished && i < finished->len; i++)
+        report_message(s, finished->pdata[i]);
+    pump(s);
+}
+
+static gboolean
+sweep_tick(gpointer data)
+{
+    cw_sms_sender_sweep(data);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- life cycle ---- */
+
+CwSmsSender *
+cw_sms_sender_new(CwSmsStore *store, CwSmsKannel *kannel, const CwSmsSenderConfig *config,
+                  CwSmsReport report, gpointer data, GError **error)
+{
+    gint64 requeued = cw_sms_outbox_requeue_in_flight(store, error);
+    if (requeued < 0)
+        return NULL;
+    if (requeued > 0)
+        g_message("%" G_GINT64_FORMAT " SMS parts were in flight when Causeway stopped: "
+                  "sending them again", requeued);
+    CwSmsSender *s = g_new0(CwSmsSender, 1);
+    s->store = store;
+    s->kannel = kannel;
+    s->cfg = *config;
+    s->cfg.callback_url = g_strdup(config->callback_url);
+    s->cfg.callback_token = g_strdup(config->callback_token);
+    s->report = report;
+    s->data = data;
+    s->link = g_new0(Link, 1);
+    s->link->ref = 1;
+    s->link->s = s;
+    s->to_finish = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    s->sweep_id = g_timeout_add_seconds(SWEEP_INTERVAL_S, sweep_tick, s);
+    schedule_flush(s);
+    return s;
+}
+
+void
+cw_sms_sender_free(CwSmsSender *s)
+{
+    if (!s)
+        return;
+    commit(s);
+    g_clear_handle_id(&s->flush_id, g_source_remove);
+    g_clear_handle_id(&s->due_id, g_source_remove);
+    g_clear_handle_id(&s->sweep_id, g_source_remove);
+    s->link->s = NULL;
+    link_unref(s->link);
+    g_hash_table_destroy(s->to_finish);
+    g_free((char *)s->cfg.callback_url);
+    g_free((char *)s->cfg.callback_token);
+    g_free(s);
+}
+
+gint64
+cw_sms_sender_queue(CwSmsSender *s, const CwSmsOutgoing *m, GError **error)
+{
+    write_begin(s);
+    return cw_sms_outbox_add(s->store, m, error);
+}
