@@ -21,12 +21,16 @@ Run: /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_sms.py
 """
 import glob
 import os
+import re
 import subprocess
+import time
+import urllib.parse
 
 import pytest
 
 import harness
 from harness import NS, error_of, field_values, form_fields, wait_until, xml_str
+from kannel_harness import CallbackRecorder
 from sms_rig import (ADDRESS_NS, CMD_NS, HELP_REPLY, RECEIPTS_NS, SMS_DOMAIN, START_REPLY,
                      STOP_REPLY, T, TOKEN, VCARD_NS, SmsSetup, assert_completed, assert_error,
                      assert_result, body_of, contact, mt_to, register, registered, run_command,
@@ -147,6 +151,14 @@ def test_06_dlr_16_is_recipient_unavailable(sms, alice):
     el, (etype, cond, text) = wait_msg_error(alice, mid, m, frm=contact(PHONE))
     assert cond == "recipient-unavailable", xml_str(el)
     assert el.get("to") == alice.full_jid, "error not to the sending resource:\n" + xml_str(el)
+    # DLR 2 (failed at the phone) is the same error
+    m = alice.mark()
+    mid = send_sms(alice, PHONE2, "will fail at the phone")
+    sms.wait_unfinished(1)     # the first one is finished (failed), this one is not
+    message2, part2 = sms.wait_part_state(2)
+    assert sms.dlr(message2, part2, 2, to=PHONE2) == (200, b"")
+    el, (etype, cond, text) = wait_msg_error(alice, mid, m, frm=contact(PHONE2))
+    assert cond == "recipient-unavailable", xml_str(el)
     sms.kannel.start_fakesmsc()
 
 
@@ -191,6 +203,8 @@ def test_09_dedicated_claims(sms, alice, bob, admin):
     """dedicated: a number belongs to one JID. A second JID claiming it gets
     conflict, a number outside `numbers` not-acceptable; the legacy <phone/>
     element works too, and each user sends from their own number."""
+    r = register(alice, None)
+    assert r.get("type") == "error", "dedicated: a registration without a number was taken:\n" + xml_str(r)
     registered(alice, ALICE_NUM)
     assert_error(register(bob, ALICE_NUM), "conflict", "bob claims alice's number")
     assert_error(register(bob, "+4930999999"), "not-acceptable", "number outside `numbers`")
@@ -318,6 +332,24 @@ def test_12_shared_routing(rig, prosody, alice, bob, admin):
     assert not bob.find_stanzas(lambda el: body_of(el) == "reply to alice", mb)
     assert not admin.find_stanzas(lambda el: body_of(el) == "reply to alice", mad)
 
+    # two users wrote to PHONE from +15550100: a reply goes to both; bob,
+    # who uses +15550101, does not get it
+    registered(admin, "+15550100")
+    registered(bob, "+15550101")
+    m = sms.kannel.mark()
+    send_sms(admin, PHONE, "admin too")
+    send_sms(bob, PHONE, "bob from the other number")
+    sms.kannel.wait_mt(mt_to(PHONE, "admin too", "+15550100"), T, m)
+    sms.kannel.wait_mt(mt_to(PHONE, "bob from the other number", "+15550101"), T, m)
+    ma, mb, mad = alice.mark(), bob.mark(), admin.mark()
+    sms.kannel.send_mo(PHONE, "+15550100", "to both of you")
+    alice.wait_message(frm=contact(PHONE), body="to both of you", since=ma, timeout=T)
+    admin.wait_message(frm=contact(PHONE), body="to both of you", since=mad, timeout=T)
+    sms.kannel.send_mo(PHONE, "+15550101", "to bob only")
+    bob.wait_message(frm=contact(PHONE), body="to bob only", since=mb, timeout=T)
+    assert not bob.find_stanzas(lambda el: body_of(el) == "to both of you", mb)
+    assert not alice.find_stanzas(lambda el: body_of(el) == "to bob only", ma)
+
 
 # --------------------------------------------------------------- durability --
 
@@ -397,6 +429,10 @@ def test_16_stop_start_help(sms, alice):
     el, (etype, cond, text) = wait_msg_error(alice, mid, ma, frm=contact(PHONE))
     assert cond == "forbidden", xml_str(el)
     assert text and "STOP" in text.upper(), "error text does not mention STOP:\n" + xml_str(el)
+    # the opt-out is per (gateway number, phone): other phones still get alice's texts
+    m = sms.kannel.mark()
+    send_sms(alice, PHONE2, "not opted out")
+    sms.kannel.wait_mt(mt_to(PHONE2, "not opted out", ALICE_NUM), T, m)
 
     m, ma = sms.kannel.mark(), alice.mark()
     sms.kannel.send_mo(PHONE, ALICE_NUM, "start")
@@ -536,3 +572,162 @@ def test_22_check_names_the_key(tmp_path, case, lines, key):
     else:
         assert r.returncode != 0, "bad config (%s) accepted:\n%s%s" % (case, r.stdout, r.stderr)
         assert key in r.stderr, "stderr does not name %r:\n%s" % (key, r.stderr)
+
+
+def test_23_sendsms_request_dlr_url_and_5xx_retry(rig, prosody, alice):
+    """What Causeway asks of Kannel (a recorder stands in for smsbox): the
+    sendsms-user, from = the user's number, to, text, smsc = kannel_smsc, a
+    dlr-mask with 1, 2, 8, 16 and the dlr-url CALLBACK_URL/dlr?token=TOKEN
+    &m=ID&p=PART&type=%d&smsc_status=%A&to=%p. 503 answers are retried
+    with backoff; a DLR 1 made from that dlr-url gives the receipt."""
+    fake = rig.add_service(CallbackRecorder(label="fake-smsbox"))
+    answers = iter([503, 503])
+    fake.status = lambda req: next(answers, 202)
+    fake.start()
+    sms = SmsSetup(rig, start_kannel=False,
+                   options={"kannel_url": fake.url("/cgi-bin/sendsms"), "kannel_smsc": "fake"})
+    registered(alice, ALICE_NUM)
+    m = alice.mark()
+    mid = send_sms(alice, PHONE, "via the recorder", receipt=True)
+    fake.wait(lambda r: r.path == "/cgi-bin/sendsms", T, 2, "the third sendsms (after two 503)")
+    reqs = [r for r in fake.received() if r.path == "/cgi-bin/sendsms"]
+    gaps = [b.t - a.t for a, b in zip(reqs, reqs[1:])]
+    assert all(g >= 0.5 for g in gaps[:2]), "retries without backoff (retry_min 1s): %s" % gaps
+    p = reqs[-1].params
+    for k, v in (("username", "causeway"), ("password", "sendsmspw"), ("from", ALICE_NUM), ("to", PHONE),
+                 ("text", "via the recorder"), ("smsc", "fake")):
+        assert p.get(k) == v, "sendsms %s=%r, expected %r: %s" % (k, p.get(k), v, reqs[-1].target)
+    mask = int(p.get("dlr-mask", "0"))
+    assert mask & 27 == 27, "dlr-mask %d lacks one of 1, 2, 8, 16" % mask
+    dlr_url = p.get("dlr-url", "")
+    mm = re.fullmatch(r"http://127\.0\.0\.1:%d/dlr\?token=%s&m=(\d+)&p=(\d+)&type=%%d"
+                      r"&smsc_status=%%A&to=%%p" % (sms.listen_port, re.escape(TOKEN)), dlr_url)
+    assert mm, "dlr-url not CALLBACK_URL/dlr?token=TOKEN&m=ID&p=PART&type=%%d&smsc_status=%%A&to=%%p: %r" % dlr_url
+    # Kannel would fill in the escapes; do it by hand
+    q = dlr_url.split("?", 1)[1].replace("%d", "1").replace("%A", "").replace("%p", urllib.parse.quote(PHONE))
+    st, body = sms.callback("/dlr", None, raw_query=q)
+    assert (st, body) == (200, b""), (st, body)
+    wait_receipt(alice, contact(PHONE), mid, m)
+
+
+def test_24_receipt_only_when_every_part_is_delivered(sms, alice):
+    """A two-part message gets its receipt after the DLR 1 of its last part,
+    not of the first (DLRs made by hand; fakesmsc stopped)."""
+    registered(alice, ALICE_NUM)
+    sms.kannel.stop_fakesmsc()
+    m = alice.mark()
+    mid = send_sms(alice, PHONE, ("two parts " * 20)[:200], receipt=True)
+
+    def submitted():
+        rows = sms.db("SELECT message, part, state FROM parts ORDER BY part")
+        return rows if rows and all(r[2] == 2 for r in rows) else None
+    rows = wait_until(submitted, T, "every part submitted (state 2)")
+    assert len(rows) == 2 and len({r[0] for r in rows}) == 1, "expected one message of 2 parts: %s" % rows
+    (msg, p0, _), (_, p1, _) = rows
+    assert sms.dlr(msg, p0, 1, to=PHONE) == (200, b"")
+    sentinel_mo(sms, alice, ALICE_NUM, m)
+    early = alice.find_stanzas(lambda el: el.find("{%s}received" % RECEIPTS_NS) is not None, m)
+    assert not early, "receipt after the first of two parts:\n" + xml_str(early[0])
+    assert sms.dlr(msg, p1, 1, to=PHONE) == (200, b"")
+    wait_receipt(alice, contact(PHONE), mid, m)
+    sms.wait_unfinished(0)
+    sms.kannel.start_fakesmsc()
+
+
+def _sendsms_count(kannel, text):
+    path = os.path.join(kannel.dir, "smsbox-access.log")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read().count("request: '%s'" % text)
+    except OSError:
+        return 0
+
+
+def test_25_resend_unconfirmed(rig, prosody, alice):
+    """resend_unconfirmed_after: a part Kannel took (202) but never confirmed
+    with DLR 8 is submitted again; a confirmed one is not."""
+    sms = SmsSetup(rig, options={"resend_unconfirmed_after": "3s"})
+    registered(alice, ALICE_NUM)
+    m = sms.kannel.mark()
+    send_sms(alice, PHONE, "confirmed")
+    sms.kannel.wait_mt(mt_to(PHONE, "confirmed"), T, m)
+    sms.wait_unfinished(0)
+    sms.kannel.stop_fakesmsc()
+    t0 = time.monotonic()
+    send_sms(alice, PHONE, "unconfirmed")
+    sms.wait_part_state(2)
+    wait_until(lambda: _sendsms_count(sms.kannel, "unconfirmed") >= 2, T,
+               "a second sendsms of the unconfirmed part")
+    assert time.monotonic() - t0 >= 2.5, "resent before resend_unconfirmed_after (3s)"
+    assert _sendsms_count(sms.kannel, "confirmed") == 1, "a confirmed part was submitted again"
+    m = sms.kannel.mark()
+    sms.kannel.start_fakesmsc()
+    sms.kannel.wait_mt(mt_to(PHONE, "unconfirmed"), T, m)
+    sms.wait_unfinished(0)
+
+
+def test_26_max_attempts_exhausted(rig, prosody, alice):
+    """Kannel unreachable: after max_attempts submissions the message fails
+    with recipient-unavailable."""
+    sms = SmsSetup(rig, start_kannel=False, options={"max_attempts": "3"})
+    registered(alice, ALICE_NUM)
+    m = alice.mark()
+    mid = send_sms(alice, PHONE, "nobody listens")
+    el, (etype, cond, text) = wait_msg_error(alice, mid, m, frm=contact(PHONE))
+    assert cond == "recipient-unavailable", xml_str(el)
+    sms.wait_unfinished(0)
+
+
+@pytest.mark.parametrize("stop,start,help_", [("STOPALL", "UNSTOP", "INFO"), ("unsubscribe", "Yes", "info"),
+                                              ("CANCEL", "start", "help"), ("End", "START", "HELP"),
+                                              (" quit ", "yes", "Info")])
+def test_27_opt_out_keywords(sms, alice, stop, start, help_):
+    """Every opt-out keyword (STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT), opt-in
+    keyword (UNSTOP, YES) and HELP's INFO, in any case, gets its reply."""
+    registered(alice, ALICE_NUM)
+    for kw, reply in ((stop, STOP_REPLY), (start, START_REPLY), (help_, HELP_REPLY)):
+        m = sms.kannel.mark()
+        assert sms.mo(PHONE, ALICE_NUM, kw) == (200, b"")
+        mt = sms.kannel.wait_mt(mt_to(PHONE), T, m, "reply to %r" % kw)
+        assert (mt["sender"], mt["text"]) == (ALICE_NUM, reply), "reply to %r: %s" % (kw, mt)
+        if kw == stop:
+            ma = alice.mark()
+            mid = send_sms(alice, PHONE, "after %s" % kw)
+            el, err = wait_msg_error(alice, mid, ma)
+            assert err[1] == "forbidden", xml_str(el)
+
+
+def test_28_mo_from_national_sender(sms, alice):
+    """An MO whose sender Kannel gives in national form (015112345678) comes
+    from the E.164 contact (+4915112345678@DOMAIN, default_country DE), so a
+    reply reaches the same phone."""
+    registered(alice, ALICE_NUM)
+    m = alice.mark()
+    sms.kannel.send_mo("015112345678", ALICE_NUM, "national sender")
+    alice.wait_message(frm=contact(PHONE), body="national sender", since=m, timeout=T)
+
+
+def test_29_late_dlr_of_a_finished_message_touches_no_other(sms, alice):
+    """A DLR that comes after its message is finished (here: DLR 1 for a
+    message that already failed with DLR 16, as Kannel sends it when the MT
+    it still held reaches the phone after all) must not count for a later
+    message: no receipt for a message that was never delivered."""
+    registered(alice, ALICE_NUM)
+    sms.kannel.stop_fakesmsc()
+    m = alice.mark()
+    mid_a = send_sms(alice, PHONE, "first, rejected")
+    a_msg, a_part = sms.wait_part_state(2)
+    assert sms.dlr(a_msg, a_part, 16, to=PHONE) == (200, b"")
+    wait_msg_error(alice, mid_a, m)
+    sms.wait_unfinished(0)
+    mid_b = send_sms(alice, PHONE, "second, never delivered", receipt=True)
+    b_msg, b_part = sms.wait_part_state(2)
+    # the first message's late DLR 1
+    assert sms.dlr(a_msg, a_part, 1, to=PHONE) == (200, b"")
+    sentinel_mo(sms, alice, ALICE_NUM, m)
+    wrong = alice.find_stanzas(lambda el: el.find("{%s}received" % RECEIPTS_NS) is not None, m)
+    assert not wrong, ("a late DLR for message %s (m=%s p=%s) gave a receipt for message %s "
+                       "(m=%s p=%s, never delivered):\n%s" % (mid_a, a_msg, a_part, mid_b, b_msg, b_part,
+                                                              xml_str(wrong[0])))
+    assert sms.unfinished() == 1, "the undelivered message was finished by another message's DLR"
+    sms.kannel.start_fakesmsc()
