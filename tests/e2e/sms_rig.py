@@ -48,7 +48,8 @@ class SmsSetup:
 
     def __init__(self, rig, ownership="dedicated", approval="auto",
                  numbers="+4930123450-+4930123459, +15550100", options=None,
-                 start_kannel=True, start_causeway=True, kannel_password=KANNEL_PASSWORD):
+                 start_kannel=True, start_causeway=True, kannel_password=KANNEL_PASSWORD,
+                 http_retry=0):
         self.rig = rig
         if rig.prosody is None:
             rig.start_prosody(domain=SMS_DOMAIN, offline=True)
@@ -56,7 +57,8 @@ class SmsSetup:
         self.listen_port = free_ports(1)[0]
         self.kannel = rig.add_service(Kannel(os.path.join(rig.dir, "kannel"),
                                              "http://127.0.0.1:%d/mo?token=%s" % (self.listen_port, TOKEN),
-                                             username=KANNEL_USER, password=KANNEL_PASSWORD))
+                                             username=KANNEL_USER, password=KANNEL_PASSWORD,
+                                             http_retry=http_retry))
         if start_kannel:
             self.kannel.start()
         opts = {
