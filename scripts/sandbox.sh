@@ -1,11 +1,9 @@
 #!/bin/bash
 # sandbox.sh — `make run`: the whole thing on loopback, in the foreground.
 # Starts Prosody (XEP-0356 granted to both gateways), ngIRCd, an IRC demo user
-# (scripts/sandbox-bot.lua) in #causeway, Kannel (bearerbox + smsbox from
-# conf/kannel.conf, fakesmsc as the phone network) and Causeway in supervisor
-# mode with three transports: irc (irc.localhost, default server = this
-# ngIRCd, so #causeway@irc.localhost works), loopback (loop.localhost, echo@)
-# and sms (sms.localhost, numbers +15550100-+15550199 to claim). Prints
+# (scripts/sandbox-bot.lua) in #causeway, and Causeway in supervisor mode with
+# two transports: irc (irc.localhost, default server = this ngIRCd, so
+# #causeway@irc.localhost works) and loopback (loop.localhost, echo@). Prints
 # how to connect, then waits. Ctrl-C or SIGTERM stops everything it started
 # (by PID); if one of them dies, the rest are stopped too. State (the demo
 # account, the gateways' databases and key) stays in the sandbox directory, so
@@ -13,8 +11,6 @@
 #
 # Environment (all optional):
 #   SANDBOX_C2S=5222  SANDBOX_COMPONENT=5347  SANDBOX_IRC=6667   ports on 127.0.0.1
-#   SANDBOX_KANNEL=13000   Kannel: admin, smsbox, fake SMSC, sendsms on it and the next 3
-#   SANDBOX_SMS=13100      Causeway's SMS callback listener (Kannel calls it)
 #   SANDBOX_DIR=.sandbox      state and logs (relative to the repository)
 #   CAUSEWAY_BIN=./causeway   the binary to run
 set -euo pipefail
@@ -24,17 +20,9 @@ case "$DIR" in /*) ;; *) DIR="$HERE/$DIR" ;; esac
 C2S=${SANDBOX_C2S:-5222}
 COMP=${SANDBOX_COMPONENT:-5347}
 IRC=${SANDBOX_IRC:-6667}
-KANNEL=${SANDBOX_KANNEL:-13000}
-SMS=${SANDBOX_SMS:-13100}
-K_ADMIN=$KANNEL K_SMSBOX=$((KANNEL + 1)) K_FAKE=$((KANNEL + 2)) K_SENDSMS=$((KANNEL + 3))
 BIN=${CAUSEWAY_BIN:-$HERE/causeway}
 IRC_DOMAIN=irc.localhost
 LOOP_DOMAIN=loop.localhost
-SMS_DOMAIN=sms.localhost
-SMS_NUMBERS="+15550100-+15550199"
-SMS_NUMBER=+15550100          # the one the banner suggests claiming
-SMS_PHONE=+15551234567        # the fake phone's number in the banner
-FAKESMSC=/usr/lib/kannel/test/fakesmsc
 IRC_SERVER=localhost          # what Causeway connects to: the JIDs' %server part
 IRC_NAME=irc.sandbox.localhost  # ngIRCd's own name (must contain a dot)
 CHAN='#causeway'
@@ -45,8 +33,7 @@ USER_PW=demo
 say() { echo "sandbox: $*"; }
 die() { echo "sandbox: $*" >&2; exit 1; }
 
-PATH=$PATH:/usr/sbin   # bearerbox and smsbox
-for tool in prosody prosodyctl ngircd lua5.4 bearerbox smsbox "$FAKESMSC"; do
+for tool in prosody prosodyctl ngircd lua5.4; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool is missing: run \`make run\` (installs the run profile) or scripts/install-deps.sh run"
 done
@@ -57,20 +44,13 @@ busy=""
 port_busy "$C2S" && busy="$busy SANDBOX_C2S=$C2S"
 port_busy "$COMP" && busy="$busy SANDBOX_COMPONENT=$COMP"
 port_busy "$IRC" && busy="$busy SANDBOX_IRC=$IRC"
-for p in "$K_ADMIN" "$K_SMSBOX" "$K_FAKE" "$K_SENDSMS"; do
-    if port_busy "$p"; then busy="$busy SANDBOX_KANNEL=$KANNEL(+$((p - KANNEL)))"; break; fi
-done
-port_busy "$SMS" && busy="$busy SANDBOX_SMS=$SMS"
 if [ -n "$busy" ]; then
-    die "in use on 127.0.0.1:$busy; move them, e.g. SANDBOX_C2S=15222 SANDBOX_COMPONENT=15347 SANDBOX_IRC=16667 SANDBOX_KANNEL=23000 SANDBOX_SMS=23100 make run"
+    die "in use on 127.0.0.1:$busy; move them, e.g. SANDBOX_C2S=15222 SANDBOX_COMPONENT=15347 SANDBOX_IRC=16667 make run"
 fi
 
 secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SECRET_IRC=$(secret)
 SECRET_LOOP=$(secret)
-SECRET_SMS=$(secret)
-SENDSMS_PW=$(secret)
-SMS_TOKEN=$(secret)$(secret)
 
 # ---- processes: started here, stopped by PID ------------------------------
 PIDS=()
@@ -143,10 +123,10 @@ wait_for() {   # wait_for SECONDS PID WHAT COMMAND...
 in_log() { grep -qF -- "$2" "$1" 2>/dev/null; }
 
 # ---- configuration ----------------------------------------------------------
-mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway" "$DIR/ngircd/conf.d" "$DIR/kannel"
+mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway" "$DIR/ngircd/conf.d"
 chmod 700 "$DIR"
 sed -e "s|@DIR@|$DIR/prosody|g" -e "s|@C2S@|$C2S|g" -e "s|@COMP@|$COMP|g" \
-    -e "s|@SECRET_IRC@|$SECRET_IRC|g" -e "s|@SECRET_LOOP@|$SECRET_LOOP|g" -e "s|@SECRET_SMS@|$SECRET_SMS|g" \
+    -e "s|@SECRET_IRC@|$SECRET_IRC|g" -e "s|@SECRET_LOOP@|$SECRET_LOOP|g" \
     "$HERE/scripts/sandbox-prosody.cfg.lua.in" > "$DIR/prosody/prosody.cfg.lua"
 if [ "$(id -u)" -eq 0 ]; then uidgid=$'\tServerUID = 0\n\tServerGID = 0'; else uidgid=""; fi
 while IFS= read -r line; do
@@ -176,46 +156,8 @@ irc_port = $IRC
 type = loopback
 domain = $LOOP_DOMAIN
 secret = $SECRET_LOOP
-[transport:sms]
-type = sms
-domain = $SMS_DOMAIN
-secret = $SECRET_SMS
-kannel_url = http://127.0.0.1:$K_SENDSMS/cgi-bin/sendsms
-kannel_username = causeway
-kannel_password = $SENDSMS_PW
-callback_listen = 127.0.0.1:$SMS
-callback_token = $SMS_TOKEN
-ownership = dedicated
-approval = auto
-numbers = $SMS_NUMBERS
-default_country = US
 CONF
 chmod 600 "$DIR/causeway.conf"
-
-# Kannel: conf/kannel.conf as shipped, with the sandbox's ports, paths and
-# secrets (each substitution is checked: a changed conf/kannel.conf must fail
-# here, not start a Kannel that talks to nobody).
-sed -e "s|^admin-port = 13000\$|admin-port = $K_ADMIN|" \
-    -e "s|^admin-password = .*|admin-password = $(secret)|" \
-    -e "s|^smsbox-port = 13001\$|smsbox-port = $K_SMSBOX|" \
-    -e "s|^bearerbox-port = 13001\$|bearerbox-port = $K_SMSBOX|" \
-    -e "s|^port = 10000\$|port = $K_FAKE|" \
-    -e "s|^sendsms-port = 13013\$|sendsms-port = $K_SENDSMS|" \
-    -e "s|^password = change-me-sendsms\$|password = $SENDSMS_PW|" \
-    -e "s|\"/var/log/kannel/|\"$DIR/kannel/|" -e "s|\"/var/spool/kannel/|\"$DIR/kannel/|" \
-    -e "s|http://127.0.0.1:13100/mo?token=change-me-to-a-long-random-token&|http://127.0.0.1:$SMS/mo?token=$SMS_TOKEN\\&|" \
-    "$HERE/conf/kannel.conf" > "$DIR/kannel/kannel.conf"
-for want in "admin-port = $K_ADMIN" "smsbox-port = $K_SMSBOX" "bearerbox-port = $K_SMSBOX" \
-            "port = $K_FAKE" "sendsms-port = $K_SENDSMS" "password = $SENDSMS_PW" \
-            "log-file = \"$DIR/kannel/bearerbox.log\"" "store-location = \"$DIR/kannel/bearerbox.store\"" \
-            "/mo?token=$SMS_TOKEN&sender=%p"; do
-    grep -qF -- "$want" "$DIR/kannel/kannel.conf" ||
-        die "conf/kannel.conf changed: no \"$want\" after the substitutions; update scripts/sandbox.sh"
-done
-chmod 600 "$DIR/kannel/kannel.conf"
-touch "$DIR/kannel/bearerbox.store"
-# fakesmsc reads the phone's SMS from this FIFO (one line each: SENDER RECEIVER text TEXT)
-[ -p "$DIR/kannel/fakesmsc.in" ] || { rm -f "$DIR/kannel/fakesmsc.in"; mkfifo -m 600 "$DIR/kannel/fakesmsc.in"; }
 
 if [ -e "$DIR/prosody/data/localhost/accounts/demo.dat" ]; then
     say "reusing $DIR (account $USER_JID, gateway databases)"
@@ -226,26 +168,13 @@ else
 fi
 
 # ---- start ------------------------------------------------------------------
-say "starting Prosody (127.0.0.1:$C2S for clients, :$COMP for components), ngIRCd (:$IRC), $BOT, Kannel (:$K_ADMIN-$K_SENDSMS), fakesmsc, Causeway"
+say "starting Prosody (127.0.0.1:$C2S for clients, :$COMP for components), ngIRCd (:$IRC), $BOT, Causeway"
 start Prosody "$DIR/prosody/stdout.log" prosody --config "$DIR/prosody/prosody.cfg.lua" -F
 pid_prosody=$!
 start ngIRCd "$DIR/ngircd/ngircd.log" ngircd -f "$DIR/ngircd/ngircd.conf" -n
 pid_ngircd=$!
 wait_for 15 "$pid_prosody" "Prosody on port $COMP" port_busy "$COMP"
 wait_for 15 "$pid_ngircd" "ngIRCd on port $IRC" port_busy "$IRC"
-# Kannel: bearerbox, then smsbox (connects to it), then fakesmsc (the fake
-# SMSC's one client: never probe its port). fakesmsc's stdin is the FIFO,
-# opened read-write so it never sees EOF.
-start bearerbox "$DIR/kannel/bearerbox.out" bearerbox -v 2 "$DIR/kannel/kannel.conf"
-pid_bearerbox=$!
-wait_for 15 "$pid_bearerbox" "bearerbox on port $K_ADMIN" port_busy "$K_ADMIN"
-start smsbox "$DIR/kannel/smsbox.out" smsbox -v 2 "$DIR/kannel/kannel.conf"
-pid_smsbox=$!
-wait_for 15 "$pid_smsbox" "smsbox connected to bearerbox" in_log "$DIR/kannel/smsbox.log" "Connected to bearerbox"
-start fakesmsc "$DIR/kannel/fakesmsc.log" bash -c 'exec "$0" -H 127.0.0.1 -r "$1" -i 0 -v 0 <>"$2"' \
-    "$FAKESMSC" "$K_FAKE" "$DIR/kannel/fakesmsc.in"
-pid_fakesmsc=$!
-wait_for 15 "$pid_fakesmsc" "fakesmsc connected to bearerbox" in_log "$DIR/kannel/bearerbox.log" "Fakesmsc client connected"
 start "the IRC bot" "$DIR/bot.log" lua5.4 "$HERE/scripts/sandbox-bot.lua" 127.0.0.1 "$IRC" "$BOT" "$CHAN"
 pid_bot=$!
 start Causeway "$DIR/causeway.log" "$BIN" -c "$DIR/causeway.conf" -v
@@ -253,7 +182,6 @@ pid_cw=$!
 wait_for 15 "$pid_bot" "$BOT in $CHAN" in_log "$DIR/bot.log" "joined $CHAN"
 wait_for 15 "$pid_cw" "connection of $IRC_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $IRC_DOMAIN connected"
 wait_for 15 "$pid_cw" "connection of $LOOP_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $LOOP_DOMAIN connected"
-wait_for 15 "$pid_cw" "connection of $SMS_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $SMS_DOMAIN connected"
 
 # The banner: what a newcomer pastes. A transport added to the sandbox adds
 # its lines here (SMS: how to text from the fake phone; libpurple: the legacy
@@ -267,7 +195,7 @@ cat <<MSG
 
 Causeway sandbox is running, everything on 127.0.0.1 (state and logs in $DIR).
 
-  XMPP account    $USER_JID    password: $USER_PW    (admin of the gateways)
+  XMPP account    $USER_JID    password: $USER_PW    (admin of both gateways)
                   server 127.0.0.1, port $C2S, no TLS: allow plain-text login in your client
                   e.g. profanity, then: /connect $USER_JID server 127.0.0.1 port $C2S tls disable
 
@@ -280,12 +208,6 @@ Causeway sandbox is running, everything on 127.0.0.1 (state and logs in $DIR).
 
   Loopback        gateway $LOOP_DOMAIN: register with it (service discovery; any username
                   and password), then chat with echo@$LOOP_DOMAIN, which repeats what you say.
-
-  SMS             gateway $SMS_DOMAIN -> Kannel -> fakesmsc (a fake phone network, nothing leaves
-                  this machine). Register with it, number: $SMS_NUMBER (any of $SMS_NUMBERS),
-                  then chat with $SMS_PHONE@$SMS_DOMAIN (fakesmsc prints what it gets:
-                  tail -f $DIR/kannel/fakesmsc.log). Make the phone text you back:
-    echo '$SMS_PHONE $SMS_NUMBER text Hello from a phone' > $DIR/kannel/fakesmsc.in
 
   Logs: tail -f $DIR/causeway.log    Ctrl-C stops everything.
 

@@ -1,25 +1,20 @@
 """End-to-end test of `make run`'s sandbox (scripts/sandbox.sh) as a newcomer meets it.
 
 The script runs as a black box on free ports (SANDBOX_C2S, SANDBOX_COMPONENT,
-SANDBOX_IRC, SANDBOX_KANNEL and the 3 after it, SANDBOX_SMS) with its state in
-the test's tmp dir (SANDBOX_DIR), with $CAUSEWAY_BIN. Everything the test uses
-comes from the banner it prints: the account and password, the two room JIDs
-(long and short form), the IRC-side command, the loopback echo contact, the
-SMS number to claim, the phone's contact and the command that makes the fake
-phone text you. Checked with slixmpp clients: the
+SANDBOX_IRC) with its state in the test's tmp dir (SANDBOX_DIR), with
+$CAUSEWAY_BIN. Everything the test uses comes from the banner it prints: the
+account and password, the two room JIDs (long and short form), the IRC-side
+command and the loopback echo contact. Checked with slixmpp clients: the
 room joins, the demo IRC user is an occupant, greets and answers; the short
-form is the same channel; the loopback echo answers after registering; a text
-to the phone reaches fakesmsc and the banner's command texts back; SIGTERM
+form is the same channel; the loopback echo answers after registering; SIGTERM
 stops every process the sandbox started (by PID, process group and session); a
 second start reuses the state (account, gateway registration).
 
 Run: CAUSEWAY_BIN=$PWD/causeway scripts/run-e2e.sh -k sandbox     (about 20 s)
 """
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import time
 
@@ -38,12 +33,11 @@ T = 15.0
 class Sandbox:
     """scripts/sandbox.sh in its own session (process group = its PID)."""
 
-    def __init__(self, state_dir, out_path, ports, kannel_base, sms_port):
+    def __init__(self, state_dir, out_path, ports):
         self.dir = state_dir
         self.base_out = out_path
         self.out_path = None
         self.c2s, self.comp, self.irc = ports
-        self.kannel, self.sms = kannel_base, sms_port
         self.proc = None
         self.starts = 0
         self.pids = set()     # every descendant seen while it ran
@@ -51,7 +45,6 @@ class Sandbox:
     def start(self, timeout=60):
         env = dict(os.environ, SANDBOX_DIR=self.dir, SANDBOX_C2S=str(self.c2s),
                    SANDBOX_COMPONENT=str(self.comp), SANDBOX_IRC=str(self.irc),
-                   SANDBOX_KANNEL=str(self.kannel), SANDBOX_SMS=str(self.sms),
                    CAUSEWAY_BIN=harness.causeway_bin())
         self.starts += 1
         self.out_path = "%s.%d" % (self.base_out, self.starts)
@@ -123,8 +116,7 @@ class Sandbox:
 
     def report(self, n=40):
         parts = ["--- sandbox.sh output\n%s" % self.output()]
-        for rel in ("causeway.log", "bot.log", "ngircd/ngircd.log", "prosody/prosody.log",
-                    "kannel/bearerbox.log", "kannel/smsbox.log", "kannel/fakesmsc.log"):
+        for rel in ("causeway.log", "bot.log", "ngircd/ngircd.log", "prosody/prosody.log"):
             parts.append("--- %s (tail)\n%s" % (rel, harness.tail(os.path.join(self.dir, rel), n)))
         return "\n".join(parts)
 
@@ -138,34 +130,8 @@ def banner_facts(banner):
     assert echo, "no echo contact in the banner:\n" + banner
     irc_cmd = re.search(r"^\s+(.*\| nc 127\.0\.0\.1 (\d+))$", banner, re.M)
     assert irc_cmd, "no nc command for the IRC side in the banner:\n" + banner
-    num = re.search(r"Register with it, number: (\+\d+)", banner)
-    assert num, "no SMS number to claim in the banner:\n" + banner
-    phone = re.search(r"chat with (\+\d+@sms\.\S+?) ", banner)
-    assert phone, "no phone contact in the banner:\n" + banner
-    text_cmd = re.search(r"^\s+(echo '.*' > \S+fakesmsc\.in)$", banner, re.M)
-    assert text_cmd, "no command that makes fakesmsc text you in the banner:\n" + banner
     return {"jid": m.group(1), "password": m.group(2), "long": rooms[0], "short": rooms[1],
-            "echo": echo.group(1), "irc_port": int(irc_cmd.group(2)), "sms_number": num.group(1),
-            "phone": phone.group(1), "text_cmd": text_cmd.group(1)}
-
-
-def free_port_run(n, tries=50):
-    """The first of n consecutive free TCP ports on 127.0.0.1."""
-    for _ in range(tries):
-        base = random.randint(20000, 60000 - n)
-        socks = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no %d consecutive free ports" % n)
+            "echo": echo.group(1), "irc_port": int(irc_cmd.group(2))}
 
 
 def occupant_presence(client, room, nick, since, timeout=T, self_presence=False):
@@ -206,8 +172,7 @@ def groupchat_from(client, room, nick, since, pred, what):
 
 @pytest.fixture
 def sandbox(rig, tmp_path):
-    ports = harness.free_ports(4)
-    sb = Sandbox(str(tmp_path / "state"), str(tmp_path / "sandbox.out"), ports[:3], free_port_run(4), ports[3])
+    sb = Sandbox(str(tmp_path / "state"), str(tmp_path / "sandbox.out"), harness.free_ports(3))
     rig.add_service(sb)
     return sb
 
@@ -259,20 +224,6 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     c.connect()
     c.send_message(f["echo"], "ping?")
     c.wait_message(frm=f["echo"], body="echo: ping?", timeout=T)
-
-    # SMS: claim the banner's number, text the phone (fakesmsc prints it),
-    # run the banner's command: the phone's answer arrives
-    r = c.query("sms.localhost", NS["reg"], "set",
-                "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
-                "<value>jabber:iq:register</value></field><field var='number'><value>%s</value></field></x>"
-                % f["sms_number"], timeout=T)
-    assert r.get("type") == "result", "SMS registration:\n" + xml_str(r)
-    c.send_message(f["phone"], "hello phone")
-    fake_log = os.path.join(sandbox.dir, "kannel", "fakesmsc.log")
-    mt = "<%s %s text hello phone>" % (f["sms_number"], f["phone"].split("@")[0])
-    harness.wait_until(lambda: mt in harness.tail(fake_log, 50), T, "%s in %s" % (mt, fake_log))
-    subprocess.run(["/bin/sh", "-c", f["text_cmd"]], check=True, timeout=10)
-    c.wait_message(frm=f["phone"], body="Hello from a phone", timeout=T)
     c.disconnect()
     c2.disconnect()
 
@@ -280,14 +231,13 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     pids = sandbox.collect_pids()
     cmds = [" ".join(harness.proc_cmdline(p)) for p in pids]
     for what in ("prosody", "ngircd", "sandbox-bot.lua", "causeway.conf --transport irc",
-                 "causeway.conf --transport loop", "causeway.conf --transport sms", "bearerbox",
-                 "smsbox", "fakesmsc"):
+                 "causeway.conf --transport loop"):
         assert any(what in cmd for cmd in cmds), "no %s among %s" % (what, cmds)
     st = sandbox.stop()
     assert st in (143, 0), "sandbox.sh exited with %s on SIGTERM:\n%s" % (st, sandbox.output())
     left = [p for p in pids if harness.pid_alive(p)] + sandbox.group_pids()
     assert not left, "left behind: %s" % [(p, harness.proc_cmdline(p)) for p in left]
-    for port in (sandbox.c2s, sandbox.comp, sandbox.irc, sandbox.sms, sandbox.kannel, sandbox.kannel + 3):
+    for port in (sandbox.c2s, sandbox.comp, sandbox.irc):
         assert not harness.port_open(port), "port %d still open" % port
 
     # a second start reuses the state: the account and the loopback registration
@@ -298,10 +248,6 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     c.connect()
     c.send_message(f["echo"], "still there?")
     c.wait_message(frm=f["echo"], body="echo: still there?", timeout=T)
-    # and the SMS claim: the phone's text still reaches the demo user
-    subprocess.run(["/bin/sh", "-c", f["text_cmd"].replace("Hello from a phone", "Still here")],
-                   check=True, timeout=10)
-    c.wait_message(frm=f["phone"], body="Still here", timeout=T)
     c.disconnect()
     assert sandbox.stop() in (143, 0)
 
