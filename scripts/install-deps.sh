@@ -4,8 +4,9 @@
 # Profiles, each a superset of the one before (the Makefile picks one per goal):
 #   build  compiler, pkg-config and the -dev libraries of the Makefile's PKGS  (make)
 #   run    + the servers the sandbox starts (Prosody, prosody-modules, ngIRCd;
-#          its IRC bot runs on Prosody's Lua) and nc to join from the IRC side  (make run)
-#   test   + the test tools: slixmpp, pytest, InspIRCd + atheme, Kannel,
+#          its IRC bot runs on Prosody's Lua; Kannel with fakesmsc) and nc to
+#          join from the IRC side  (make run)
+#   test   + the test tools: slixmpp, pytest, InspIRCd + atheme,
 #          openssl, valgrind, clang/libFuzzer, libexpat1-dev  (make check, unit, e2e, fuzz)
 #   bench  + biboumi, the comparison of make bench
 # Without a profile name the arguments are extra packages on top of `test`.
@@ -26,9 +27,9 @@ POLICY=/usr/sbin/policy-rc.d
 # libsoup-3.0-dev (the SMS transport's HTTP client and server) is the heaviest:
 # through libsysprof-4-dev it pulls in ~240 packages (107 MB download).
 BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev libgnutls28-dev libsoup-3.0-dev"
-RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd"
+RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd kannel kannel-extras"
 TEST_PKGS="$RUN_PKGS python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
-kannel kannel-extras openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
+openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
 BENCH_PKGS="$TEST_PKGS biboumi"
 
 profile="test"

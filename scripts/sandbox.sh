@@ -1,9 +1,12 @@
 #!/bin/bash
 # sandbox.sh — `make run`: the whole thing on loopback, in the foreground.
-# Starts Prosody (XEP-0356 granted to both gateways), ngIRCd, an IRC demo user
-# (scripts/sandbox-bot.lua) in #causeway, and Causeway in supervisor mode with
-# two transports: irc (irc.localhost, default server = this ngIRCd, so
-# #causeway@irc.localhost works) and loopback (loop.localhost, echo@). Prints
+# Starts Prosody (XEP-0356 granted to the gateways), ngIRCd, an IRC demo user
+# (scripts/sandbox-bot.lua) in #causeway, Kannel (bearerbox + smsbox) with
+# fakesmsc as the phone network (its stdin is the FIFO kannel/phone: write
+# "FROM TO text ..." lines into it to text), and Causeway in supervisor mode
+# with three transports: irc (irc.localhost, default server = this ngIRCd, so
+# #causeway@irc.localhost works), sms (sms.localhost, numbers
+# +15550100-+15550199 to claim) and loopback (loop.localhost, echo@). Prints
 # how to connect, then waits. Ctrl-C or SIGTERM stops everything it started
 # (by PID); if one of them dies, the rest are stopped too. State (the demo
 # account, the gateways' databases and key) stays in the sandbox directory, so
@@ -11,6 +14,8 @@
 #
 # Environment (all optional):
 #   SANDBOX_C2S=5222  SANDBOX_COMPONENT=5347  SANDBOX_IRC=6667   ports on 127.0.0.1
+#   SANDBOX_KANNEL=13000   Kannel's ports: admin +0, smsbox +1, sendsms +13, fake
+#                          SMS centre +20; Causeway's SMS callbacks +100
 #   SANDBOX_DIR=.sandbox      state and logs (relative to the repository)
 #   CAUSEWAY_BIN=./causeway   the binary to run
 set -euo pipefail
@@ -20,9 +25,17 @@ case "$DIR" in /*) ;; *) DIR="$HERE/$DIR" ;; esac
 C2S=${SANDBOX_C2S:-5222}
 COMP=${SANDBOX_COMPONENT:-5347}
 IRC=${SANDBOX_IRC:-6667}
+KANNEL=${SANDBOX_KANNEL:-13000}
+K_ADMIN=$KANNEL K_SMSBOX=$((KANNEL + 1)) K_SENDSMS=$((KANNEL + 13)) K_FAKE=$((KANNEL + 20))
+K_CALLBACK=$((KANNEL + 100))
 BIN=${CAUSEWAY_BIN:-$HERE/causeway}
 IRC_DOMAIN=irc.localhost
 LOOP_DOMAIN=loop.localhost
+SMS_DOMAIN=sms.localhost
+SMS_NUMBERS=+15550100-+15550199
+SMS_DEMO_NUMBER=+15550100   # what the banner suggests claiming
+PHONE=+15557654321          # the fake phone the banner texts from
+FAKESMSC=/usr/lib/kannel/test/fakesmsc
 IRC_SERVER=localhost          # what Causeway connects to: the JIDs' %server part
 IRC_NAME=irc.sandbox.localhost  # ngIRCd's own name (must contain a dot)
 CHAN='#causeway'
@@ -33,7 +46,7 @@ USER_PW=demo
 say() { echo "sandbox: $*"; }
 die() { echo "sandbox: $*" >&2; exit 1; }
 
-for tool in prosody prosodyctl ngircd lua5.4; do
+for tool in prosody prosodyctl ngircd lua5.4 bearerbox smsbox "$FAKESMSC"; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool is missing: run \`make run\` (installs the run profile) or scripts/install-deps.sh run"
 done
@@ -44,13 +57,19 @@ busy=""
 port_busy "$C2S" && busy="$busy SANDBOX_C2S=$C2S"
 port_busy "$COMP" && busy="$busy SANDBOX_COMPONENT=$COMP"
 port_busy "$IRC" && busy="$busy SANDBOX_IRC=$IRC"
+for p in $K_ADMIN $K_SMSBOX $K_SENDSMS $K_FAKE $K_CALLBACK; do
+    port_busy "$p" && { busy="$busy SANDBOX_KANNEL=$KANNEL (port $p)"; break; }
+done
 if [ -n "$busy" ]; then
-    die "in use on 127.0.0.1:$busy; move them, e.g. SANDBOX_C2S=15222 SANDBOX_COMPONENT=15347 SANDBOX_IRC=16667 make run"
+    die "in use on 127.0.0.1:$busy; move them, e.g. SANDBOX_C2S=15222 SANDBOX_COMPONENT=15347 SANDBOX_IRC=16667 SANDBOX_KANNEL=23000 make run"
 fi
 
 secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SECRET_IRC=$(secret)
 SECRET_LOOP=$(secret)
+SECRET_SMS=$(secret)
+SMS_TOKEN=$(secret)
+KANNEL_PW=$(secret)
 
 # ---- processes: started here, stopped by PID ------------------------------
 PIDS=()
@@ -59,10 +78,10 @@ declare -A NAME LOG
 # leader): Ctrl-C in the terminal reaches only this script, whose trap stops
 # them in reverse order (Causeway first, so it leaves IRC cleanly) instead of
 # each dying on its own and racing the others.
-start() {   # start NAME LOGFILE COMMAND...
+start() {   # [STDIN=FILE] start NAME LOGFILE COMMAND...
     local name=$1 log=$2
     shift 2
-    setsid "$@" >"$log" 2>&1 </dev/null &
+    setsid "$@" >"$log" 2>&1 <"${STDIN:-/dev/null}" &
     PIDS+=("$!")
     NAME[$!]=$name
     LOG[$!]=$log
@@ -123,10 +142,12 @@ wait_for() {   # wait_for SECONDS PID WHAT COMMAND...
 in_log() { grep -qF -- "$2" "$1" 2>/dev/null; }
 
 # ---- configuration ----------------------------------------------------------
-mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway" "$DIR/ngircd/conf.d"
+mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway" "$DIR/ngircd/conf.d" \
+    "$DIR/kannel"
 chmod 700 "$DIR"
 sed -e "s|@DIR@|$DIR/prosody|g" -e "s|@C2S@|$C2S|g" -e "s|@COMP@|$COMP|g" \
     -e "s|@SECRET_IRC@|$SECRET_IRC|g" -e "s|@SECRET_LOOP@|$SECRET_LOOP|g" \
+    -e "s|@SECRET_SMS@|$SECRET_SMS|g" \
     "$HERE/scripts/sandbox-prosody.cfg.lua.in" > "$DIR/prosody/prosody.cfg.lua"
 if [ "$(id -u)" -eq 0 ]; then uidgid=$'\tServerUID = 0\n\tServerGID = 0'; else uidgid=""; fi
 while IFS= read -r line; do
@@ -156,8 +177,33 @@ irc_port = $IRC
 type = loopback
 domain = $LOOP_DOMAIN
 secret = $SECRET_LOOP
+[transport:sms]
+type = sms
+domain = $SMS_DOMAIN
+secret = $SECRET_SMS
+kannel_url = http://127.0.0.1:$K_SENDSMS/cgi-bin/sendsms
+kannel_username = causeway
+kannel_password = $KANNEL_PW
+callback_listen = 127.0.0.1:$K_CALLBACK
+callback_token = $SMS_TOKEN
+numbers = $SMS_NUMBERS
+default_country = US
+retry_min = 1
+retry_max = 30
 CONF
 chmod 600 "$DIR/causeway.conf"
+sed -e "s|@DIR@|$DIR/kannel|g" -e "s|@ADMIN@|$K_ADMIN|g" -e "s|@SMSBOX@|$K_SMSBOX|g" \
+    -e "s|@SENDSMS@|$K_SENDSMS|g" -e "s|@FAKESMSC@|$K_FAKE|g" -e "s|@PASSWORD@|$KANNEL_PW|g" \
+    -e "s|@CALLBACK@|http://127.0.0.1:$K_CALLBACK|g" -e "s|@TOKEN@|$SMS_TOKEN|g" \
+    "$HERE/scripts/sandbox-kannel.conf.in" > "$DIR/kannel/kannel.conf"
+chmod 600 "$DIR/kannel/kannel.conf"
+touch "$DIR/kannel/bearerbox.store"
+# The phones: fakesmsc reads "FROM TO text ..." lines from this FIFO. The
+# script holds it open read-write, so writers never block and fakesmsc never
+# sees the end of its input.
+rm -f "$DIR/kannel/phone"
+mkfifo -m 600 "$DIR/kannel/phone"
+exec 7<>"$DIR/kannel/phone"
 
 if [ -e "$DIR/prosody/data/localhost/accounts/demo.dat" ]; then
     say "reusing $DIR (account $USER_JID, gateway databases)"
@@ -177,11 +223,21 @@ wait_for 15 "$pid_prosody" "Prosody on port $COMP" port_busy "$COMP"
 wait_for 15 "$pid_ngircd" "ngIRCd on port $IRC" port_busy "$IRC"
 start "the IRC bot" "$DIR/bot.log" lua5.4 "$HERE/scripts/sandbox-bot.lua" 127.0.0.1 "$IRC" "$BOT" "$CHAN"
 pid_bot=$!
+start bearerbox "$DIR/kannel/bearerbox.out" bearerbox -v 2 "$DIR/kannel/kannel.conf"
+pid_bearerbox=$!
+wait_for 15 "$pid_bearerbox" "Kannel's bearerbox on port $K_SMSBOX" port_busy "$K_SMSBOX"
+start smsbox "$DIR/kannel/smsbox.out" smsbox -v 2 "$DIR/kannel/kannel.conf"
+pid_smsbox=$!
+wait_for 15 "$pid_smsbox" "Kannel's sendsms interface on port $K_SENDSMS" port_busy "$K_SENDSMS"
+# fakesmsc prints every SMS the phones get ("Got message N: FROM TO ...")
+STDIN="$DIR/kannel/phone" start fakesmsc "$DIR/kannel/phones.log" \
+    "$FAKESMSC" -H 127.0.0.1 -r "$K_FAKE" -i 0 -v 0
 start Causeway "$DIR/causeway.log" "$BIN" -c "$DIR/causeway.conf" -v
 pid_cw=$!
 wait_for 15 "$pid_bot" "$BOT in $CHAN" in_log "$DIR/bot.log" "joined $CHAN"
 wait_for 15 "$pid_cw" "connection of $IRC_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $IRC_DOMAIN connected"
 wait_for 15 "$pid_cw" "connection of $LOOP_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $LOOP_DOMAIN connected"
+wait_for 15 "$pid_cw" "connection of $SMS_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $SMS_DOMAIN connected"
 
 # The banner: what a newcomer pastes. A transport added to the sandbox adds
 # its lines here (SMS: how to text from the fake phone; libpurple: the legacy
@@ -195,7 +251,7 @@ cat <<MSG
 
 Causeway sandbox is running, everything on 127.0.0.1 (state and logs in $DIR).
 
-  XMPP account    $USER_JID    password: $USER_PW    (admin of both gateways)
+  XMPP account    $USER_JID    password: $USER_PW    (admin of the gateways)
                   server 127.0.0.1, port $C2S, no TLS: allow plain-text login in your client
                   e.g. profanity, then: /connect $USER_JID server 127.0.0.1 port $C2S tls disable
 
@@ -208,6 +264,14 @@ Causeway sandbox is running, everything on 127.0.0.1 (state and logs in $DIR).
 
   Loopback        gateway $LOOP_DOMAIN: register with it (service discovery; any username
                   and password), then chat with echo@$LOOP_DOMAIN, which repeats what you say.
+
+  SMS             gateway $SMS_DOMAIN -> Kannel 127.0.0.1:$K_SENDSMS -> fakesmsc (the phones).
+                  Register with it claiming the number $SMS_DEMO_NUMBER (any of $SMS_NUMBERS),
+                  then text the phone $PHONE by writing to
+    $PHONE@$SMS_DOMAIN
+                  and text yourself from that phone (one line per SMS):
+    echo '$PHONE $SMS_DEMO_NUMBER text Hello from the phone' > $DIR/kannel/phone
+                  What the phones receive: grep 'Got message' $DIR/kannel/phones.log
 
   Logs: tail -f $DIR/causeway.log    Ctrl-C stops everything.
 

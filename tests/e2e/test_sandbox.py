@@ -4,9 +4,12 @@ The script runs as a black box on free ports (SANDBOX_C2S, SANDBOX_COMPONENT,
 SANDBOX_IRC) with its state in the test's tmp dir (SANDBOX_DIR), with
 $CAUSEWAY_BIN. Everything the test uses comes from the banner it prints: the
 account and password, the two room JIDs (long and short form), the IRC-side
-command and the loopback echo contact. Checked with slixmpp clients: the
+command, the loopback echo contact and the SMS lines (number to claim, phone JID,
+the one-line command that texts from the fake phone). Checked with slixmpp clients: the
 room joins, the demo IRC user is an occupant, greets and answers; the short
-form is the same channel; the loopback echo answers after registering; SIGTERM
+form is the same channel; the loopback echo answers after registering; an SMS
+from the fake phone arrives after claiming the number and one to it reaches
+fakesmsc; SIGTERM
 stops every process the sandbox started (by PID, process group and session); a
 second start reuses the state (account, gateway registration).
 
@@ -30,10 +33,24 @@ BANNER_END = "Ctrl-C stops everything."
 T = 15.0
 
 
+KANNEL_OFFSETS = (0, 1, 13, 20, 100)   # sandbox.sh: admin, smsbox, sendsms, fake SMSC, callbacks
+
+
+def kannel_base():
+    """A SANDBOX_KANNEL base whose five ports are all free."""
+    import random
+    for _ in range(200):
+        base = random.randrange(20000, 60000)
+        if not any(harness.port_open(base + o) for o in KANNEL_OFFSETS):
+            return base
+    raise AssertionError("no free SANDBOX_KANNEL range")
+
+
 class Sandbox:
     """scripts/sandbox.sh in its own session (process group = its PID)."""
 
     def __init__(self, state_dir, out_path, ports):
+        self.kannel = kannel_base()
         self.dir = state_dir
         self.base_out = out_path
         self.out_path = None
@@ -45,6 +62,7 @@ class Sandbox:
     def start(self, timeout=60):
         env = dict(os.environ, SANDBOX_DIR=self.dir, SANDBOX_C2S=str(self.c2s),
                    SANDBOX_COMPONENT=str(self.comp), SANDBOX_IRC=str(self.irc),
+                   SANDBOX_KANNEL=str(self.kannel),
                    CAUSEWAY_BIN=harness.causeway_bin())
         self.starts += 1
         self.out_path = "%s.%d" % (self.base_out, self.starts)
@@ -128,10 +146,17 @@ def banner_facts(banner):
     assert len(rooms) == 2, "expected the long and the short room JID in:\n" + banner
     echo = re.search(r"chat with (echo@\S+?),", banner)
     assert echo, "no echo contact in the banner:\n" + banner
+    claim = re.search(r"claiming the number (\+\d+)", banner)
+    phone_jid = re.search(r"^\s+(\+\d+@\S+)$", banner, re.M)
+    phone_cmd = re.search(r"^\s+(echo '.*' > \S+/kannel/phone)$", banner, re.M)
+    phones_log = re.search(r"grep 'Got message' (\S+)$", banner, re.M)
+    assert claim and phone_jid and phone_cmd and phones_log, "no SMS lines in the banner:\n" + banner
     irc_cmd = re.search(r"^\s+(.*\| nc 127\.0\.0\.1 (\d+))$", banner, re.M)
     assert irc_cmd, "no nc command for the IRC side in the banner:\n" + banner
     return {"jid": m.group(1), "password": m.group(2), "long": rooms[0], "short": rooms[1],
-            "echo": echo.group(1), "irc_port": int(irc_cmd.group(2))}
+            "echo": echo.group(1), "irc_port": int(irc_cmd.group(2)),
+            "sms_number": claim.group(1), "phone_jid": phone_jid.group(1),
+            "phone_cmd": phone_cmd.group(1), "phones_log": phones_log.group(1)}
 
 
 def occupant_presence(client, room, nick, since, timeout=T, self_presence=False):
@@ -224,6 +249,24 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     c.connect()
     c.send_message(f["echo"], "ping?")
     c.wait_message(frm=f["echo"], body="echo: ping?", timeout=T)
+
+    # SMS: claim the banner's number, text yourself with the banner's phone
+    # command, answer the phone at the banner's JID, see it at fakesmsc
+    r = c.query("sms.localhost", NS["reg"], "set", "<phone>%s</phone>" % f["sms_number"])
+    assert r.get("type") == "result", xml_str(r)
+    m = c.mark()
+    subprocess.run(["/bin/bash", "-c", f["phone_cmd"]], check=True, timeout=10)
+    c.wait_message(frm=f["phone_jid"], body="Hello from the phone", since=m, timeout=T)
+    c.send_message(f["phone_jid"], "hello, phone")
+
+    def phone_got_it():
+        try:
+            with open(f["phones_log"], errors="replace") as log:
+                return "%s %s text hello, phone" % (f["sms_number"], f["phone_jid"].split("@")[0]) \
+                    in log.read()
+        except OSError:
+            return False
+    harness.wait_until(phone_got_it, T, "the SMS at fakesmsc (%s)" % f["phones_log"])
     c.disconnect()
     c2.disconnect()
 
@@ -231,13 +274,15 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     pids = sandbox.collect_pids()
     cmds = [" ".join(harness.proc_cmdline(p)) for p in pids]
     for what in ("prosody", "ngircd", "sandbox-bot.lua", "causeway.conf --transport irc",
-                 "causeway.conf --transport loop"):
+                 "causeway.conf --transport loop", "causeway.conf --transport sms", "bearerbox",
+                 "smsbox", "fakesmsc"):
         assert any(what in cmd for cmd in cmds), "no %s among %s" % (what, cmds)
     st = sandbox.stop()
     assert st in (143, 0), "sandbox.sh exited with %s on SIGTERM:\n%s" % (st, sandbox.output())
     left = [p for p in pids if harness.pid_alive(p)] + sandbox.group_pids()
     assert not left, "left behind: %s" % [(p, harness.proc_cmdline(p)) for p in left]
-    for port in (sandbox.c2s, sandbox.comp, sandbox.irc):
+    for port in (sandbox.c2s, sandbox.comp, sandbox.irc) + tuple(
+            sandbox.kannel + o for o in KANNEL_OFFSETS if o != 20):  # never probe the fake SMSC
         assert not harness.port_open(port), "port %d still open" % port
 
     # a second start reuses the state: the account and the loopback registration

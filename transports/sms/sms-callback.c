@@ -237,9 +237,10 @@ mo_charset(GHashTable *params, const char **iconv_name, GError **error)
 {
     g_autofree char *charset = NULL;
     gint64 coding = 0;
-    if (!param_string(params, "charset", &charset, NULL, error) ||
-        !param_int(params, "coding", FALSE, 0, 2, &coding, error))
+    if (!param_string(params, "charset", &charset, NULL, error))
         return FALSE;
+    if (!param_int(params, "coding", FALSE, 0, 2, &coding, NULL))
+        coding = 0; /* unknown coding: the charset, or UTF-8, says what the text is */
     if (charset && *charset) {
         for (gsize i = 0; i < G_N_ELEMENTS(mo_charsets); i++) {
             if (g_ascii_strcasecmp(charset, mo_charsets[i].name) == 0) {
@@ -263,29 +264,89 @@ mo_charset(GHashTable *params, const char **iconv_name, GError **error)
     return TRUE;
 }
 
-/* The text bytes in charset -> valid UTF-8 without NUL characters. */
+/* Text decoding never refuses a message: smsbox drops an MO we answer with
+ * 400, so a byte that does not decode (a lone surrogate, an undefined
+ * Windows-1252 byte, invalid UTF-8) or a NUL character becomes U+FFFD and
+ * the rest arrives. */
+#define REPLACEMENT 0xFFFD
+
+static void
+append_char(GString *out, gunichar c)
+{
+    g_string_append_unichar(out, c == 0 ? REPLACEMENT : c);
+}
+
 static char *
-mo_text(GBytes *bytes, const char *charset, GError **error)
+decode_utf8(const guint8 *d, gsize len)
+{
+    GString *out = g_string_sized_new(len);
+    const char *p = (const char *)d, *end = p + len;
+    while (p < end) {
+        gunichar c = g_utf8_get_char_validated(p, end - p);
+        if (c == (gunichar)-1 || c == (gunichar)-2 || c == 0) {
+            g_string_append_unichar(out, REPLACEMENT);
+            p++;
+            continue;
+        }
+        g_string_append_unichar(out, c);
+        p = g_utf8_next_char(p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static char *
+decode_utf16be(const guint8 *d, gsize len)
+{
+    GString *out = g_string_sized_new(len * 3 / 2);
+    gsize i = 0;
+    for (; i + 1 < len; i += 2) {
+        gunichar u = (gunichar)d[i] << 8 | d[i + 1];
+        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < len) {
+            gunichar lo = (gunichar)d[i + 2] << 8 | d[i + 3];
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                g_string_append_unichar(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+                i += 2;
+                continue;
+            }
+        }
+        append_char(out, u >= 0xD800 && u <= 0xDFFF ? REPLACEMENT : u);
+    }
+    if (i < len) /* an odd byte at the end */
+        g_string_append_unichar(out, REPLACEMENT);
+    return g_string_free(out, FALSE);
+}
+
+static char *
+decode_latin1(const guint8 *d, gsize len)
+{
+    GString *out = g_string_sized_new(len * 2);
+    for (gsize i = 0; i < len; i++)
+        append_char(out, d[i]);
+    return g_string_free(out, FALSE);
+}
+
+/* The text bytes in charset (an iconv name from mo_charsets) -> valid UTF-8
+ * without NUL characters. */
+static char *
+mo_text(GBytes *bytes, const char *charset)
 {
     gsize len;
-    const char *data = g_bytes_get_data(bytes, &len);
-    g_autofree char *utf8 = NULL;
-    gsize out_len = 0;
+    const guint8 *data = g_bytes_get_data(bytes, &len);
     if (len == 0)
         return g_strdup("");
-    if (strcmp(charset, "UTF-8") == 0) {
-        utf8 = g_strndup(data, len);
-        out_len = len;
-    } else {
-        utf8 = g_convert(data, (gssize)len, "UTF-8", charset, NULL, &out_len, NULL);
+    if (strcmp(charset, "UTF-8") == 0)
+        return decode_utf8(data, len);
+    if (strcmp(charset, "UTF-16BE") == 0)
+        return decode_utf16be(data, len);
+    if (strcmp(charset, "WINDOWS-1252") == 0) {
+        gsize out_len = 0;
+        g_autofree char *utf8 = g_convert((const char *)data, (gssize)len, "UTF-8", charset, NULL,
+                                          &out_len, NULL);
+        if (utf8 && g_utf8_validate(utf8, (gssize)out_len, NULL))
+            return g_steal_pointer(&utf8);
+        /* an undefined byte: read the message as Latin-1 instead */
     }
-    /* g_utf8_validate with a length refuses NUL bytes too */
-    if (!utf8 || !g_utf8_validate(utf8, (gssize)out_len, NULL)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "parameter \"text\": not valid %s text", charset);
-        return NULL;
-    }
-    return g_steal_pointer(&utf8);
+    return decode_latin1(data, len);
 }
 
 static gboolean
@@ -303,14 +364,14 @@ mo_fill(GHashTable *params, CwSmsMo *mo, GError **error)
     const char *charset = NULL;
     if (!mo_charset(params, &charset, error))
         return FALSE;
-    mo->text = mo_text(text, charset, error);
-    if (!mo->text)
-        return FALSE;
-    if (!param_string(params, "id", &mo->kannel_id, NULL, error))
-        return FALSE;
-    if (mo->kannel_id && !*mo->kannel_id)
+    mo->text = mo_text(text, charset);
+    /* Kannel's id and time are extras: a bad one is dropped, not the SMS. */
+    if (!param_string(params, "id", &mo->kannel_id, NULL, NULL) ||
+        (mo->kannel_id && !*mo->kannel_id))
         g_clear_pointer(&mo->kannel_id, g_free);
-    return param_int(params, "ts", FALSE, 0, G_MAXINT64, &mo->timestamp, error);
+    if (!param_int(params, "ts", FALSE, 0, G_MAXINT64, &mo->timestamp, NULL))
+        mo->timestamp = 0;
+    return TRUE;
 }
 
 /* *mo is zeroed first and cleared again on failure: the caller never frees

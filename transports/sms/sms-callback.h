@@ -58,8 +58,11 @@ GHashTable *cw_sms_query_parse(const char *query, gssize len, GError **error);
 gboolean cw_sms_query_token_ok(GHashTable *params, const char *token);
 
 /* An MO callback's parameters -> *mo. FALSE with a message naming the bad
- * parameter when sender or receiver is missing, the text is missing, is
- * binary or does not convert from its charset. */
+ * parameter when sender or receiver is missing or not UTF-8, the text is
+ * missing or binary, or the charset is unknown. Text that does not decode in
+ * its charset (invalid UTF-8, a lone surrogate, a NUL) is not refused: those
+ * bytes become U+FFFD, because smsbox drops an MO answered with 400. A bad
+ * ts, id or coding is ignored (0 / NULL / the charset's). */
 gboolean cw_sms_mo_parse(GHashTable *params, CwSmsMo *mo, GError **error);
 
 /* A DLR callback's parameters -> *dlr. FALSE when m, p or type is missing

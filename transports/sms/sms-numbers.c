@@ -73,23 +73,23 @@ parse_range(const char *entry, const char *dash, CwSmsRange *range, GError **err
     if (!entry_number(first, &range->lo, &range->digits) ||
         !entry_number(dash + 1, &range->hi, &digits_hi)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: bad entry \"%s\": " CW_SMS_SET_FORM, entry);
+                    "bad entry \"%s\": " CW_SMS_SET_FORM, entry);
         return FALSE;
     }
     if (digits_hi != range->digits) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: bad range \"%s\": both ends must have the same number of digits",
+                    "bad range \"%s\": both ends must have the same number of digits",
                     entry);
         return FALSE;
     }
     if (range->hi < range->lo) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: bad range \"%s\": the first number is greater than the last", entry);
+                    "bad range \"%s\": the first number is greater than the last", entry);
         return FALSE;
     }
     if (range->hi - range->lo >= CW_SMS_RANGE_MAX) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: range \"%s\" holds more than %d numbers", entry, CW_SMS_RANGE_MAX);
+                    "range \"%s\" holds more than %d numbers", entry, CW_SMS_RANGE_MAX);
         return FALSE;
     }
     return TRUE;
@@ -100,7 +100,7 @@ parse_entry(const char *entry, CwSmsRange *range, GError **error)
 {
     if (!*entry) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: empty entry: " CW_SMS_SET_FORM);
+                    "empty entry: " CW_SMS_SET_FORM);
         return FALSE;
     }
     const char *dash = range_dash(entry);
@@ -109,7 +109,7 @@ parse_entry(const char *entry, CwSmsRange *range, GError **error)
     /* "+4930123450-" is a range cut short, not a number with a dash */
     if (g_str_has_suffix(entry, "-") || !entry_number(entry, &range->lo, &range->digits)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: bad entry \"%s\": " CW_SMS_SET_FORM, entry);
+                    "bad entry \"%s\": " CW_SMS_SET_FORM, entry);
         return FALSE;
     }
     range->hi = range->lo;
@@ -139,7 +139,7 @@ check_overlap(const GArray *ranges, const CwSmsRange *r, const char *entry, GErr
         if (ranges_overlap(o, r)) {
             g_autofree char *before = range_describe(o);
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                        "numbers: entry \"%s\" overlaps \"%s\"", entry, before);
+                        "entry \"%s\" overlaps \"%s\"", entry, before);
             return FALSE;
         }
     }
@@ -153,13 +153,13 @@ cw_sms_number_set_parse(const char *spec, GError **error)
     g_auto(GStrv) entries = g_strsplit(spec, ",", -1);
     guint n = g_strv_length(entries);
     if (n > CW_SMS_SET_MAX) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "numbers: more than %d entries",
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "more than %d entries",
                     CW_SMS_SET_MAX);
         return NULL;
     }
     if (n == 0 || (n == 1 && !*g_strstrip(entries[0]))) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "numbers: no number given: " CW_SMS_SET_FORM);
+                    "no number given: " CW_SMS_SET_FORM);
         return NULL;
     }
     g_autoptr(GArray) ranges = g_array_sized_new(FALSE, FALSE, sizeof(CwSmsRange), n);

@@ -61,6 +61,17 @@ commit(CwSmsSender *s)
         g_warning("sms outbox: commit failed: %s", error->message);
 }
 
+/* A write about a part whose message is gone (reported and removed while
+ * the part was still out) is not a problem. */
+static void
+warn_unless_gone(const char *what, const GError *error)
+{
+    if (g_error_matches(error, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_NOT_FOUND))
+        g_debug("sms outbox: %s: %s", what, error->message);
+    else
+        g_warning("sms outbox: %s: %s", what, error->message);
+}
+
 static void
 finish_later(CwSmsSender *s, gint64 message)
 {
@@ -116,7 +127,7 @@ fail_part(CwSmsSender *s, const CwSmsPartJob *job, const char *text)
     write_begin(s);
     if (!cw_sms_part_set_state(s->store, job->message, job->part, CW_SMS_PART_FAILED, text, NULL,
                                &error))
-        g_warning("sms outbox: %s", error->message);
+        warn_unless_gone("failing a part", error);
     finish_later(s, job->message);
 }
 
@@ -132,7 +143,7 @@ submitted(CwSmsSubmitResult result, guint status, const char *text, gpointer dat
         if (result == CW_SMS_SUBMIT_OK) {
             write_begin(s);
             if (!cw_sms_part_submitted(s->store, job->message, job->part, now, &error))
-                g_warning("sms outbox: %s", error->message);
+                warn_unless_gone("a submitted part", error);
         } else if (result == CW_SMS_SUBMIT_PERMANENT) {
             g_autofree char *why = g_strdup_printf("Kannel refused the message (HTTP %u): %s", status,
                                                    text ? text : "");
@@ -150,7 +161,7 @@ submitted(CwSmsSubmitResult result, guint status, const char *text, gpointer dat
             write_begin(s);
             if (!cw_sms_part_retry(s->store, job->message, job->part,
                                    now + (gint64)delay * 1000, text, &error))
-                g_warning("sms outbox: %s", error->message);
+                warn_unless_gone("a part to retry", error);
         }
         schedule_flush(s); /* a slot is free */
     }
