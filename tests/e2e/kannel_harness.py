@@ -215,13 +215,15 @@ class CallbackRecorder:
     """HTTP server on 127.0.0.1:free port recording every request.
 
     MO requests are expected on /mo (mo_url), DLRs on /dlr (dlr_url()).
-    status (int, or a function of the HttpRequest) is the answer's status."""
+    status (int, or a function of the HttpRequest) is the answer's status,
+    body (bytes, or a function of the HttpRequest) its body (text/plain)."""
 
     def __init__(self, port=None, host="127.0.0.1", label="kannel-callbacks"):
         self.host = host
         self.port = port or free_ports(1)[0]
         self.label = label
         self.status = 200
+        self.body = b""
         self.requests = []
         self.cond = threading.Condition()
         self._server = None
@@ -244,10 +246,13 @@ class CallbackRecorder:
                     rec.requests.append(req)
                     rec.cond.notify_all()
                 status = rec.status(req) if callable(rec.status) else rec.status
+                answer = rec.body(req) if callable(rec.body) else rec.body
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                if answer:
+                    self.wfile.write(answer)
 
             do_GET = do_POST = _handle
 

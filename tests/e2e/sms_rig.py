@@ -49,7 +49,7 @@ class SmsSetup:
     def __init__(self, rig, ownership="dedicated", approval="auto",
                  numbers="+4930123450-+4930123459, +15550100", options=None,
                  start_kannel=True, start_causeway=True, kannel_password=KANNEL_PASSWORD,
-                 http_retry=0):
+                 http_retry=0, admins="admin@localhost"):
         self.rig = rig
         if rig.prosody is None:
             rig.start_prosody(domain=SMS_DOMAIN, offline=True)
@@ -81,8 +81,13 @@ class SmsSetup:
         }
         opts.update(options or {})
         self.options = opts
+        # "@LISTEN@" in a value: the callback listener's port (e.g. callback_url)
+        opts = {k: (None if v is None else str(v).replace("@LISTEN@", str(self.listen_port)))
+                for k, v in opts.items()}
+        self.options = opts
         extra = "".join("%s = %s\n" % (k, v) for k, v in opts.items() if v is not None)
-        self.cw = rig.new_causeway(domain=SMS_DOMAIN, ttype="sms", transport="sms", extra=extra)
+        self.cw = rig.new_causeway(domain=SMS_DOMAIN, ttype="sms", transport="sms", extra=extra,
+                                   admins=admins)
         self.db_path = os.path.join(self.cw.data_dir, "sms-sms.db")
         if start_causeway:
             self.start_causeway()

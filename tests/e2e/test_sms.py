@@ -92,6 +92,11 @@ def test_02_mt_sender_and_text_exact(sms, alice):
     assert (mt["sender"], mt["receiver"], mt["text"]) == (ALICE_NUM, PHONE, text), mt
     item = alice.wait_roster_item(contact(PHONE), timeout=T, since=ma)
     assert item.get("name") == PHONE, xml_str(item)
+    # delivered (DLR 1), but no receipt was asked for: none comes
+    sms.wait_unfinished(0)
+    sentinel_mo(sms, alice, ALICE_NUM, ma)
+    rcpt = alice.find_stanzas(lambda el: el.find("{%s}received" % RECEIPTS_NS) is not None, ma)
+    assert not rcpt, "a receipt nobody asked for:\n" + xml_str(rcpt[0])
 
 
 def test_03_mo_to_owner_exact(sms, alice):
@@ -226,13 +231,14 @@ def test_10_approval_by_admin(rig, prosody, alice, bob, admin):
     """approval = admin: the claim is pending (the user is told, every admin
     is told with JID and number), messages are refused with forbidden until
     an admin approves with the sms-approve command; a rejected user is told."""
-    sms = SmsSetup(rig, approval="admin")
-    ma, mad = alice.mark(), admin.mark()
+    sms = SmsSetup(rig, approval="admin", admins="admin@localhost, bob@localhost")
+    ma, mad, mb = alice.mark(), admin.mark(), bob.mark()
     assert_result(register(alice, ALICE_NUM), "claim pending approval")
     el = alice.wait_message(frm=SMS_DOMAIN, pred=lambda e: "pending" in (body_of(e) or "").lower(),
                             since=ma, timeout=T)
-    el = admin.wait_message(frm=SMS_DOMAIN, pred=lambda e: "alice@localhost" in (body_of(e) or "")
-                            and ALICE_NUM in (body_of(e) or ""), since=mad, timeout=T)
+    for adm, since in ((admin, mad), (bob, mb)):
+        adm.wait_message(frm=SMS_DOMAIN, pred=lambda e: "alice@localhost" in (body_of(e) or "")
+                         and ALICE_NUM in (body_of(e) or ""), since=since, timeout=T)
     m = alice.mark()
     mid = send_sms(alice, PHONE, "before approval")
     el, err = wait_msg_error(alice, mid, m)
@@ -558,6 +564,11 @@ def _check_config(tmp_path, name, lines):
 
 @pytest.mark.parametrize("case,lines,key", [
     ("good", {}, None),
+    ("good-durations-https", {"kannel_url": "https://sms.example.org/cgi-bin/sendsms", "retry_min": "1s", "retry_max": "5m", "expire_after": "2h", "reply_window": "30d",
+                              "ownership": "shared", "inbox": "admin@localhost", "approval": "admin"}, None),
+    ("bad-duration", {"retry_min": "soon"}, "retry_min"),
+    ("bad-ownership", {"ownership": "everybody"}, "ownership"),
+    ("bad-approval", {"approval": "maybe"}, "approval"),
     ("bad-number", {"numbers": "+4930123450, 0301234"}, "numbers"),
     ("kannel-url-ftp", {"kannel_url": "ftp://127.0.0.1/sendsms"}, "kannel_url"),
     ("no-token", {"callback_token": None}, "callback_token"),
@@ -574,7 +585,8 @@ def test_22_check_names_the_key(tmp_path, case, lines, key):
         assert key in r.stderr, "stderr does not name %r:\n%s" % (key, r.stderr)
 
 
-def test_23_sendsms_request_dlr_url_and_5xx_retry(rig, prosody, alice):
+@pytest.mark.parametrize("explicit_callback_url", [False, True], ids=["default-callback-url", "callback-url"])
+def test_23_sendsms_request_dlr_url_and_5xx_retry(rig, prosody, alice, explicit_callback_url):
     """What Causeway asks of Kannel (a recorder stands in for smsbox): the
     sendsms-user, from = the user's number, to, text, smsc = kannel_smsc, a
     dlr-mask with 1, 2, 8, 16 and the dlr-url CALLBACK_URL/dlr?token=TOKEN
@@ -584,8 +596,12 @@ def test_23_sendsms_request_dlr_url_and_5xx_retry(rig, prosody, alice):
     answers = iter([503, 503])
     fake.status = lambda req: next(answers, 202)
     fake.start()
-    sms = SmsSetup(rig, start_kannel=False,
-                   options={"kannel_url": fake.url("/cgi-bin/sendsms"), "kannel_smsc": "fake"})
+    opts = {"kannel_url": fake.url("/cgi-bin/sendsms"), "kannel_smsc": "fake"}
+    if explicit_callback_url:
+        # how Kannel reaches the listener, when that is not callback_listen's address
+        opts["callback_url"] = "http://localhost:@LISTEN@"
+    sms = SmsSetup(rig, start_kannel=False, options=opts)
+    base = "http://%s:%d" % ("localhost" if explicit_callback_url else "127.0.0.1", sms.listen_port)
     registered(alice, ALICE_NUM)
     m = alice.mark()
     mid = send_sms(alice, PHONE, "via the recorder", receipt=True)
@@ -600,8 +616,8 @@ def test_23_sendsms_request_dlr_url_and_5xx_retry(rig, prosody, alice):
     mask = int(p.get("dlr-mask", "0"))
     assert mask & 27 == 27, "dlr-mask %d lacks one of 1, 2, 8, 16" % mask
     dlr_url = p.get("dlr-url", "")
-    mm = re.fullmatch(r"http://127\.0\.0\.1:%d/dlr\?token=%s&m=(\d+)&p=(\d+)&type=%%d"
-                      r"&smsc_status=%%A&to=%%p" % (sms.listen_port, re.escape(TOKEN)), dlr_url)
+    mm = re.fullmatch(r"%s/dlr\?token=%s&m=(\d+)&p=(\d+)&type=%%d"
+                      r"&smsc_status=%%A&to=%%p" % (re.escape(base), re.escape(TOKEN)), dlr_url)
     assert mm, "dlr-url not CALLBACK_URL/dlr?token=TOKEN&m=ID&p=PART&type=%%d&smsc_status=%%A&to=%%p: %r" % dlr_url
     # Kannel would fill in the escapes; do it by hand
     q = dlr_url.split("?", 1)[1].replace("%d", "1").replace("%A", "").replace("%p", urllib.parse.quote(PHONE))
@@ -731,3 +747,67 @@ def test_29_late_dlr_of_a_finished_message_touches_no_other(sms, alice):
                                                               xml_str(wrong[0])))
     assert sms.unfinished() == 1, "the undelivered message was finished by another message's DLR"
     sms.kannel.start_fakesmsc()
+
+
+def _mo_raw(sms, sender, receiver, data, coding, charset):
+    """An MO as smsbox sends it after reassembling a concatenated SMS: the
+    whole text's bytes URL-encoded, udh empty."""
+    q = "&".join(["token=" + TOKEN, "sender=" + urllib.parse.quote(sender, safe=""),
+                  "receiver=" + urllib.parse.quote(receiver, safe=""),
+                  "text=" + urllib.parse.quote_from_bytes(data, safe=""), "coding=%d" % coding,
+                  "charset=" + charset, "id=e2e-long-%d" % coding, "ts=%d" % int(time.time()), "udh="])
+    return sms.callback("/mo", None, raw_query=q)
+
+
+def test_30_500_character_mo_whole(sms, alice):
+    """A 500-character MO (what smsbox hands on after bearerbox reassembled
+    the parts) reaches the user whole: 7-bit as UTF-8, and UCS-2 as
+    UTF-16BE with characters outside the BMP."""
+    registered(alice, ALICE_NUM)
+    gsm = ("Reply from a phone, quite long indeed: 0123456789. " * 10)[:500]
+    ucs = ("长回复🙂Ж" * 100)[:500]
+    m = alice.mark()
+    assert _mo_raw(sms, PHONE, ALICE_NUM, gsm.encode("utf-8"), 0, "UTF-8") == (200, b"")
+    alice.wait_message(frm=contact(PHONE), body=gsm, since=m, timeout=T)
+    assert _mo_raw(sms, PHONE, ALICE_NUM, ucs.encode("utf-16-be"), 2, "UTF-16BE") == (200, b"")
+    alice.wait_message(frm=contact(PHONE), body=ucs, since=m, timeout=T)
+
+
+def test_31_failure_while_offline_waits_in_offline_storage(rig, sms):
+    """A message that fails while its sender is offline altogether comes as a
+    chat message from the contact starting with "⚠ Not delivered", kept by
+    the server until she logs in."""
+    alice = rig.client("alice")
+    registered(alice, ALICE_NUM)
+    sms.kannel.stop_fakesmsc()
+    send_sms(alice, PHONE, "fails while I am away")
+    message, part = sms.wait_part_state(2)
+    alice.disconnect()
+    assert sms.dlr(message, part, 16, to=PHONE) == (200, b"")
+    store = os.path.join(sms.prosody.dir, "data", "localhost", "offline")
+    wait_until(lambda: glob.glob(os.path.join(store, "alice.*")), T,
+               "the failure notice in alice's offline storage (%s)" % store)
+    alice2 = rig.client("alice")
+    el = alice2.wait_message(frm=contact(PHONE), timeout=T,
+                             pred=lambda e: (body_of(e) or "").startswith("⚠ Not delivered"))
+    assert el.get("type") == "chat", xml_str(el)
+    sms.kannel.start_fakesmsc()
+
+
+def test_32_max_attempts_with_kannels_text(rig, prosody, alice):
+    """Kannel answering 5xx every time: after max_attempts the message fails
+    with recipient-unavailable carrying Kannel's answer."""
+    fake = rig.add_service(CallbackRecorder(label="fake-smsbox"))
+    fake.status = 503
+    fake.body = b"Temporal failure, try again later."
+    fake.start()
+    sms = SmsSetup(rig, start_kannel=False, options={"kannel_url": fake.url("/cgi-bin/sendsms"),
+                                                     "max_attempts": "2"})
+    registered(alice, ALICE_NUM)
+    m = alice.mark()
+    mid = send_sms(alice, PHONE, "busy Kannel")
+    el, (etype, cond, text) = wait_msg_error(alice, mid, m, frm=contact(PHONE))
+    assert cond == "recipient-unavailable", xml_str(el)
+    assert text and "Temporal failure" in text, "Kannel's text missing:\n" + xml_str(el)
+    n = len([r for r in fake.received() if r.path == "/cgi-bin/sendsms"])
+    assert n == 2, "max_attempts = 2, but %d sendsms requests" % n
