@@ -377,6 +377,10 @@ def test_13_kannel_down_causeway_killed_all_20_arrive_once(sms, alice):
     got = [mt["text"] for mt in sms.kannel.received_mts(m) if mt["receiver"] == PHONE]
     assert sorted(got) == texts, "missing %s, twice %s" % (
         sorted(set(texts) - set(got)), sorted({t for t in got if got.count(t) > 1}))
+    # the claim survived the restart too: texts to alice's number reach her
+    ma = alice.mark()
+    sms.kannel.send_mo(PHONE, ALICE_NUM, "after the restart")
+    alice.wait_message(frm=contact(PHONE), body="after the restart", since=ma, timeout=T)
 
 
 # ------------------------------------------------------------------- errors --
@@ -439,6 +443,13 @@ def test_16_stop_start_help(sms, alice):
     m = sms.kannel.mark()
     send_sms(alice, PHONE2, "not opted out")
     sms.kannel.wait_mt(mt_to(PHONE2, "not opted out", ALICE_NUM), T, m)
+    # and it is kept across a restart
+    sms.cw.stop()
+    sms.start_causeway(connected_count=2)
+    ma = alice.mark()
+    mid = send_sms(alice, PHONE, "after a restart")
+    el, err = wait_msg_error(alice, mid, ma, frm=contact(PHONE))
+    assert err[1] == "forbidden", "opt-out lost in a restart:\n" + xml_str(el)
 
     m, ma = sms.kannel.mark(), alice.mark()
     sms.kannel.send_mo(PHONE, ALICE_NUM, "start")
@@ -533,9 +544,10 @@ def test_20_expiry_online_error_and_late_notice(rig, prosody):
     sms.wait_unfinished(0)
 
 
-def test_21_listener_503_while_xmpp_is_down(sms, alice):
+def test_21_listener_503_while_xmpp_is_down(rig, sms, alice):
     """An MO while the component is disconnected from the server is answered
-    503 (so Kannel may retry), not taken and lost."""
+    503 (so Kannel may retry), not taken and lost; once it is back, MOs are
+    taken and delivered again."""
     registered(alice, ALICE_NUM)
     sms.prosody.kill()
     last = []
@@ -547,6 +559,11 @@ def test_21_listener_503_while_xmpp_is_down(sms, alice):
         wait_until(answered_503, T, "503 from the listener", interval=0.2)
     except TimeoutError as e:
         raise AssertionError("%s; last answer %s" % (e, last))
+    sms.prosody.start()
+    sms.cw.wait_connected(2, 30)
+    alice2 = rig.client("alice")
+    assert sms.mo(PHONE, ALICE_NUM, "back again") == (200, b"")
+    alice2.wait_message(frm=contact(PHONE), body="back again", timeout=T)
 
 
 def _check_config(tmp_path, name, lines):
