@@ -845,3 +845,21 @@ def test_32_max_attempts_with_kannels_text(rig, prosody, alice):
     assert text and "Temporal failure" in text, "Kannel's text missing:\n" + xml_str(el)
     n = len([r for r in fake.received() if r.path == "/cgi-bin/sendsms"])
     assert n == 2, "max_attempts = 2, but %d sendsms requests" % n
+
+
+def test_33_receipt_after_a_restart(sms, alice):
+    """A message submitted before causeway is killed -9 still gets its receipt
+    (original id, from the contact) when its DLR 1 comes after the restart:
+    the receipt request is kept in the outbox."""
+    registered(alice, ALICE_NUM)
+    sms.kannel.stop_fakesmsc()
+    m = alice.mark()
+    mid = send_sms(alice, PHONE, "confirm me after a crash", receipt=True)
+    sms.wait_part_state(2)
+    sms.kill_causeway()
+    sms.start_causeway(connected_count=2)
+    mk = sms.kannel.mark()
+    sms.kannel.start_fakesmsc()
+    sms.kannel.wait_mt(mt_to(PHONE, "confirm me after a crash", ALICE_NUM), T, mk)
+    wait_receipt(alice, contact(PHONE), mid, m)
+    sms.wait_unfinished(0)
