@@ -753,6 +753,26 @@ test_optouts(Fixture *f, gconstpointer data)
 
 /* ---- groups --------------------------------------------------------------------- */
 
+/* A removed message's id is never given again, also after a restart: a late
+ * DLR for it (Kannel sends DLRs for hours) must not reach a new message. */
+static void
+test_ids_not_reused(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 first = add_message(f, ALICE, one_part, 0);
+    g_assert_true(cw_sms_outbox_remove(f->store, first, &error));
+    gint64 second = add_message(f, ALICE, one_part, 0);
+    g_assert_cmpint(second, >, first);
+    g_assert_true(cw_sms_outbox_remove(f->store, second, &error));
+    reopen(f);
+    gint64 third = add_message(f, ALICE, one_part, 0);
+    g_assert_cmpint(third, >, second);
+    gboolean changed = TRUE;
+    g_assert_false(cw_sms_part_set_state(f->store, first, 0, CW_SMS_PART_DELIVERED, NULL,
+                                         &changed, &error));
+    g_assert_error(error, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_NOT_FOUND);
+}
+
 static void
 test_group(Fixture *f, gconstpointer data)
 {
@@ -821,6 +841,7 @@ main(int argc, char **argv)
     ADD("conversations", test_conversations);
     ADD("optouts", test_optouts);
     ADD("group", test_group);
+    ADD("ids-not-reused", test_ids_not_reused);
 #undef ADD
     return g_test_run();
 }

@@ -1,11 +1,9 @@
 /* sms-commands.c — the admins' ad-hoc commands of the sms transport
- * (dedicated ownership): approve or reject pending number claims, assign a
- * number to a JID, revoke a number. Every action is logged and the user
- * concerned is told. */
+ * (sms-commands.h). */
 #define G_LOG_DOMAIN "causeway-sms"
 #include <gio/gio.h>
 
-#include "sms-transport.h"
+#include "sms-commands.h"
 
 #define PENDING_SHOWN_MAX 100
 

@@ -34,7 +34,7 @@ static const SmsMigration sms_migrations[] = {
      "  since  INTEGER NOT NULL"  /* unix us: when the claim took its state */
      ");"
      "CREATE TABLE messages ("
-     "  id           INTEGER PRIMARY KEY,"
+     "  id           INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: a late DLR of a removed message must not hit a new one */
      "  jid          TEXT NOT NULL,"
      "  sender       TEXT,"
      "  xmpp_id      TEXT,"

@@ -20,7 +20,7 @@
 
 #include "sms-keywords.h"
 #include "sms-text.h"
-#include "sms-transport.h"
+#include "sms-commands.h"
 
 #define NS_ADDRESS "http://jabber.org/protocol/address"
 #define FORM_NUMBERS_MAX 100       /* numbers offered in a list-single */
@@ -28,18 +28,6 @@
 #define DELAYED_MO_US (60 * G_USEC_PER_SEC) /* older MOs carry a XEP-0203 stamp */
 
 static const char *const features[] = { NS_ADDRESS, NULL };
-
-SmsTransport *
-cw_sms_transport_of(CwGateway *gw)
-{
-    return cw_gateway_get_data(gw);
-}
-
-SmsTransport *
-cw_sms_transport_of_user(CwUser *user)
-{
-    return cw_sms_transport_of(cw_user_gateway(user));
-}
 
 /* ---- addressing: the JID of a phone is +E164@DOMAIN ---- */
 

@@ -1,6 +1,6 @@
-/* sms-transport.h — the sms transport's process-wide state, shared by its
- * own files (sms-transport.c: the core's ops; sms-commands.c: the admins'
- * ad-hoc commands). Not for other transports or the core. */
+/* sms-state.h — the sms transport's process-wide state, shared by its own
+ * files (sms-transport.c: the core's ops; sms-commands.c: the admins' ad-hoc
+ * commands). Not for other transports or the core. */
 #pragma once
 #include <causeway/transport.h>
 
@@ -37,14 +37,16 @@ typedef struct SmsTransport {
     guint64 mo_taken, mo_unknown;
 } SmsTransport;
 
-SmsTransport *cw_sms_transport_of(CwGateway *gw);
-SmsTransport *cw_sms_transport_of_user(CwUser *user);
+static inline SmsTransport *
+cw_sms_transport_of(CwGateway *gw)
+{
+    return cw_gateway_get_data(gw);
+}
 
-/* The admins' ad-hoc commands (sms-commands.c). */
-extern const CwTransportCommand cw_sms_command_approve, cw_sms_command_assign,
-    cw_sms_command_revoke;
-
-/* Free the approval form's pieces (sms-commands.c). */
-void cw_sms_commands_clear(SmsTransport *t);
+static inline SmsTransport *
+cw_sms_transport_of_user(CwUser *user)
+{
+    return cw_sms_transport_of(cw_user_gateway(user));
+}
 
 G_END_DECLS
