@@ -94,6 +94,7 @@ RUNS = env_int("SMS_BENCH_RUNS", 3)
 MSGS = env_int("SMS_BENCH_MSGS", 10000)
 CONC = env_int("SMS_BENCH_CONC", 8)
 WINDOW = env_int("SMS_BENCH_WINDOW", 200)
+MO_SMSCS = env_int("SMS_BENCH_MO_SMSCS", 2)
 LAT_MSGS = env_int("SMS_BENCH_LAT_MSGS", 200)
 REGISTERED = env_int("SMS_BENCH_REGISTERED", 10000)
 SENDERS = env_int("SMS_BENCH_SENDERS", 100)
@@ -446,15 +447,7 @@ port = {mt_port}
 our-host = 127.0.0.1
 connect-allow-ip = "127.0.0.1"
 
-# MOs come in here (interactive fakesmsc); it takes no MT without its smsc-id
-group = smsc
-smsc = fake
-smsc-id = fakemo
-allowed-smsc-id = fakemo
-port = {mo_port}
-our-host = 127.0.0.1
-connect-allow-ip = "127.0.0.1"
-
+{mo_groups}
 group = smsbox
 bearerbox-host = 127.0.0.1
 bearerbox-port = {smsbox}
@@ -483,22 +476,29 @@ class Kannel:
     def __init__(self, bench, run_dir, cb_port):
         self.bench, self.dir = bench, run_dir
         os.makedirs(run_dir, exist_ok=True)
-        self.admin, self.smsbox_port, self.sendsms, self.mt_port, self.mo_port = free_ports(5)
+        self.admin, self.smsbox_port, self.sendsms, self.mt_port = free_ports(4)
+        self.mo_ports = free_ports(MO_SMSCS)
+        mo_groups = "".join(
+            "# MOs come in here (interactive fakesmsc); it takes no MT without its smsc-id\n"
+            "group = smsc\nsmsc = fake\nsmsc-id = fakemo%d\nallowed-smsc-id = fakemo%d\nport = %d\n"
+            "our-host = 127.0.0.1\nconnect-allow-ip = \"127.0.0.1\"\n\n" % (i, i, p)
+            for i, p in enumerate(self.mo_ports))
         self.cfg = os.path.join(run_dir, "kannel.conf")
         with open(self.cfg, "w") as f:
             f.write(KANNEL_CONF.format(
                 dir=run_dir, admin=self.admin, smsbox=self.smsbox_port, sendsms=self.sendsms,
-                mt_port=self.mt_port, mo_port=self.mo_port, user=KUSER, password=KPASS,
+                mt_port=self.mt_port, mo_groups=mo_groups, user=KUSER, password=KPASS,
                 mo_url="http://127.0.0.1:%d/mo?token=%s" % (cb_port, TOKEN)))
         open(os.path.join(run_dir, "bearerbox.store"), "wb").close()
-        self.bearerbox = self.smsbox_proc = self.fmt = self.fmo = None
+        self.bearerbox = self.smsbox_proc = self.fmt = None
+        self.fmo = []
 
     async def start(self):
         bb_log = os.path.join(self.dir, "bearerbox.log")
         self.bearerbox = await asyncio.create_subprocess_exec(
             "bearerbox", "-v", "4", self.cfg, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.dir, "bearerbox.out"), "wb"))
-        await wait_for(lambda: all(port_listening(p) for p in (self.smsbox_port, self.mt_port, self.mo_port)),
+        await wait_for(lambda: all(port_listening(p) for p in [self.smsbox_port, self.mt_port] + self.mo_ports),
                        TIMEOUT, "bearerbox's ports")
         self.smsbox_proc = await asyncio.create_subprocess_exec(
             "smsbox", "-v", "4", self.cfg, stdout=subprocess.DEVNULL,
@@ -508,22 +508,24 @@ class Kannel:
         await self.fmt.start()
         await wait_for(lambda: open(bb_log, "rb").read().count(b"Fakesmsc client connected") >= 1,
                        TIMEOUT, "the MT fakesmsc to connect")
-        self.fmo = FakeSmsc(self.bench, self.mo_port, False, os.path.join(self.dir, "fakesmsc-mo.log"))
-        await self.fmo.start()
-        await wait_for(lambda: open(bb_log, "rb").read().count(b"Fakesmsc client connected") >= 2,
-                       TIMEOUT, "the MO fakesmsc to connect")
+        for i, port in enumerate(self.mo_ports):
+            f = FakeSmsc(self.bench, port, False, os.path.join(self.dir, "fakesmsc-mo%d.log" % i))
+            await f.start()
+            self.fmo.append(f)
+            await wait_for(lambda: open(bb_log, "rb").read().count(b"Fakesmsc client connected") >= 2 + i,
+                           TIMEOUT, "MO fakesmsc %d to connect" % i)
         # smsbox connects to bearerbox shortly after it listens on sendsms
         await asyncio.sleep(1.0)
 
     def pids(self):
-        return [p.pid for p in (self.bearerbox, self.smsbox_proc, self.fmt and self.fmt.proc,
-                                self.fmo and self.fmo.proc) if p is not None]
+        return [p.pid for p in [self.bearerbox, self.smsbox_proc, self.fmt and self.fmt.proc]
+                + [f.proc for f in self.fmo] if p is not None]
 
     def cpu(self):
         return sum(cpu_s(p) for p in self.pids())
 
     async def stop(self):
-        for f in (self.fmo, self.fmt):
+        for f in self.fmo + [self.fmt]:
             if f:
                 await f.stop()
         await stop_proc(self.smsbox_proc)
@@ -584,7 +586,8 @@ class Bench:
         self.dlr = {1: 0, 8: 0}
         self.receipts = 0
         self.other_mo = 0
-        self.prefix = None
+        self.waiter = None
+        self.t_done = None        # the last DLR 1 at the sink / receipt at a user
 
     # ---- arrivals ----
     def arrival(self, seq):
@@ -595,6 +598,22 @@ class Bench:
         self.lat.append(t - t0)
         self.arrived += 1
         self.t_last = t
+        if self.waiter and self.arrived >= self.waiter[0] and not self.waiter[1].done():
+            self.waiter[1].set_result(None)
+
+    async def until_arrived(self, k, what):
+        """Until k messages of this phase arrived (no polling: the driver's CPU is measured)."""
+        if self.arrived >= k:
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self.waiter = (k, fut)
+        try:
+            await asyncio.wait_for(fut, TIMEOUT)
+        except asyncio.TimeoutError:
+            raise TimeoutError("timed out after %.0f s waiting for %s (%d of %d arrived)"
+                               % (TIMEOUT, what, self.arrived, k))
+        finally:
+            self.waiter = None
 
     def on_mt(self, payload):
         m = BODY_RE.search(payload.decode("utf-8", "replace"))
@@ -607,6 +626,8 @@ class Bench:
             q = urllib.parse.parse_qs(query.decode())
             t = int(q.get("type", ["0"])[0])
             self.dlr[t] = self.dlr.get(t, 0) + 1
+            if t == 1:
+                self.t_done = time.monotonic()
         elif path == b"/mo":
             q = urllib.parse.parse_qs(query.decode())
             m = BODY_RE.search(q.get("text", [""])[0])
@@ -619,6 +640,7 @@ class Bench:
         for name, a in children:
             if name == "received" and a.get("xmlns") == "urn:xmpp:receipts":
                 self.receipts += 1
+                self.t_done = time.monotonic()
         if body:
             m = BODY_RE.fullmatch(body)
             if m and m.group(1) == "MO" and int(m.group(3)) == self.tag:
@@ -659,22 +681,29 @@ class Bench:
 
     # ---- load: MOs through fakesmsc ----
     async def inject_mo(self, kannel, n, one_at_a_time):
-        for seq in range(n):
-            k = seq % SENDERS
-            self.t_sent[seq] = time.monotonic()
-            if self.t_first is None:
-                self.t_first = self.t_sent[seq]
-            await kannel.fmo.send_mo("%s %s text MO %d %d" % (phone(k), number(k), seq, self.tag))
-            if one_at_a_time:
-                await wait_for(lambda: self.arrived > seq, TIMEOUT, "MO %d" % seq, interval=0.0005)
+        """n MOs; through MO_SMSCS fakesmscs at once (each one line at a time), or one
+        message in flight in all."""
+        async def feed(f, seqs):
+            for seq in seqs:
+                k = seq % SENDERS
+                self.t_sent[seq] = time.monotonic()
+                if self.t_first is None:
+                    self.t_first = self.t_sent[seq]
+                await f.send_mo("%s %s text MO %d %d" % (phone(k), number(k), seq, self.tag))
+                if one_at_a_time:
+                    await self.until_arrived(seq + 1, "MO %d" % seq)
+        if one_at_a_time:
+            await feed(kannel.fmo[0], range(n))
+        else:
+            m = len(kannel.fmo)
+            await asyncio.gather(*[feed(f, range(i, n, m)) for i, f in enumerate(kannel.fmo)])
 
     # ---- load: XMPP users -> Causeway ----
     async def xmpp_mt(self, n, window):
         comp = self.comp
         for seq in range(n):
             if seq - self.arrived >= window:
-                await wait_for(lambda: seq - self.arrived < window or self.comp_lost, TIMEOUT,
-                               "MTs at fakesmsc", interval=0.0005)
+                await self.until_arrived(seq - window + 1, "MTs at fakesmsc")
                 if self.comp_lost:
                     raise RuntimeError("Causeway dropped the component stream")
             k = seq % SENDERS
@@ -695,20 +724,20 @@ class Bench:
         d0 = self_cpu()
         w0 = time.monotonic()
         await load()
-        await wait_for(lambda: self.arrived >= n, TIMEOUT, "%s: %d messages to arrive (%d so far)"
-                       % (name, n, self.arrived))
+        await self.until_arrived(n, "%s: %d messages to arrive" % (name, n))
         await wait_for(done, TIMEOUT, "%s: the phase to drain" % name)
         wall = time.monotonic() - w0
         res = {
             "n": n, "rate": (n - 1) / (self.t_last - self.t_first) if n > 1 else None,
+            "done_rate": n / ((self.t_done or self.t_last) - self.t_first),
             "p50_ms": pct(self.lat, 50) * 1e3, "p99_ms": pct(self.lat, 99) * 1e3,
             "wall_s": wall, "driver_cpu_s": self_cpu() - d0,
             "kannel_cpu_s": (kannel.cpu() - k0) if kannel else None,
         }
         if pids_cw:
             res["cw_cpu_s"] = sum(cpu_s(p) for p in pids_cw) - cw0
-        log("  %-22s %7.0f msg/s  p50 %7.1f ms  p99 %7.1f ms  wall %5.1f s  driver CPU %.1f s  Kannel CPU %.1f s%s"
-            % (name, res["rate"] or 0, res["p50_ms"], res["p99_ms"], wall, res["driver_cpu_s"],
+        log("  %-22s %7.0f msg/s (%5.0f done)  p50 %7.1f ms  p99 %7.1f ms  wall %5.1f s  driver CPU %.1f s  Kannel CPU %.1f s%s"
+            % (name, res["rate"] or 0, res["done_rate"], res["p50_ms"], res["p99_ms"], wall, res["driver_cpu_s"],
                res["kannel_cpu_s"] or 0,
                ("  Causeway CPU %.2f s" % res["cw_cpu_s"]) if pids_cw else ""))
         return res
@@ -741,7 +770,7 @@ class Bench:
 
     async def kannel_mt_one(self, kannel, cb_port, n):
         async def arrived(seq):
-            await wait_for(lambda: self.arrived > seq, TIMEOUT, "MT %d" % seq, interval=0.0005)
+            await self.until_arrived(seq + 1, "MT %d" % seq)
         queue = [(seq, seq % SENDERS) for seq in range(n - 1, -1, -1)]
         await self.sendsms_client(kannel, cb_port, queue, arrived)
 
@@ -797,7 +826,7 @@ class Bench:
         self.comp.send("<message from='%s/r' to='%s@%s' type='chat' id='m%d'><body>MT %d %d</body>"
                        "<request xmlns='urn:xmpp:receipts'/></message>"
                        % (user_jid(k + 1), phone(k), DOMAIN, seq, seq, self.tag))
-        await wait_for(lambda: self.arrived > base, TIMEOUT, "MT %d" % seq, interval=0.0005)
+        await self.until_arrived(base + 1, "MT %d" % seq)
 
     async def start_causeway(self, d, data, kannel, cb_port):
         self.comp, self.comp_lost, self.handshake, self.presences = None, False, False, 0
