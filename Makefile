@@ -206,8 +206,12 @@ bench: causeway $(BENCH_DRIVER)
 # The sms transport against Kannel's own ceiling, MT and MO (tests/bench/sms-bench.py
 # documents the SMS_BENCH_* settings; Kannel comes with the test profile). Printed
 # figures, not a timed test: not part of make check.
-bench-sms: causeway
-	@CAUSEWAY_BIN=$(CURDIR)/causeway /usr/bin/python3 tests/bench/sms-bench.py
+build/bench/httpsink: tests/bench/httpsink.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -D_GNU_SOURCE -o $@ $<
+
+bench-sms: causeway build/bench/httpsink
+	@CAUSEWAY_BIN=$(CURDIR)/causeway SMS_BENCH_SINK=$(CURDIR)/build/bench/httpsink /usr/bin/python3 tests/bench/sms-bench.py
 
 .PHONY: bench-sms
 

@@ -16,18 +16,21 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
 
   Kannel MT ceiling   SMS_BENCH_CONC keep-alive HTTP/1.1 clients GET sendsms
                       straight from Kannel, each with dlr-mask=31 and a
-                      dlr-url at a trivial sink (the same Kannel work as a
+                      dlr-url at a trivial sink (httpsink.c; the same Kannel work as a
                       Causeway MT: Causeway asks for the same DLRs). Counted
                       where the MT leaves Kannel: at fakesmsc ("Got message"
                       lines on its stderr). Not the sendsms answers (202 only
                       says "queued in bearerbox"), not the DLR 8s (smsc_fake
                       makes them as it writes to fakesmsc: the same instant,
                       one HTTP hop later). The phase ends when every DLR 1 is in.
-  Kannel MO ceiling   MOs written into fakesmsc (interactive mode: it takes
-                      ONE stdin line per select() wake-up, so each line is
-                      written once fakesmsc said "sent message" for the one
-                      before) -> bearerbox -> smsbox -> get-url at a trivial
-                      HTTP sink; counted at the sink.
+  Kannel MO ceiling   MOs written into SMS_BENCH_MO_SMSCS fakesmscs at once,
+                      each on its own fake SMSC of bearerbox (interactive
+                      mode: fakesmsc takes ONE stdin line per select()
+                      wake-up, so each line is written once that fakesmsc
+                      said "sent message" for the one before; one fakesmsc
+                      alone is what limits at about 3,500/s) -> bearerbox ->
+                      smsbox -> get-url at the sink (httpsink.c: a sink in
+                      Python held Kannel's MO rate down); counted there.
   Causeway MT         XMPP <message>s (with a receipt request) from 100
                       registered users into the component stream, at most
                       SMS_BENCH_WINDOW not yet seen at fakesmsc; Causeway
@@ -39,7 +42,11 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
   Causeway MO         the same MO injection, get-url at Causeway's callback
                       listener; counted as <message>s to the users on the
                       component stream.
-  rate                messages / (last arrival - first send), msg/s
+  rate                messages / (last arrival - first send), msg/s; "done":
+                      messages / (last completion - first send), where an MT
+                      is complete with its DLR 1 at the sink (ceiling) or its
+                      receipt at the user (Causeway): Kannel delivers DLRs
+                      after MTs when loaded, so a short run's MT rate flatters
   latency             p50/p99 of arrival - send, once under the throughput
                       load above ("loaded") and once with one message in flight
                       (SMS_BENCH_LAT_MSGS messages, "unloaded")
@@ -53,10 +60,12 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
                       presences
 
 Settings (environment): SMS_BENCH_RUNS (3), SMS_BENCH_MSGS (10000),
-SMS_BENCH_CONC (8: sendsms clients, and Causeway's max_in_flight),
-SMS_BENCH_WINDOW (200: Causeway MT messages in flight), SMS_BENCH_LAT_MSGS
+SMS_BENCH_CONC (128: sendsms clients, and Causeway's max_in_flight; Kannel's
+rate grows with it, Causeway's peaks near 128), SMS_BENCH_WINDOW (1000:
+Causeway MT messages in flight), SMS_BENCH_MO_SMSCS (4), SMS_BENCH_LAT_MSGS
 (200), SMS_BENCH_REGISTERED (10000), SMS_BENCH_SENDERS (100: users/phones the
-load is spread over), SMS_BENCH_TIMEOUT (120 s per wait), CAUSEWAY_BIN.
+load is spread over), SMS_BENCH_TIMEOUT (120 s per wait), CAUSEWAY_BIN,
+SMS_BENCH_SINK (build/bench/httpsink).
 Medians of SMS_BENCH_RUNS runs, with [min-max]; the ratio is the median of
 the per-run ratios Causeway/Kannel. The Markdown is printed and written to
 tests/bench/.run-sms/RESULTS-sms.md; raw values to .run-sms/results.json.
@@ -92,9 +101,9 @@ def env_int(name, default):
 
 RUNS = env_int("SMS_BENCH_RUNS", 3)
 MSGS = env_int("SMS_BENCH_MSGS", 10000)
-CONC = env_int("SMS_BENCH_CONC", 8)
-WINDOW = env_int("SMS_BENCH_WINDOW", 200)
-MO_SMSCS = env_int("SMS_BENCH_MO_SMSCS", 2)
+CONC = env_int("SMS_BENCH_CONC", 128)
+WINDOW = env_int("SMS_BENCH_WINDOW", 1000)
+MO_SMSCS = env_int("SMS_BENCH_MO_SMSCS", 4)
 LAT_MSGS = env_int("SMS_BENCH_LAT_MSGS", 200)
 REGISTERED = env_int("SMS_BENCH_REGISTERED", 10000)
 SENDERS = env_int("SMS_BENCH_SENDERS", 100)
@@ -227,36 +236,33 @@ def port_listening(port):
 # the HTTP sink (Kannel's MO get-url and DLR url in the ceiling phases)
 # --------------------------------------------------------------------------
 
-class Sink(asyncio.Protocol):
-    """Minimal HTTP/1.1 keep-alive server: 200 with an empty body to anything."""
+class Sink:
+    """tests/bench/httpsink.c on port: a C HTTP/1.1 keep-alive server answering 200 to
+    anything; it reports each /mo and /dlr request as a line, read here."""
 
-    bench = None
+    def __init__(self, bench, port):
+        self.bench, self.port = bench, port
 
-    def connection_made(self, transport):
-        self.t = transport
-        self.buf = b""
+    async def start(self):
+        self.proc = await asyncio.create_subprocess_exec(
+            HTTPSINK, str(self.port), stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=1 << 20)
+        line = await asyncio.wait_for(self.proc.stdout.readline(), TIMEOUT)
+        if line.strip() != b"READY":
+            raise RuntimeError("httpsink did not start: %r" % line)
+        self.reader = asyncio.ensure_future(self.read_loop())
+        return self
 
-    def data_received(self, data):
-        self.buf += data
-        out = []
+    async def read_loop(self):
         while True:
-            i = self.buf.find(b"\r\n\r\n")
-            if i < 0:
+            line = await self.proc.stdout.readline()
+            if not line:
                 break
-            head = self.buf[:i]
-            n = 0
-            m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-            if m:
-                n = int(m.group(1))
-            if len(self.buf) < i + 4 + n:
-                break
-            self.buf = self.buf[i + 4 + n:]
-            line = head.split(b"\r\n", 1)[0]
-            target = line.split(b" ")[1] if line.count(b" ") >= 2 else b"/"
-            self.bench.on_http(target)
-            out.append(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        if out:
-            self.t.write(b"".join(out))
+            self.bench.on_sink_line(line.rstrip(b"\n"))
+
+    async def stop(self):
+        self.proc.stdin.close()
+        await stop_proc(self.proc)
+        await self.reader
 
 
 # --------------------------------------------------------------------------
@@ -352,6 +358,8 @@ class Component(asyncio.Protocol):
 GOT_RE = re.compile(rb"Got message \d+: <(.*)>$")
 SENT_RE = re.compile(rb"fakesmsc: sent message (\d+)$")
 BODY_RE = re.compile(r"(MT|MO) (\d+) (\d+)")
+SINK_MO_RE = re.compile(rb"MO_(\d+)_(\d+)")
+HTTPSINK = os.path.abspath(os.environ.get("SMS_BENCH_SINK", os.path.join(ROOT, "build", "bench", "httpsink")))
 
 
 class FakeSmsc:
@@ -577,6 +585,11 @@ class Bench:
         self.presences = 0
         self.t_last_presence = 0
         self.tag = -1
+        self.sink = None
+
+    def driver_cpu(self):
+        """This script's CPU and the sink's."""
+        return self_cpu() + (cpu_s(self.sink.proc.pid) if self.sink else 0.0)
 
     def reset(self):
         self.t_sent = {}          # seq -> monotonic send time
@@ -590,8 +603,9 @@ class Bench:
         self.t_done = None        # the last DLR 1 at the sink / receipt at a user
 
     # ---- arrivals ----
-    def arrival(self, seq):
-        t = time.monotonic()
+    def arrival(self, seq, t=None):
+        if t is None:
+            t = time.monotonic()
         t0 = self.t_sent.pop(seq, None)
         if t0 is None:
             return
@@ -620,19 +634,20 @@ class Bench:
         if m and m.group(1) == "MT" and int(m.group(3)) == self.tag:
             self.arrival(int(m.group(2)))
 
-    def on_http(self, target):
-        path, _, query = target.partition(b"?")
-        if path == b"/dlr":
-            q = urllib.parse.parse_qs(query.decode())
-            t = int(q.get("type", ["0"])[0])
-            self.dlr[t] = self.dlr.get(t, 0) + 1
-            if t == 1:
-                self.t_done = time.monotonic()
-        elif path == b"/mo":
-            q = urllib.parse.parse_qs(query.decode())
-            m = BODY_RE.search(q.get("text", [""])[0])
-            if m and m.group(1) == "MO" and int(m.group(3)) == self.tag:
-                self.arrival(int(m.group(2)))
+    def on_sink_line(self, line):
+        """A line of httpsink: 'M <text> <ns>' or 'D <type> <ns>'."""
+        kind, _, rest = line.partition(b" ")
+        value, _, ns = rest.rpartition(b" ")
+        t = int(ns) / 1e9
+        if kind == b"D":
+            typ = int(value or b"0")
+            self.dlr[typ] = self.dlr.get(typ, 0) + 1
+            if typ == 1:
+                self.t_done = t
+        elif kind == b"M":
+            m = SINK_MO_RE.fullmatch(value)
+            if m and int(m.group(2)) == self.tag:
+                self.arrival(int(m.group(1)), t)
             else:
                 self.other_mo += 1
 
@@ -721,7 +736,7 @@ class Bench:
         await asyncio.sleep(0)
         cw0 = sum(cpu_s(p) for p in pids_cw)
         k0 = kannel.cpu() if kannel else 0
-        d0 = self_cpu()
+        d0 = self.driver_cpu()
         w0 = time.monotonic()
         await load()
         await self.until_arrived(n, "%s: %d messages to arrive" % (name, n))
@@ -731,7 +746,7 @@ class Bench:
             "n": n, "rate": (n - 1) / (self.t_last - self.t_first) if n > 1 else None,
             "done_rate": n / ((self.t_done or self.t_last) - self.t_first),
             "p50_ms": pct(self.lat, 50) * 1e3, "p99_ms": pct(self.lat, 99) * 1e3,
-            "wall_s": wall, "driver_cpu_s": self_cpu() - d0,
+            "wall_s": wall, "driver_cpu_s": self.driver_cpu() - d0,
             "kannel_cpu_s": (kannel.cpu() - k0) if kannel else None,
         }
         if pids_cw:
@@ -746,7 +761,7 @@ class Bench:
     async def run_kannel(self, run, cb_port):
         d = os.path.join(RUN, "run%d-kannel" % run)
         shutil.rmtree(d, ignore_errors=True)
-        sink = await asyncio.get_running_loop().create_server(Sink, "127.0.0.1", cb_port)
+        sink = self.sink = await Sink(self, cb_port).start()
         kannel = Kannel(self, d, cb_port)
         out = {}
         try:
@@ -764,8 +779,8 @@ class Bench:
                 lambda: True, kannel=kannel)
         finally:
             await kannel.stop()
-            sink.close()
-            await sink.wait_closed()
+            await sink.stop()
+            self.sink = None
         return out
 
     async def kannel_mt_one(self, kannel, cb_port, n):
@@ -965,7 +980,9 @@ async def main():
     if not os.access(CAUSEWAY_BIN, os.X_OK):
         die("%s is missing: run make" % CAUSEWAY_BIN)
     os.makedirs(RUN, exist_ok=True)
-    Sink.bench = Component.bench = bench = Bench()
+    if not os.access(HTTPSINK, os.X_OK):
+        die("%s is missing: make bench-sms builds it" % HTTPSINK)
+    Component.bench = bench = Bench()
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     t0 = time.monotonic()
     (cb_port,) = free_ports(1)
