@@ -68,7 +68,8 @@ load is spread over), SMS_BENCH_TIMEOUT (120 s per wait), CAUSEWAY_BIN,
 SMS_BENCH_SINK (build/bench/httpsink).
 Medians of SMS_BENCH_RUNS runs, with [min-max]; the ratio is the median of
 the per-run ratios Causeway/Kannel. The Markdown is printed and written to
-tests/bench/.run-sms/RESULTS-sms.md; raw values to .run-sms/results.json.
+tests/bench/RESULTS-sms.md (SMS_BENCH_OUT); raw values to .run-sms/results.json
+and every log stays in tests/bench/.run-sms/.
 """
 import asyncio
 import hashlib
@@ -108,6 +109,7 @@ LAT_MSGS = env_int("SMS_BENCH_LAT_MSGS", 200)
 REGISTERED = env_int("SMS_BENCH_REGISTERED", 10000)
 SENDERS = env_int("SMS_BENCH_SENDERS", 100)
 TIMEOUT = float(env_int("SMS_BENCH_TIMEOUT", 120))
+OUT = os.environ.get("SMS_BENCH_OUT", os.path.join(HERE, "RESULTS-sms.md"))
 CAUSEWAY_BIN = os.path.abspath(os.environ.get("CAUSEWAY_BIN", os.path.join(ROOT, "causeway")))
 
 DOMAIN = "sms.bench.local"
@@ -917,8 +919,8 @@ def render(runs, started, elapsed):
     def g(side, ph, key, scale=1.0):
         return [s[ph][key] * scale if s[ph].get(key) is not None else None for s in side]
 
-    def ratios(ph):
-        return [c[ph]["rate"] / k[ph]["rate"] for k, c in zip(K, C)]
+    def ratios(ph, key="rate"):
+        return [c[ph][key] / k[ph][key] for k, c in zip(K, C)]
 
     def per10k(side, ph, key):
         return [s[ph][key] / s[ph]["n"] * 10000 for s in side]
@@ -939,6 +941,12 @@ def render(runs, started, elapsed):
     a("| Causeway, msg/s | %s | %s |" % (fig(g(C, "mt", "rate")), fig(g(C, "mo", "rate"))))
     a("| **Causeway / Kannel** (target ≥ 0.90) | **%s** | **%s** |"
       % (fig(ratios("mt"), "%.2f"), fig(ratios("mo"), "%.2f")))
+    a("| Kannel ceiling, completed msg/s (MT: DLR 1 in) | %s | %s |"
+      % (fig(g(K, "mt", "done_rate")), fig(g(K, "mo", "done_rate"))))
+    a("| Causeway, completed msg/s (MT: receipt in) | %s | %s |"
+      % (fig(g(C, "mt", "done_rate")), fig(g(C, "mo", "done_rate"))))
+    a("| **Causeway / Kannel, completed** | **%s** | **%s** |"
+      % (fig(ratios("mt", "done_rate"), "%.2f"), fig(ratios("mo", "done_rate"), "%.2f")))
     a("| Kannel latency p50 / p99, ms, unloaded | %s / %s | %s / %s |" % (
         fig(g(K, "mt_lat", "p50_ms"), "%.1f"), fig(g(K, "mt_lat", "p99_ms"), "%.1f"),
         fig(g(K, "mo_lat", "p50_ms"), "%.1f"), fig(g(K, "mo_lat", "p99_ms"), "%.1f")))
@@ -963,11 +971,18 @@ def render(runs, started, elapsed):
     a("Causeway RSS idle with %d registered numbers: %s KiB (after the load: %s KiB)."
       % (REGISTERED, fig([c["rss_idle_kb"] for c in C]), fig([c["rss_after_kb"] for c in C])))
     a("")
-    a("MT: counted when the MT leaves Kannel (fakesmsc prints it), each with dlr-mask=31 (Causeway's own) and"
-      " its DLRs taken by a sink (ceiling) or by Causeway; a Causeway phase ends when every receipt reached the"
-      " user. Causeway's outbox is SQLite in WAL mode with synchronous=FULL (fsync'd). MO: fakesmsc takes one"
-      " stdin line per wake-up, so the MOs go in one at a time as fakesmsc reports each sent; counted at the"
-      " sink (ceiling) or as the <message> to the user. Unloaded: one message in flight.")
+    a("Load averages (1 min) before each run: %s." % ", ".join("%.2f" % r["load"] for r in runs))
+    a("")
+    a("MT: %d keep-alive sendsms clients (ceiling) or Causeway with max_in_flight = %d, each MT with"
+      " dlr-mask=31 (Causeway's own) and its DLRs taken by a C sink (ceiling) or by Causeway; msg/s counts"
+      " MTs as they leave Kannel (fakesmsc prints them), completed msg/s runs to the last DLR 1 (ceiling)"
+      " or receipt at the user (Causeway): Kannel delivers DLRs after the MTs when loaded, so the"
+      " completed rate is what it sustains. Causeway's outbox is SQLite in WAL mode with"
+      " synchronous=FULL (fsync'd), one commit per main-loop turn. MO: %d fakesmscs, each fed one line"
+      " at a time (fakesmsc reads one stdin line per wake-up), into Kannel's get-url at the sink or"
+      " Causeway's listener; counted at the sink or as the <message> to the user. Unloaded: one"
+      " message in flight. Everything on one %d-core host: Kannel, Causeway and the driver share it."
+      % (CONC, CONC, MO_SMSCS, os.cpu_count() or 0))
     return "\n".join(lines) + "\n"
 
 
@@ -990,15 +1005,16 @@ async def main():
     template = await prepare_template(bench, cb_port)
     runs = []
     for run in range(1, RUNS + 1):
-        log("run %d/%d" % (run, RUNS))
+        load = os.getloadavg()[0]
+        log("run %d/%d (load average %.2f)" % (run, RUNS, load))
         k = await bench.run_kannel(run, cb_port)
         c = await bench.run_causeway(run, cb_port, template)
         log("  Causeway RSS idle %d KiB with %d registered numbers" % (c["rss_idle_kb"], REGISTERED))
-        runs.append({"kannel": k, "causeway": c})
+        runs.append({"kannel": k, "causeway": c, "load": load})
         with open(os.path.join(RUN, "results.json"), "w") as f:
             json.dump(runs, f, indent=1)
     md = render(runs, started, time.monotonic() - t0)
-    with open(os.path.join(RUN, "RESULTS-sms.md"), "w") as f:
+    with open(OUT, "w") as f:
         f.write(md)
     log("")
     log(md)
