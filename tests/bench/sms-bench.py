@@ -27,8 +27,8 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
                       each on its own fake SMSC of bearerbox (interactive
                       mode: fakesmsc takes ONE stdin line per select()
                       wake-up, so each line is written once that fakesmsc
-                      said "sent message" for the one before; one fakesmsc
-                      alone is what limits at about 3,500/s) -> bearerbox ->
+                      said "sent message" for the one before; with one or
+                      two, the injection held the rate down) -> bearerbox ->
                       smsbox -> get-url at the sink (httpsink.c: a sink in
                       Python held Kannel's MO rate down); counted there.
   Causeway MT         XMPP <message>s (with a receipt request) from 100
@@ -69,10 +69,11 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
 Settings (environment): SMS_BENCH_RUNS (3), SMS_BENCH_MSGS (10000),
 SMS_BENCH_CONC (128: sendsms clients, and Causeway's max_in_flight; Kannel's
 rate grows with it, Causeway's peaks near 128), SMS_BENCH_WINDOW (1000:
-Causeway MT messages in flight), SMS_BENCH_MO_SMSCS (4), SMS_BENCH_LAT_MSGS
+Causeway MT messages in flight), SMS_BENCH_MO_SMSCS (4), SMS_BENCH_WARM
+(2 x SMS_BENCH_CONC), SMS_BENCH_LAT_MSGS
 (200), SMS_BENCH_REGISTERED (10000), SMS_BENCH_SENDERS (100: users/phones the
 load is spread over), SMS_BENCH_TIMEOUT (120 s per wait), CAUSEWAY_BIN,
-SMS_BENCH_SINK (build/bench/httpsink).
+SMS_BENCH_SINK (build/bench/httpsink), SMS_BENCH_OUT (tests/bench/RESULTS-sms.md).
 Medians of SMS_BENCH_RUNS runs, with [min-max]; the ratio is the median of
 the per-run ratios Causeway/Kannel. The Markdown is printed and written to
 tests/bench/RESULTS-sms.md (SMS_BENCH_OUT); raw values to .run-sms/results.json
