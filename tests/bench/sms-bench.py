@@ -5,8 +5,8 @@
     SMS_BENCH_RUNS=1 SMS_BENCH_MSGS=2000 make bench-sms      (a quick look)
 
 Printed figures, not a timed test (not part of make check). Everything runs
-on 127.0.0.1 in tests/bench/.run-sms/: Kannel 1.4.5 (bearerbox + smsbox, two
-fake SMSCs served by /usr/lib/kannel/test/fakesmsc) and, for the Causeway
+on 127.0.0.1 in tests/bench/.run-sms/: Kannel 1.4.5 (bearerbox + smsbox, its
+fake SMSCs served by /usr/lib/kannel/test/fakesmsc: one for MTs, SMS_BENCH_MO_SMSCS for MOs) and, for the Causeway
 half, ./causeway with one [transport:sms] whose XMPP server is this script
 (a XEP-0114 server playing the XMPP users: no Prosody in the path). Each run
 starts a fresh Kannel for the ceiling and another for Causeway; every
@@ -15,7 +15,7 @@ process is started here and stopped by its PID; every wait has a deadline.
 What is measured (each phase sends SMS_BENCH_MSGS messages):
 
   Kannel MT ceiling   SMS_BENCH_CONC keep-alive HTTP/1.1 clients GET sendsms
-                      straight from Kannel, each with dlr-mask=31 and a
+                      straight to Kannel, each with dlr-mask=31 and a
                       dlr-url at a trivial sink (httpsink.c; the same Kannel work as a
                       Causeway MT: Causeway asks for the same DLRs). Counted
                       where the MT leaves Kannel: at fakesmsc ("Got message"
