@@ -8,6 +8,7 @@
 #   make fuzz             libFuzzer harnesses, FUZZ_SECONDS each (make check: 20 s each)
 #   make valgrind         unit tests under valgrind memcheck
 #   make bench            side-by-side benchmark against biboumi     make soak   soak test
+#   make bench-sms        the sms transport against Kannel's own ceiling (MT and MO; printed figures)
 #   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
 #   make deps             install the test profile's packages (DEPS_PROFILE=run|build|bench for others)
 #   make clean            remove build output (installs nothing, like make help)
@@ -38,7 +39,7 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # parses the Makefile, before any prerequisite has run, and under -j the
 # compiles would not wait for it.
 # The profile (scripts/install-deps.sh says what each holds) is the largest
-# any goal needs: bench > test (check, unit, e2e, fuzz, valgrind, soak) > run >
+# any goal needs: bench > test (check, unit, e2e, fuzz, valgrind, soak, bench-sms) > run >
 # build (everything else). It is exported, so the sub-makes of `make check`
 # use the parent's file. The file depends on the Makefile and install-deps.sh:
 # when they change, the (then quick) check runs again. Goals that need no
@@ -46,7 +47,7 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # nothing; neither does a dry run (make -n), which reads pkg-config as is.
 .DEFAULT_GOAL := all
 NODEPS_GOALS := clean fuzz-clean help format deps
-TEST_GOALS   := check check-asan unit e2e fuzz fuzz-build valgrind soak deps
+TEST_GOALS   := check check-asan unit e2e fuzz fuzz-build valgrind soak bench-sms deps
 goal_profile  = $(if $(filter bench,$(1)),bench,$(if $(filter $(TEST_GOALS),$(1)),test,$(if $(filter run,$(1)),run,build)))
 DEPS_PROFILE ?= $(call goal_profile,$(or $(MAKECMDGOALS),all))
 export DEPS_PROFILE
@@ -201,6 +202,18 @@ bench: causeway $(BENCH_DRIVER)
 	@CAUSEWAY_BIN=$(CURDIR)/causeway BENCH_DRIVER=$(CURDIR)/$(BENCH_DRIVER) /usr/bin/python3 tests/bench/bench.py
 
 .PHONY: bench
+
+# The sms transport against Kannel's own ceiling, MT and MO (tests/bench/sms-bench.py
+# documents the SMS_BENCH_* settings; Kannel comes with the test profile). Printed
+# figures, not a timed test: not part of make check.
+build/bench/httpsink: tests/bench/httpsink.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -D_GNU_SOURCE -o $@ $<
+
+bench-sms: causeway build/bench/httpsink
+	@CAUSEWAY_BIN=$(CURDIR)/causeway SMS_BENCH_SINK=$(CURDIR)/build/bench/httpsink /usr/bin/python3 tests/bench/sms-bench.py
+
+.PHONY: bench-sms
 
 # SMS store throughput on a real file (not part of make check):
 #   make sms-store-bench [SMS_BENCH_DIR=/tmp]

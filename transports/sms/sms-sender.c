@@ -211,14 +211,15 @@ schedule_due(CwSmsSender *s)
     s->due_id = g_timeout_add((guint)CLAMP(delay_ms, 1, 3600 * 1000), due_fired, s);
 }
 
-/* Commit what was written, report what finished, then submit what is due.
- * The parts taken are marked in flight in the same commit, and nothing is
- * submitted before the messages it belongs to are on disk. */
+/* Take what is due, commit, report what finished, then submit. One commit
+ * (one fsync) per turn: the parts taken are marked in flight in the same
+ * commit as the writes of the turn (new messages, DLR states), so nothing is
+ * submitted before the messages it belongs to are on disk, and nothing is
+ * reported before the state it reports is; the reports' own writes (the
+ * removals) go into the next turn's commit. */
 static void
 pump(CwSmsSender *s)
 {
-    commit(s);
-    finish_pending(s);
     g_autoptr(GPtrArray) jobs = NULL;
     guint in_flight = cw_sms_kannel_in_flight(s->kannel);
     if (in_flight < s->cfg.max_in_flight && cw_sms_kannel_can_submit(s->kannel)) {
@@ -229,6 +230,7 @@ pump(CwSmsSender *s)
             g_warning("sms outbox: %s", error->message);
     }
     commit(s);
+    finish_pending(s);
     for (guint i = 0; jobs && i < jobs->len; i++)
         submit(s, g_steal_pointer(&jobs->pdata[i]));
     schedule_due(s);
