@@ -73,7 +73,10 @@ Causeway MT messages in flight), SMS_BENCH_MO_SMSCS (4), SMS_BENCH_WARM
 (2 x SMS_BENCH_CONC), SMS_BENCH_LAT_MSGS
 (200), SMS_BENCH_REGISTERED (10000), SMS_BENCH_SENDERS (100: users/phones the
 load is spread over), SMS_BENCH_TIMEOUT (120 s per wait), CAUSEWAY_BIN,
-SMS_BENCH_SINK (build/bench/httpsink), SMS_BENCH_OUT (tests/bench/RESULTS-sms.md).
+SMS_BENCH_SINK (build/bench/httpsink), SMS_BENCH_OUT (tests/bench/RESULTS-sms.md),
+SMS_BENCH_PIN (0; 1: this driver, the sink and Kannel run on CPU 0 and
+Causeway on CPU 1, so the gateway does not take Kannel's CPU — as when it has
+a core of its own; needs 2 CPUs).
 Medians of SMS_BENCH_RUNS runs, with [min-max]; the ratio is the median of
 the per-run ratios Causeway/Kannel. The Markdown is printed and written to
 tests/bench/RESULTS-sms.md (SMS_BENCH_OUT); raw values to .run-sms/results.json
@@ -118,6 +121,7 @@ LAT_MSGS = env_int("SMS_BENCH_LAT_MSGS", 200)
 REGISTERED = env_int("SMS_BENCH_REGISTERED", 10000)
 SENDERS = env_int("SMS_BENCH_SENDERS", 100)
 TIMEOUT = float(env_int("SMS_BENCH_TIMEOUT", 120))
+PIN = env_int("SMS_BENCH_PIN", 0) == 1
 OUT = os.environ.get("SMS_BENCH_OUT", os.path.join(HERE, "RESULTS-sms.md"))
 CAUSEWAY_BIN = os.path.abspath(os.environ.get("CAUSEWAY_BIN", os.path.join(ROOT, "causeway")))
 
@@ -871,8 +875,10 @@ class Bench:
         conf = os.path.join(d, "causeway.conf")
         causeway_conf(conf, xport, data, kannel, cb_port)
         logp = os.path.join(d, "causeway.log")
-        cw = await asyncio.create_subprocess_exec(
-            CAUSEWAY_BIN, "-c", conf, "--transport", "sms", stdout=open(logp, "wb"), stderr=subprocess.STDOUT)
+        argv = [CAUSEWAY_BIN, "-c", conf, "--transport", "sms"]
+        if PIN:  # every thread of Causeway on CPU 1 (the driver and Kannel are on CPU 0)
+            argv = ["taskset", "-c", "1"] + argv
+        cw = await asyncio.create_subprocess_exec(*argv, stdout=open(logp, "wb"), stderr=subprocess.STDOUT)
         await wait_for(lambda: self.handshake or cw.returncode is not None, TIMEOUT, "the component handshake")
         await wait_for(lambda: file_has(logp, b"component %s ready" % DOMAIN.encode()) or cw.returncode is not None,
                        TIMEOUT, "Causeway's ready line")
@@ -1005,8 +1011,11 @@ def render(runs, started, elapsed):
       " synchronous=FULL (fsync'd), one commit per main-loop turn. MO: %d fakesmscs, each fed one line"
       " at a time (fakesmsc reads one stdin line per wake-up), into Kannel's get-url at the sink or"
       " Causeway's listener; counted at the sink or as the <message> to the user. Unloaded: one"
-      " message in flight. Everything on one %d-core host: Kannel, Causeway and the driver share it."
-      % (CONC, CONC, MO_SMSCS, os.cpu_count() or 0))
+      " message in flight. %s"
+      % (CONC, CONC, MO_SMSCS,
+         "Pinned (SMS_BENCH_PIN=1): the driver, the sink and Kannel on CPU 0, Causeway on CPU 1."
+         if PIN else "Everything on one %d-core host: Kannel, Causeway and the driver share it."
+         % (os.cpu_count() or 0)))
     return "\n".join(lines) + "\n"
 
 
@@ -1021,6 +1030,10 @@ async def main():
     os.makedirs(RUN, exist_ok=True)
     if not os.access(HTTPSINK, os.X_OK):
         die("%s is missing: make bench-sms builds it" % HTTPSINK)
+    if PIN:
+        if (os.cpu_count() or 0) < 2 or not shutil.which("taskset"):
+            die("SMS_BENCH_PIN=1 needs 2 CPUs and taskset (util-linux)")
+        os.sched_setaffinity(0, {0})  # inherited by the sink and Kannel's boxes
     Component.bench = bench = Bench()
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     t0 = time.monotonic()
