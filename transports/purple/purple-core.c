@@ -82,7 +82,7 @@ debug_print(PurpleDebugLevel level, const char *category, const char *text)
 {
     g_autofree char *line = g_strchomp(g_strdup(text));
     if (core.debug)
-        g_debug("%s: %s", category ? category : "purple", line);
+        g_info("%s: %s", category ? category : "purple", line);
     else
         g_info("%s: %s", category ? category : "purple", line);
 }
