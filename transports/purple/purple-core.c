@@ -82,7 +82,7 @@ debug_print(PurpleDebugLevel level, const char *category, const char *text)
 {
     g_autofree char *line = g_strchomp(g_strdup(text));
     if (core.debug)
-        g_info("%s: %s", category ? category : "purple", line);
+        g_debug("%s: %s", category ? category : "purple", line);
     else
         g_info("%s: %s", category ? category : "purple", line);
 }
@@ -277,8 +277,8 @@ request_choice(const char *title, const char *primary, const char *secondary, in
 }
 
 /* The refusing action of a request: the label says Cancel, Reject, No, Deny
- * (English labels: libpurple runs untranslated when LANGUAGE is not set; see
- * purple-transport.c). */
+ * (English labels; under a translated locale the request's default action
+ * is taken instead). */
 static gboolean
 is_refusal(const char *label)
 {

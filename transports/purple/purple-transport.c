@@ -124,7 +124,7 @@ purple_init(CwGateway *gw, GError **error)
 {
     CwPurpleTransport *t = cw_purple_transport_of(gw);
     g_autofree char *dir = cw_gateway_data_file(gw, "purple");
-    if (!cw_purple_core_init(dir, cw_log_get_level() >= CW_LOG_DEBUG || g_getenv("CW_PURPLE_DEBUG"), &core_events, t, error))
+    if (!cw_purple_core_init(dir, cw_log_get_level() >= CW_LOG_DEBUG, &core_events, t, error))
         return FALSE;
     PurplePlugin *prpl = cw_purple_core_find_protocol(t->protocol);
     if (!prpl) {
