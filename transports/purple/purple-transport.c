@@ -16,26 +16,10 @@
 #include "log.h" /* cw_log_get_level: libpurple's debug output only with --debug */
 #include "purple-core.h"
 #include "purple-form.h"
+#include "purple-html.h"
 #include "purple-session.h"
 
 static const char *const config_keys[] = { "protocol", "reconnect_max", NULL };
-
-/* libpurple's HTML to plain text. A minimal version until purple-html.c's
- * cw_purple_html_to_text() lands: then this returns that. */
-static char *
-text_from_html(const char *html)
-{
-    g_autofree char *stripped = purple_markup_strip_html(html ? html : "");
-    return purple_unescape_html(stripped);
-}
-
-/* Plain text to the HTML libpurple's send functions expect. */
-static char *
-html_from_text(const char *text)
-{
-    g_autofree char *escaped = g_markup_escape_text(text, -1);
-    return purple_strreplace(escaped, "\n", "<br>");
-}
 
 /* ---- events from purple-core ---- */
 
@@ -76,7 +60,7 @@ on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, g
     if (!s)
         return;
     g_autofree char *from = cw_purple_buddies_name(s, who);
-    g_autofree char *body = text_from_html(html);
+    g_autofree char *body = cw_purple_html_to_text(html);
     CwMessage msg = { .body = body, .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
     cw_legacy_message(s->user, from, &msg);
 }
@@ -263,7 +247,7 @@ purple_user_presence(CwUser *user, CwShow show, const char *status)
         return;
     const char *id = purple_status_type_get_id(type);
     if (status && *status && purple_status_type_get_attr(type, "message")) {
-        g_autofree char *html = html_from_text(status);
+        g_autofree char *html = cw_purple_text_to_html(status);
         purple_account_set_status(s->account, id, TRUE, "message", html, NULL);
     } else {
         purple_account_set_status(s->account, id, TRUE, NULL);
@@ -292,7 +276,7 @@ purple_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
     CwPurpleSession *s;
     if (!connection_or_error(user, legacy_id, msg->id, &s))
         return;
-    g_autofree char *html = html_from_text(msg->body ? msg->body : "");
+    g_autofree char *html = cw_purple_text_to_html(msg->body ? msg->body : "");
     PurpleConversation *conv =
         purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, legacy_id, s->account);
     if (!conv)
