@@ -396,6 +396,7 @@ class Causeway:
         os.makedirs(self.dir, exist_ok=True)
         self.domain = domain
         self.transport = transport
+        self.ttype = ttype
         # data_dir: another place for the SQLite files and the key (e.g. a tiny tmpfs)
         self.data_dir = os.path.abspath(data_dir) if data_dir else os.path.join(self.dir, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -420,10 +421,22 @@ class Causeway:
         if not (os.path.isfile(self.bin) and os.access(self.bin, os.X_OK)):
             raise AssertionError("CAUSEWAY_BIN %s is not an executable file (build it with `make`)"
                                  % self.bin)
-        self.proc = Proc(self.argv(supervisor), self.log_path)
+        self.proc = Proc(self.argv(supervisor), self.log_path, env=self.sanitizer_env())
         if wait_connected:
             self.wait_connected(1, timeout)
         return self
+
+    def sanitizer_env(self):
+        """libpurple leaks at init by design: under ASan the purple transport
+        runs with tests/lsan-purple.supp (which says what is suppressed and
+        why) and the slow unwinder its frames need. None: inherit as is."""
+        if self.ttype != "purple":
+            return None
+        env = dict(os.environ)
+        supp = os.path.join(REPO_ROOT, "tests", "lsan-purple.supp")
+        env["ASAN_OPTIONS"] = ":".join(filter(None, ["fast_unwind_on_malloc=0", env.get("ASAN_OPTIONS")]))
+        env["LSAN_OPTIONS"] = ":".join(filter(None, ["suppressions=" + supp, env.get("LSAN_OPTIONS")]))
+        return env
 
     @property
     def connected_line(self):
