@@ -1,0 +1,255 @@
+"""End-to-end tests of Causeway's purple transport (libpurple 2.14) with prpl-jabber.
+
+One Prosody (purple_rig.py) serves the gateway's users (localhost, component
+purple.localhost) and a second VirtualHost, legacy.test, that plays the legacy
+XMPP network: libpurple logs into carol@legacy.test over c2s on 127.0.0.1 (no
+TLS offered; opportunistic_tls goes on in the clear); dave and erin are other
+legacy users, dave in carol's legacy roster. Real slixmpp clients on both sides,
+the real causeway binary ($CAUSEWAY_BIN) with
+
+    [transport:purple]
+    type = purple
+    domain = purple.localhost
+    secret = s3cret
+    protocol = prpl-jabber
+
+Addresses: dave@legacy.test <-> dave\\40legacy.test@purple.localhost (XEP-0106).
+
+Run: CAUSEWAY_BIN=$PWD/causeway /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_purple.py
+"""
+import base64
+import os
+import re
+import signal
+import time
+
+import pytest
+
+import harness
+from harness import NS, xml_str, error_of, form_fields, field_values
+from purple_rig import (LEGACY, LEGACY_USERS, PURPLE_DOMAIN, T, accept_gateway, assert_alive,
+                        body_of, carol_values, contact, describe_form, field_for, get_form,
+                        is_registered, legacy_client, legacy_jid, read_roster, register,
+                        register_online, start_prosody, start_purple_causeway, text_of_stanza,
+                        wait_legacy_offline, wait_legacy_online, wait_roster_or_subscribe)
+
+DAVE = contact("dave")
+ERIN = contact("erin")
+
+
+# ----------------------------------------------------------------- fixtures --
+
+@pytest.fixture
+def prosody(rig):
+    """Prosody with localhost + purple.localhost and legacy.test (overrides conftest's)."""
+    return start_prosody(rig)
+
+
+@pytest.fixture
+def causeway(rig, prosody):
+    return start_purple_causeway(rig)
+
+
+@pytest.fixture
+def dave(rig, prosody):
+    return legacy_client(rig, "dave")
+
+
+def online_with_carol(rig, alice, dave, cw):
+    """alice registers carol's account and comes online; dave sees carol online."""
+    md = dave.mark()
+    register_online(rig, alice)
+    cw.wait_log("alice@localhost is online", timeout=T)
+    return wait_legacy_online(dave, "carol", since=md)
+
+
+# -------------------------------------------------------------- the legacy rig --
+
+def test_legacy_network_rig(rig, prosody, dave):
+    """The rig itself: carol and dave log into legacy.test directly and see each
+    other (the rosters written before start hold)."""
+    carol = legacy_client(rig, "carol", resource="direct")
+    wait_legacy_online(dave, "carol")
+    wait_legacy_online(carol, "dave")
+    assert read_roster(prosody, LEGACY, "carol") == {legacy_jid("dave"): "both"}
+    assert carol.roster()[legacy_jid("dave")].get("subscription") == "both"
+
+
+# ------------------------------------------------------------- service, form --
+
+def test_disco_gateway_identity(causeway, alice):
+    r = alice.query(PURPLE_DOMAIN, NS["info"], timeout=T)
+    assert r.get("type") == "result", xml_str(r)
+    ids = [(i.get("category"), i.get("type")) for i in r.findall("disco:query/disco:identity",
+                                                                 {"disco": NS["info"]})]
+    assert any(c == "gateway" for c, _t in ids), "no gateway identity: %s\n%s" % (ids, xml_str(r))
+    feats = {f.get("var") for f in r.findall("disco:query/disco:feature", {"disco": NS["info"]})}
+    assert NS["reg"] in feats, "jabber:iq:register not advertised: %s" % sorted(feats)
+
+
+def test_registration_form_from_plugin(causeway, alice):
+    r, x = get_form(alice)
+    assert x is not None, "no data form:\n" + xml_str(r)
+    assert harness.form_type(x) == NS["reg"], describe_form(x)
+    assert r.find("reg:query/reg:registered", NS) is None, "alice is not registered yet"
+    form = describe_form(x)
+    for key in ("username", "domain", "resource", "password", "connection_security", "port",
+                "connect_server", "stay_connected"):
+        assert field_for(x, key) is not None, "no %s field in the form:\n%s" % (key, form)
+    assert field_for(x, "password").get("type") == "text-private", form
+    assert field_for(x, "stay_connected").get("type") == "boolean", form
+    sec = field_for(x, "connection_security")
+    assert sec.get("type") == "list-single", form
+    opts = [o.findtext("x:value", "", NS) for o in sec.findall("x:option", NS)]
+    assert any("opportunistic" in o for o in opts), "no opportunistic_tls option: %r" % opts
+    # prpl-jabber's default port
+    port = field_for(x, "port")
+    assert field_values(port) in (["5222"], []), form
+    # the user name is required; its splits carry the separators' meaning in their labels
+    assert field_for(x, "username").find("x:required", NS) is not None, form
+
+
+# ---------------------------------------------------------------- the session --
+
+def test_login_roster_presence_and_messages(rig, causeway, alice, dave):
+    t0 = time.monotonic()
+    m_alice = alice.mark()
+    carol_pres = online_with_carol(rig, alice, dave, causeway)
+    harness.record_figure("purple: registration -> carol online on legacy.test after %.2f s"
+                          % (time.monotonic() - t0))
+    assert harness.bare(carol_pres.get("from")) == legacy_jid("carol")
+
+    # dave (in carol's legacy roster) comes into alice's roster, XEP-0106 escaped
+    how = wait_roster_or_subscribe(alice, DAVE, since=m_alice)
+    roster = harness.wait_until(lambda: (lambda r: r if DAVE in r else None)(alice.roster()), T,
+                                "%s in alice's roster" % DAVE)
+    assert DAVE in roster, "%s (%s) not in alice's roster: %s" % (DAVE, how, sorted(roster))
+    # with his presence
+    alice.wait_presence(frm=DAVE, ptype="available", since=m_alice, bare_from=True, timeout=T)
+
+    # messages both ways, UTF-8 included
+    for text in ("hello dave", "emoji \U0001F600\U0001F44D and 中文消息 ünïcödé"):
+        md = dave.mark()
+        alice.send_message(DAVE, text)
+        got = dave.wait_message(frm=legacy_jid("carol"), body=text, since=md, timeout=T)
+        assert got.get("type") in ("chat", "normal", None), xml_str(got)
+        ma = alice.mark()
+        reply = "re: " + text
+        dave.send_message(legacy_jid("carol"), reply)
+        alice.wait_message(frm=DAVE, body=reply, since=ma, timeout=T)
+
+    # dave goes away with a status text
+    ma = alice.mark()
+    status = "lunch \U0001F35C 午饭"
+    dave.send_presence(extra="<show>away</show><status>%s</status>" % status)
+    p = alice.wait_presence(frm=DAVE, since=ma, bare_from=True, timeout=T,
+                            pred=lambda el: el.findtext("c:show", None, NS) == "away")
+    assert p.findtext("c:status", None, NS) == status, xml_str(p)
+    assert_alive(causeway)
+
+
+def test_add_and_remove_contact(rig, causeway, alice, dave):
+    online_with_carol(rig, alice, dave, causeway)
+    prosody = rig.prosody
+    assert legacy_jid("erin") not in read_roster(prosody, LEGACY, "carol")
+    # alice adds erin the way a client does: roster set, then subscribe
+    alice.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s' name='Erin'/></query></iq>"
+             % ERIN.replace("\\", "\\"))
+    alice.send_presence(to=ERIN, ptype="subscribe")
+    harness.wait_until(lambda: legacy_jid("erin") in read_roster(prosody, LEGACY, "carol"), T,
+                       "erin@legacy.test in carol's legacy roster")
+    # erin, logging in, gets carol's subscription request
+    erin = legacy_client(rig, "erin")
+    erin.wait_presence(frm=legacy_jid("carol"), ptype="subscribe", bare_from=True, timeout=T)
+
+    # alice removes erin from her roster (her server sends unsubscribe + unsubscribed)
+    r = alice.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s' subscription='remove'/>"
+                 "</query></iq>" % ERIN)
+    assert r.get("type") == "result", xml_str(r)
+    harness.wait_until(lambda: legacy_jid("erin") not in read_roster(prosody, LEGACY, "carol"), T,
+                       "erin@legacy.test gone from carol's legacy roster (now %s)"
+                       % read_roster(prosody, LEGACY, "carol"))
+    # dave is untouched
+    assert read_roster(prosody, LEGACY, "carol").get(legacy_jid("dave")) == "both"
+    assert_alive(causeway)
+
+
+PW_ERROR = re.compile(r"password|authori[sz]|authenticat|credential", re.I)
+
+
+def test_wrong_password(rig, causeway, alice, dave):
+    """A wrong legacy password: alice gets a clear message, the registration stays,
+    carol never comes online."""
+    m = alice.mark()
+    _x, r = register(alice, carol_values(rig, password="not-carols-password"))
+    if r.get("type") == "error":
+        # checked at registration: the error itself must say what is wrong
+        e = error_of(r)
+        assert e[2] and PW_ERROR.search(e[2]), "unclear registration error: %s\n%s" % (e, xml_str(r))
+        return
+    accept_gateway(alice, m)
+    # the failed login is reported to alice: a message or a presence from the gateway
+    el = alice.wait_stanza(
+        lambda el: (harness.bare(el.get("from")) == PURPLE_DOMAIN
+                    and el.tag in ("{jabber:client}message", "{jabber:client}presence")
+                    and PW_ERROR.search(text_of_stanza(el))),
+        T, m, "a message from %s about the wrong password" % PURPLE_DOMAIN)
+    print("failure report:", xml_str(el))
+    assert LEGACY_USERS["carol"] not in xml_str(el)
+    assert is_registered(alice), "the registration was dropped after a failed login"
+    assert not dave.find_stanzas(lambda s: s.tag == "{jabber:client}presence"
+                                 and harness.bare(s.get("from")) == legacy_jid("carol")
+                                 and s.get("type") is None), "carol came online with a wrong password"
+    assert_alive(causeway)
+
+
+def test_supervisor_restarts_killed_purple_child(rig, prosody, alice, dave):
+    cw = start_purple_causeway(rig, supervisor=True)
+    sup = cw.proc.pid
+    kids = harness.wait_until(lambda: harness.children_of(sup), 5, "the purple child of the supervisor")
+    assert len(kids) == 1, kids
+    child = kids[0]
+    online_with_carol(rig, alice, dave, cw)
+    online_before = cw.count("alice@localhost is online")
+
+    md = dave.mark()
+    t_kill = time.monotonic()
+    os.kill(child, signal.SIGKILL)
+    # the legacy connection dies with the child ...
+    wait_legacy_offline(dave, "carol", since=md, timeout=T)
+    # ... and a new child logs carol in again without alice doing anything
+    wait_legacy_online(dave, "carol", since=md, timeout=30)
+    t_back = time.monotonic()
+    assert cw.alive(), "the supervisor died with its child"
+    new = harness.children_of(sup)
+    assert len(new) == 1 and new[0] != child, "expected one new child, got %s" % new
+    assert cw.count("alice@localhost is online") > online_before, harness.tail(cw.log_path, 30)
+    harness.record_figure("purple: supervisor, child kill -9 -> carol online on legacy.test again "
+                          "after %.2f s" % (t_back - t_kill))
+    # and the session works
+    md = dave.mark()
+    alice.send_message(DAVE, "after the restart")
+    dave.wait_message(frm=legacy_jid("carol"), body="after the restart", since=md, timeout=T)
+
+
+def test_no_password_in_data_dir(rig, causeway, alice, dave):
+    online_with_carol(rig, alice, dave, causeway)
+    pw = LEGACY_USERS["carol"].encode()
+    needles = {"plain": pw, "base64": base64.b64encode(pw), "hex": pw.hex().encode(),
+               "utf-16": LEGACY_USERS["carol"].encode("utf-16-le")}
+    checked, leaks = [], []
+    for root, _dirs, files in os.walk(causeway.data_dir):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            checked.append(os.path.relpath(path, causeway.data_dir))
+            leaks += ["%s (%s)" % (os.path.relpath(path, causeway.data_dir), k)
+                      for k, n in needles.items() if n in data]
+    assert checked, "nothing under the data directory %s" % causeway.data_dir
+    print("checked:", checked)
+    assert not leaks, "carol's password in the data directory: %s" % leaks
+    assert pw not in causeway.log().encode(), "carol's password in causeway.log"
