@@ -276,8 +276,9 @@ class Prosody:
     def __init__(self, run_dir, privilege=True, domain=GW_DOMAIN, secret=GW_SECRET, users=USERS,
                  offline=False, extra_hosts=()):
         self.dir = os.path.abspath(run_dir)
-        # more VirtualHosts on the same server (e.g. "legacy.test", a legacy XMPP network)
-        self.extra_hosts = tuple(extra_hosts)
+        # more VirtualHosts on the same server (e.g. "legacy.test", a legacy XMPP
+        # network): each a name, or (name, its option lines as Lua text)
+        self.extra_hosts = tuple((h, "") if isinstance(h, str) else tuple(h) for h in extra_hosts)
         self.privilege = privilege
         self.offline = offline     # mod_offline: store messages for offline users
         self.domain = domain
@@ -302,7 +303,8 @@ class Prosody:
             "@RUN_AS_ROOT@": "true" if os.geteuid() == 0 else "false",
             "@PRIVILEGE@": '"privilege";' if self.privilege else "",
             "@OFFLINE@": "" if self.offline else '"offline"',
-            "@EXTRA_HOSTS@": "".join('VirtualHost "%s"\n' % h for h in self.extra_hosts),
+            "@EXTRA_HOSTS@": "".join('VirtualHost "%s"\n%s\n' % (h, "".join(
+                "\t%s\n" % ln for ln in opts.splitlines())) for h, opts in self.extra_hosts),
         }
         for k, v in subst.items():
             t = t.replace(k, v)

@@ -54,6 +54,14 @@ LEGACY_ROSTERS = {
 }
 
 
+# The legacy host offers no PLAIN in the clear (as no real server would): SCRAM
+# only. Otherwise libpurple (with Cyrus SASL), after SCRAM fails on a wrong
+# password, asks "Allow plaintext authentication over an unencrypted
+# connection?", the transport refuses it, and the user is told about
+# encryption instead of the wrong password.
+LEGACY_HOST_OPTIONS = "allow_unencrypted_plain_auth = false\n"
+
+
 def legacy_jid(user):
     return "%s@%s" % (user, LEGACY)
 
@@ -128,7 +136,8 @@ def setup_legacy(prosody):
 
 def start_prosody(rig):
     if rig.prosody is None:
-        rig.start_prosody(domain=PURPLE_DOMAIN, extra_hosts=(LEGACY,), before_start=setup_legacy)
+        rig.start_prosody(domain=PURPLE_DOMAIN, extra_hosts=((LEGACY, LEGACY_HOST_OPTIONS),),
+                          before_start=setup_legacy)
     return rig.prosody
 
 
