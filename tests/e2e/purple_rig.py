@@ -179,15 +179,16 @@ def _norm(s):
 
 
 def find_field(x, *keys):
-    """The first <field/> of form x whose var or label matches one of keys:
-    exact match (case, spaces and punctuation ignored) over all keys first,
-    then substring. None if none matches."""
-    fields = [f for f in x.findall("x:field", NS) if f.get("type") != "hidden"]
-    for key in keys:
-        k = _norm(key)
-        for f in fields:
-            if k in (_norm(f.get("var")), _norm(f.get("label"))):
-                return f
+    """The first <field/> of form x that matches one of keys: an exact var
+    (case, spaces and punctuation ignored) over all keys first, then an exact
+    label, then a substring of either. None if none matches. (prpl-irc has
+    both the account's "username" and an option labelled "Username".)"""
+    fields = [f for f in x.findall("x:field", NS) if f.get("type") not in ("hidden", "fixed")]
+    for attr in ("var", "label"):
+        for key in keys:
+            for f in fields:
+                if _norm(key) == _norm(f.get(attr)):
+                    return f
     for key in keys:
         k = _norm(key)
         for f in fields:

@@ -26,9 +26,10 @@ import time
 import pytest
 
 import harness
-from harness import NS, xml_str, error_of, form_fields, field_values
+from harness import NS, xml_str, error_of, field_values
+from irc_harness import IrcClient, NgIrcd
 from purple_rig import (LEGACY, LEGACY_USERS, PURPLE_DOMAIN, T, accept_gateway, assert_alive,
-                        body_of, carol_values, contact, describe_form, field_for, get_form,
+                        carol_values, contact, describe_form, field_for, get_form,
                         is_registered, legacy_client, legacy_jid, read_roster, register,
                         register_online, start_prosody, start_purple_causeway, text_of_stanza,
                         wait_legacy_offline, wait_legacy_online, wait_roster_or_subscribe)
@@ -154,7 +155,7 @@ def test_add_and_remove_contact(rig, causeway, alice, dave):
     assert legacy_jid("erin") not in read_roster(prosody, LEGACY, "carol")
     # alice adds erin the way a client does: roster set, then subscribe
     alice.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s' name='Erin'/></query></iq>"
-             % ERIN.replace("\\", "\\"))
+             % ERIN)
     alice.send_presence(to=ERIN, ptype="subscribe")
     harness.wait_until(lambda: legacy_jid("erin") in read_roster(prosody, LEGACY, "carol"), T,
                        "erin@legacy.test in carol's legacy roster")
@@ -176,6 +177,30 @@ def test_add_and_remove_contact(rig, causeway, alice, dave):
 
 # "password" or "not authorized", not just any "authentication" (libpurple's
 # "plaintext authentication over an unencrypted stream" is another failure)
+def test_offline_user_logs_legacy_account_out(rig, causeway, alice, dave):
+    """stay_connected off (the default): alice going offline ends carol's legacy session."""
+    online_with_carol(rig, alice, dave, causeway)
+    md = dave.mark()
+    alice.disconnect()
+    wait_legacy_offline(dave, "carol", since=md)
+    assert_alive(causeway)
+
+
+def test_stay_connected_keeps_legacy_session(rig, causeway, alice, dave):
+    """stay_connected on: carol stays online on legacy.test while alice is offline."""
+    md = dave.mark()
+    register_online(rig, alice, carol_values(rig, stay_connected=True))
+    wait_legacy_online(dave, "carol", since=md)
+    md = dave.mark()
+    alice.disconnect()
+    causeway.wait_log("alice@localhost is offline", timeout=T)
+    time.sleep(3)   # what a logout would take (it comes at once in the test above)
+    gone = dave.find_stanzas(lambda s: s.tag == "{jabber:client}presence" and s.get("type") == "unavailable"
+                             and harness.bare(s.get("from")) == legacy_jid("carol"), since=md)
+    assert not gone, "carol went offline with alice although stay_connected is on:\n%s" % xml_str(gone[0])
+    assert_alive(causeway)
+
+
 PW_ERROR = re.compile(r"password|not.authori[sz]ed|credential", re.I)
 
 
@@ -255,3 +280,45 @@ def test_no_password_in_data_dir(rig, causeway, alice, dave):
     print("checked:", checked)
     assert not leaks, "carol's password in the data directory: %s" % leaks
     assert pw not in causeway.log().encode(), "carol's password in causeway.log"
+
+
+# ------------------------------------------------------------------ prpl-irc --
+
+def irc_wait_nick(irc, nick, timeout=T):
+    """Poll ISON until nick is on the IRC server."""
+    end = time.monotonic() + timeout
+    while True:
+        m = irc.mark()
+        irc.send("ISON %s" % nick)
+        line = irc.wait(command="303", since=m, timeout=5, what="ISON reply")
+        if nick.lower() in [n.lower() for n in line.params[-1].split()]:
+            return
+        if time.monotonic() > end:
+            raise TimeoutError("%s not on the IRC server within %.1fs" % (nick, timeout))
+        time.sleep(0.3)
+
+
+def test_irc_via_prpl_irc(rig, prosody, alice):
+    """The same transport with protocol = prpl-irc against ngIRCd: register
+    (account name = nick, split Server = 127.0.0.1, option port), log in, one
+    message each way with an IRC user (ircbob <-> ircbob@purple.localhost)."""
+    ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
+    cw = start_purple_causeway(rig, protocol="prpl-irc")
+    bob = rig.add_service(IrcClient(ngircd.port, "ircbob", label="raw-ircbob")).connect()
+    m = alice.mark()
+    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
+                            "port": str(ngircd.port), "ssl": False})
+    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
+    accept_gateway(alice, m)
+    irc_wait_nick(bob, "alicenick")
+    ircbob = "ircbob@%s" % PURPLE_DOMAIN
+    for text in ("hello irc", "utf-8 \u00e9\u00e8 \u4e2d\u6587 \u2713"):
+        mi = bob.mark()
+        alice.send_message(ircbob, text)
+        bob.wait(command="PRIVMSG", since=mi, timeout=T, what="PRIVMSG alicenick -> ircbob %r" % text,
+                 pred=lambda l: l.nick == "alicenick" and l.params[0].lower() == "ircbob"
+                 and l.params[-1] == text)
+        ma = alice.mark()
+        bob.privmsg("alicenick", "re: " + text)
+        alice.wait_message(frm=ircbob, body="re: " + text, since=ma, timeout=T)
+    assert_alive(cw)
