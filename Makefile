@@ -13,7 +13,7 @@
 #   make deps             install the test profile's packages (DEPS_PROFILE=run|build|bench for others)
 #   make clean            remove build output (installs nothing, like make help)
 
-PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium gnutls libsoup-3.0
+PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium gnutls libsoup-3.0 purple
 CC        ?= cc
 BUILD     ?= build
 CFLAGS    ?= -O2 -g

@@ -3,12 +3,14 @@
 
 #include <string.h>
 
-extern const CwTransportOps cw_loopback_transport, cw_irc_transport, cw_sms_transport;
+extern const CwTransportOps cw_loopback_transport, cw_irc_transport, cw_sms_transport,
+    cw_purple_transport;
 
 static const CwTransportOps *const transports[] = {
     &cw_irc_transport,
     &cw_loopback_transport,
     &cw_sms_transport,
+    &cw_purple_transport,
 };
 
 const CwTransportOps *

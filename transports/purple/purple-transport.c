@@ -1,0 +1,356 @@
+/* purple-transport.c — the purple transport: one libpurple protocol plugin
+ * as one component (DESIGN.md, "libpurple 2.14"). Buddies are XMPP contacts
+ * (legacy id = buddy name, XEP-0106-escaped by the core); 1:1 messages,
+ * presence and typing go both ways. Group chats are not offered (yet).
+ *
+ * The parts: purple-core (libpurple on the main loop, non-blocking UI ops),
+ * purple-form (the registration form from the plugin), purple-session (the
+ * account per user: login, reconnect, fatal errors), purple-buddies (roster,
+ * presence, typing). This file joins them to the core.
+ */
+#define G_LOG_DOMAIN "causeway-purple"
+#include <causeway/keyfile.h>
+#include <causeway/transport.h>
+#include <string.h>
+
+#include "log.h" /* cw_log_get_level: libpurple's debug output only with --debug */
+#include "purple-core.h"
+#include "purple-form.h"
+#include "purple-session.h"
+
+static const char *const config_keys[] = { "protocol", "reconnect_max", NULL };
+
+/* libpurple's HTML to plain text. A minimal version until purple-html.c's
+ * cw_purple_html_to_text() lands: then this returns that. */
+static char *
+text_from_html(const char *html)
+{
+    g_autofree char *stripped = purple_markup_strip_html(html ? html : "");
+    return purple_unescape_html(stripped);
+}
+
+/* Plain text to the HTML libpurple's send functions expect. */
+static char *
+html_from_text(const char *text)
+{
+    g_autofree char *escaped = g_markup_escape_text(text, -1);
+    return purple_strreplace(escaped, "\n", "<br>");
+}
+
+/* ---- events from purple-core ---- */
+
+static void
+on_notify(PurpleAccount *account, const char *text, gpointer data)
+{
+    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    if (s)
+        cw_legacy_gateway_message(s->user, text);
+    else
+        g_info("libpurple: %s", text);
+}
+
+/* Policy: an authorisation request is granted, and the buddy put on the
+ * list so that the user sees them in the roster (and can remove them, which
+ * removes them on the legacy side too); the user is told. */
+static gboolean
+on_authorize(PurpleAccount *account, const char *remote_user, const char *alias,
+             const char *message, gpointer data)
+{
+    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    if (!s)
+        return FALSE;
+    g_autofree char *text = g_strdup_printf(
+        "%s%s%s%s asked to see your presence; granted.%s%s", remote_user, alias ? " (" : "",
+        alias ? alias : "", alias ? ")" : "", message && *message ? " Their message: " : "",
+        message && *message ? message : "");
+    cw_legacy_gateway_message(s->user, text);
+    cw_purple_buddies_add(s, remote_user);
+    return TRUE;
+}
+
+static void
+on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, gboolean delayed,
+      gpointer data)
+{
+    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    if (!s)
+        return;
+    g_autofree char *from = cw_purple_buddies_name(s, who);
+    g_autofree char *body = text_from_html(html);
+    CwMessage msg = { .body = body, .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
+    cw_legacy_message(s->user, from, &msg);
+}
+
+static const CwPurpleCoreEvents core_events = {
+    .notify = on_notify,
+    .authorize = on_authorize,
+    .im = on_im,
+};
+
+/* ---- life cycle ---- */
+
+static gboolean
+purple_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group,
+                 GError **error)
+{
+    g_autofree char *protocol = cw_keyfile_get_string(kf, group, "protocol", NULL);
+    if (!protocol) {
+        cw_keyfile_error(error, file, group, "protocol",
+                         "missing; write the id of a libpurple protocol plugin, e.g. prpl-jabber");
+        return FALSE;
+    }
+    double reconnect_max_s = 300;
+    if (!cw_keyfile_get_duration(kf, file, group, "reconnect_max", 300, 1, 86400, &reconnect_max_s,
+                                 error))
+        return FALSE;
+    CwPurpleTransport *t = g_new0(CwPurpleTransport, 1);
+    t->gw = gw;
+    t->file = g_strdup(file);
+    t->group = g_strdup(group);
+    t->protocol = g_steal_pointer(&protocol);
+    t->reconnect_max_ms = (guint)(reconnect_max_s * 1000);
+    if (t->reconnect_max_ms < CW_PURPLE_RECONNECT_MIN_MS)
+        t->reconnect_max_ms = CW_PURPLE_RECONNECT_MIN_MS;
+    t->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
+    cw_gateway_set_data(gw, t);
+    /* libpurple itself starts in init, in the transport's own process: --check
+     * and the supervisor stay fast and free of it. The protocol id is checked
+     * there. */
+    return TRUE;
+}
+
+static gboolean
+purple_init(CwGateway *gw, GError **error)
+{
+    CwPurpleTransport *t = cw_purple_transport_of(gw);
+    g_autofree char *dir = cw_gateway_data_file(gw, "purple");
+    if (!cw_purple_core_init(dir, cw_log_get_level() >= CW_LOG_DEBUG, &core_events, t, error))
+        return FALSE;
+    PurplePlugin *prpl = cw_purple_core_find_protocol(t->protocol);
+    if (!prpl) {
+        g_autofree char *installed = cw_purple_core_protocol_list();
+        cw_keyfile_error(error, t->file, t->group, "protocol",
+                         "'%s' is not an installed libpurple protocol; write one of %s",
+                         t->protocol, installed);
+        return FALSE;
+    }
+    t->form = cw_purple_form_new(prpl);
+    cw_purple_session_signals_connect(t);
+    cw_purple_buddies_signals_connect(t);
+    g_message("purple: %s (%s), libpurple %s, files in %s", purple_plugin_get_name(prpl),
+              t->protocol, purple_core_get_version(), dir);
+    return TRUE;
+}
+
+static void
+purple_deinit(CwGateway *gw)
+{
+    CwPurpleTransport *t = cw_purple_transport_of(gw);
+    if (!t)
+        return;
+    if (cw_purple_core_is_ready()) {
+        t->quitting = TRUE;
+        purple_signals_disconnect_by_handle(t);
+        cw_purple_core_deinit();
+    }
+    cw_purple_form_free(t->form);
+    g_hash_table_destroy(t->sessions);
+    g_free(t->protocol);
+    g_free(t->file);
+    g_free(t->group);
+    g_free(t);
+    cw_gateway_set_data(gw, NULL);
+}
+
+/* ---- registration ---- */
+
+static const CwFormField fallback_fields[] = {
+    { .var = "username", .label = "Username", .type = CW_FIELD_TEXT_SINGLE, .required = TRUE,
+      .legacy_name = "username" },
+    { .var = "password", .label = "Password", .type = CW_FIELD_TEXT_PRIVATE,
+      .legacy_name = "password" },
+};
+/* Only seen before init (never by a user): the real form comes from the plugin. */
+static const CwFormSpec fallback_form = { "libpurple account", NULL, fallback_fields,
+                                          G_N_ELEMENTS(fallback_fields) };
+
+static const CwFormSpec *
+purple_registration_form(CwGateway *gw)
+{
+    CwPurpleTransport *t = cw_purple_transport_of(gw);
+    return t && t->form ? cw_purple_form_spec(t->form) : NULL;
+}
+
+static void
+purple_registered(CwUser *user, gboolean is_new)
+{
+    CwPurpleTransport *t = cw_purple_transport_of(cw_user_gateway(user));
+    /* A changed registration may fix what failed: try again. */
+    cw_user_set_value(user, CW_PURPLE_SCOPE, CW_PURPLE_FAILING, NULL, FALSE);
+    CwPurpleSession *s = cw_purple_session_get(t, user, TRUE);
+    if (!s)
+        return;
+    if (!is_new)
+        cw_purple_session_logout(s);
+    if (cw_user_is_online(user))
+        cw_purple_session_login(s);
+}
+
+static void
+purple_unregistered(CwUser *user)
+{
+    CwPurpleTransport *t = cw_purple_transport_of(cw_user_gateway(user));
+    CwPurpleSession *s = cw_purple_session_get(t, user, FALSE);
+    if (s)
+        cw_purple_session_forget(s);
+    cw_user_set_value(user, CW_PURPLE_SCOPE, CW_PURPLE_FAILING, NULL, FALSE);
+}
+
+/* ---- sessions ---- */
+
+static void
+purple_user_online(CwUser *user)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               TRUE);
+    if (s)
+        cw_purple_session_login(s);
+}
+
+static void
+purple_user_offline(CwUser *user)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (!s)
+        return;
+    g_autofree char *stay = cw_user_get_value(user, "", CW_PURPLE_FORM_STAY_CONNECTED);
+    if (g_strcmp0(stay, "1") == 0) {
+        if (s->account && cw_purple_session_connection(s))
+            purple_account_set_status(s->account, "away", TRUE, NULL);
+        return;
+    }
+    cw_purple_session_logout(s);
+}
+
+static void
+purple_user_presence(CwUser *user, CwShow show, const char *status)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (!s || !cw_purple_session_connection(s))
+        return;
+    PurpleStatusPrimitive prim = PURPLE_STATUS_AVAILABLE;
+    switch (show) {
+    case CW_SHOW_AWAY:
+        prim = PURPLE_STATUS_AWAY;
+        break;
+    case CW_SHOW_XA:
+        prim = PURPLE_STATUS_EXTENDED_AWAY;
+        break;
+    case CW_SHOW_DND:
+        prim = PURPLE_STATUS_UNAVAILABLE;
+        break;
+    default:
+        break;
+    }
+    PurpleStatusType *type = purple_account_get_status_type_with_primitive(s->account, prim);
+    if (!type && prim == PURPLE_STATUS_EXTENDED_AWAY)
+        type = purple_account_get_status_type_with_primitive(s->account, PURPLE_STATUS_AWAY);
+    if (!type)
+        type = purple_account_get_status_type_with_primitive(s->account, PURPLE_STATUS_AVAILABLE);
+    if (!type)
+        return;
+    const char *id = purple_status_type_get_id(type);
+    if (status && *status && purple_status_type_get_attr(type, "message")) {
+        g_autofree char *html = html_from_text(status);
+        purple_account_set_status(s->account, id, TRUE, "message", html, NULL);
+    } else {
+        purple_account_set_status(s->account, id, TRUE, NULL);
+    }
+}
+
+/* ---- one-to-one ---- */
+
+static PurpleConnection *
+connection_or_error(CwUser *user, const char *legacy_id, const char *msg_id,
+                    CwPurpleSession **out)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    PurpleConnection *gc = s ? cw_purple_session_connection(s) : NULL;
+    if (!gc && msg_id != (const char *)-1)
+        cw_legacy_error(user, legacy_id, msg_id, "recipient-unavailable",
+                        "Not connected to the legacy network (yet); try again later.");
+    *out = s;
+    return gc;
+}
+
+static void
+purple_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
+{
+    CwPurpleSession *s;
+    if (!connection_or_error(user, legacy_id, msg->id, &s))
+        return;
+    g_autofree char *html = html_from_text(msg->body ? msg->body : "");
+    PurpleConversation *conv =
+        purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, legacy_id, s->account);
+    if (!conv)
+        conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, s->account, legacy_id);
+    /* Our own message comes back through write_im flagged SEND: not echoed. */
+    purple_conv_im_send(PURPLE_CONV_IM(conv), html);
+}
+
+static void
+purple_send_chat_state(CwUser *user, const char *legacy_id, CwChatState state)
+{
+    CwPurpleSession *s;
+    PurpleConnection *gc = connection_or_error(user, legacy_id, (const char *)-1, &s);
+    if (!gc)
+        return;
+    PurpleTypingState typing = state == CW_CHAT_STATE_COMPOSING ? PURPLE_TYPING
+                               : state == CW_CHAT_STATE_PAUSED  ? PURPLE_TYPED
+                                                                : PURPLE_NOT_TYPING;
+    serv_send_typing(gc, legacy_id, typing);
+}
+
+static void
+purple_add_contact(CwUser *user, const char *legacy_id)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (s)
+        cw_purple_buddies_add(s, legacy_id);
+}
+
+static void
+purple_remove_contact(CwUser *user, const char *legacy_id)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (s)
+        cw_purple_buddies_remove(s, legacy_id);
+}
+
+const CwTransportOps cw_purple_transport = {
+    .type = "purple",
+    .description = "libpurple",
+    .disco_type = "xmpp",
+    .config_keys = config_keys,
+    .configure = purple_configure,
+    .init = purple_init,
+    .deinit = purple_deinit,
+    .registration_form = &fallback_form,
+    .registration_form_for = purple_registration_form,
+    .registered = purple_registered,
+    .unregistered = purple_unregistered,
+    .requires_registration = TRUE,
+    .user_online = purple_user_online,
+    .user_offline = purple_user_offline,
+    .user_presence = purple_user_presence,
+    .send_message = purple_send_message,
+    .send_chat_state = purple_send_chat_state,
+    .add_contact = purple_add_contact,
+    .remove_contact = purple_remove_contact,
+    .gateway_prompt = "Contact's user name",
+};
