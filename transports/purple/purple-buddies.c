@@ -107,8 +107,10 @@ cw_purple_buddies_name(CwPurpleSession *s, const char *who)
         return g_strdup(who);
     const char *slash = strchr(who, '/');
     if (slash) {
+        /* XMPP resources are sessions, not people: prpl-jabber's contacts
+         * are bare JIDs, whether on the buddy list or not. */
         g_autofree char *bare = g_strndup(who, slash - who);
-        if (purple_find_buddy(s->account, bare))
+        if (purple_find_buddy(s->account, bare) || g_strcmp0(s->t->protocol, "prpl-jabber") == 0)
             return g_steal_pointer(&bare);
     }
     return g_strdup(who);

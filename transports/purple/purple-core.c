@@ -277,8 +277,8 @@ request_choice(const char *title, const char *primary, const char *secondary, in
 }
 
 /* The refusing action of a request: the label says Cancel, Reject, No, Deny
- * (English labels: libpurple runs untranslated when LANGUAGE is not set; see
- * purple-transport.c). */
+ * (English labels; under a translated locale the request's default action
+ * is taken instead). */
 static gboolean
 is_refusal(const char *label)
 {

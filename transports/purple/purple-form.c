@@ -264,10 +264,13 @@ cw_purple_form_apply(const CwPurpleForm *f, GHashTable *values, PurpleAccount *a
         const char *setting = purple_account_option_get_setting(opt);
         const char *v = value_of(values, f->option_vars->pdata[i]);
         switch (purple_account_option_get_type(opt)) {
-        case PURPLE_PREF_STRING:
-            purple_account_set_string(account, setting,
-                                      v ? v : purple_account_option_get_default_string(opt));
+        case PURPLE_PREF_STRING: {
+            /* Never NULL: plugins compare the setting without checking
+             * (prpl-jabber's ft_proxies crashes on NULL). */
+            const char *def = purple_account_option_get_default_string(opt);
+            purple_account_set_string(account, setting, v ? v : def ? def : "");
             break;
+        }
         case PURPLE_PREF_INT: {
             gint64 n = purple_account_option_get_default_int(opt);
             if (v)
@@ -281,8 +284,9 @@ cw_purple_form_apply(const CwPurpleForm *f, GHashTable *values, PurpleAccount *a
                                       : purple_account_option_get_default_bool(opt));
             break;
         case PURPLE_PREF_STRING_LIST:
-            purple_account_set_string(account, setting,
-                                      v ? v : purple_account_option_get_default_list_value(opt));
+            if (v || purple_account_option_get_default_list_value(opt))
+                purple_account_set_string(account, setting,
+                                          v ? v : purple_account_option_get_default_list_value(opt));
             break;
         default:
             break;

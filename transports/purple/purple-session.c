@@ -126,14 +126,15 @@ cw_purple_session_login(CwPurpleSession *s)
         return;
     }
     g_info("%s: logging in to %s", cw_user_jid(s->user), s->t->protocol);
-    /* The password lives in libpurple only for this attempt: the connection
-     * takes its own copy (PurpleConnection's password) when it is created. */
+    /* The password lives in libpurple's memory only while logging in (never
+     * in accounts.xml: remember_password is off): prpl-jabber's SASL offers
+     * password mechanisms only when the account has one, so it stays until
+     * signed-on or the attempt ends (clear_password). */
     purple_account_set_password(a, password);
     purple_account_set_status(a, "available", TRUE, NULL);
     purple_account_set_enabled(a, CW_PURPLE_UI_ID, TRUE);
     if (purple_account_is_disconnected(a))
         purple_account_connect(a);
-    purple_account_set_password(a, NULL);
 }
 
 void
@@ -165,6 +166,13 @@ cw_purple_session_forget(CwPurpleSession *s)
 
 /* ---- connection signals ---- */
 
+static void
+clear_password(CwPurpleSession *s)
+{
+    if (s->account && purple_account_get_password(s->account))
+        purple_account_set_password(s->account, NULL);
+}
+
 static gboolean
 retry_now(gpointer data)
 {
@@ -181,6 +189,7 @@ on_signed_on(PurpleConnection *gc, gpointer data)
     CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
     if (!s)
         return;
+    clear_password(s);
     g_info("%s: signed on to %s", cw_user_jid(s->user), s->t->protocol);
     if (s->attempt > 0)
         cw_legacy_gateway_message(s->user, "Reconnected.");
@@ -192,8 +201,10 @@ static void
 on_signed_off(PurpleConnection *gc, gpointer data)
 {
     CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
-    if (s)
-        cw_purple_buddies_all_offline(s);
+    if (!s)
+        return;
+    clear_password(s);
+    cw_purple_buddies_all_offline(s);
 }
 
 static void
@@ -204,6 +215,7 @@ on_connection_error(PurpleConnection *gc, PurpleConnectionError reason, const ch
     CwPurpleSession *s = cw_purple_session_of_account(t, purple_connection_get_account(gc));
     if (!s)
         return;
+    clear_password(s);
     if (purple_connection_error_is_fatal(reason)) {
         g_message("%s: login to %s failed: %s", cw_user_jid(s->user), t->protocol, text);
         cw_user_set_value(s->user, CW_PURPLE_SCOPE, CW_PURPLE_FAILING, text ? text : "error",

@@ -4,8 +4,9 @@
  * Contract: the transport (purple-transport.c) owns one CwPurpleTransport per
  * process; a CwPurpleSession hangs off its CwUser (cw_user_set_data) and goes
  * with it. The password is read from the store at each login, given to
- * libpurple only for the connection attempt and cleared from the account
- * right after; accounts never remember it. Not for other transports.
+ * libpurple only for the login (in memory) and cleared from the account at
+ * signed-on or when the attempt fails; accounts never remember it (nothing
+ * libpurple writes holds it). Not for other transports.
  */
 #pragma once
 #include <causeway/transport.h>
