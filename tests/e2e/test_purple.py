@@ -112,40 +112,71 @@ def test_registration_form_from_plugin(causeway, alice):
 
 # ---------------------------------------------------------------- the session --
 
-def test_login_roster_presence_and_messages(rig, causeway, alice, dave):
+UTF8_TEXT = "emoji \U0001F600\U0001F44D and 中文消息 ünïcödé"
+
+
+def test_login_and_roster(rig, causeway, alice, dave):
+    """alice online -> carol logs in on legacy.test; dave (in carol's legacy
+    roster) comes into alice's roster as dave\\40legacy.test@purple.localhost,
+    with his presence."""
     t0 = time.monotonic()
     m_alice = alice.mark()
     carol_pres = online_with_carol(rig, alice, dave, causeway)
     harness.record_figure("purple: registration -> carol online on legacy.test after %.2f s"
                           % (time.monotonic() - t0))
     assert harness.bare(carol_pres.get("from")) == legacy_jid("carol")
-
-    # dave (in carol's legacy roster) comes into alice's roster, XEP-0106 escaped
     how = wait_roster_or_subscribe(alice, DAVE, since=m_alice)
     roster = harness.wait_until(lambda: (lambda r: r if DAVE in r else None)(alice.roster()), T,
                                 "%s in alice's roster" % DAVE)
     assert DAVE in roster, "%s (%s) not in alice's roster: %s" % (DAVE, how, sorted(roster))
-    # with his presence
     alice.wait_presence(frm=DAVE, ptype="available", since=m_alice, bare_from=True, timeout=T)
+    assert_alive(causeway)
 
-    # messages both ways, UTF-8 included
-    for text in ("hello dave", "emoji \U0001F600\U0001F44D and 中文消息 ünïcödé"):
+
+def test_message_to_legacy_contact(rig, causeway, alice, dave):
+    online_with_carol(rig, alice, dave, causeway)
+    for text in ("hello dave", UTF8_TEXT):
         md = dave.mark()
         alice.send_message(DAVE, text)
         got = dave.wait_message(frm=legacy_jid("carol"), body=text, since=md, timeout=T)
         assert got.get("type") in ("chat", "normal", None), xml_str(got)
-        ma = alice.mark()
-        reply = "re: " + text
-        dave.send_message(legacy_jid("carol"), reply)
-        alice.wait_message(frm=DAVE, body=reply, since=ma, timeout=T)
+    assert_alive(causeway)
 
-    # dave goes away with a status text
+
+def test_message_from_legacy_contact(rig, causeway, alice, dave):
+    """dave (full JID dave@legacy.test/RANDOM) writes to carol: alice gets it
+    from dave's contact address (bare dave\\40legacy.test@purple.localhost)."""
+    online_with_carol(rig, alice, dave, causeway)
+    for text in ("hi carol", UTF8_TEXT):
+        ma = alice.mark()
+        dave.send_message(legacy_jid("carol"), text)
+        try:
+            alice.wait_message(frm=DAVE, body=text, since=ma, timeout=T)
+        except TimeoutError:
+            other = alice.find_stanzas(lambda el: el.tag == "{jabber:client}message"
+                                       and el.findtext("c:body", None, NS) == text, since=ma)
+            if other:
+                raise AssertionError("dave's message came from %r, not from %s (or %s/resource):\n%s"
+                                     % (other[0].get("from"), DAVE, DAVE, xml_str(other[0])))
+            raise
+    assert_alive(causeway)
+
+
+def test_legacy_presence_away_with_status(rig, causeway, alice, dave):
+    m_alice = alice.mark()
+    online_with_carol(rig, alice, dave, causeway)
+    alice.wait_presence(frm=DAVE, ptype="available", since=m_alice, bare_from=True, timeout=T)
     ma = alice.mark()
     status = "lunch \U0001F35C 午饭"
     dave.send_presence(extra="<show>away</show><status>%s</status>" % status)
     p = alice.wait_presence(frm=DAVE, since=ma, bare_from=True, timeout=T,
                             pred=lambda el: el.findtext("c:show", None, NS) == "away")
     assert p.findtext("c:status", None, NS) == status, xml_str(p)
+    # and back
+    ma = alice.mark()
+    dave.send_presence()
+    alice.wait_presence(frm=DAVE, ptype="available", since=ma, bare_from=True, timeout=T,
+                        pred=lambda el: el.findtext("c:show", None, NS) is None)
     assert_alive(causeway)
 
 
