@@ -194,13 +194,25 @@ def test_add_and_remove_contact(rig, causeway, alice, dave):
     erin = legacy_client(rig, "erin")
     erin.wait_presence(frm=legacy_jid("carol"), ptype="subscribe", bare_from=True, timeout=T)
 
-    # alice removes erin from her roster (her server sends unsubscribe + unsubscribed)
+    # alice removes erin from her roster (her server sends unsubscribe + unsubscribed,
+    # and an unavailable presence to the contact)
+    md, offline_before = dave.mark(), causeway.count("alice@localhost is offline")
     r = alice.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s' subscription='remove'/>"
                  "</query></iq>" % ERIN)
     assert r.get("type") == "result", xml_str(r)
-    harness.wait_until(lambda: legacy_jid("erin") not in read_roster(prosody, LEGACY, "carol"), T,
-                       "erin@legacy.test gone from carol's legacy roster (now %s)"
-                       % read_roster(prosody, LEGACY, "carol"))
+    try:
+        harness.wait_until(lambda: legacy_jid("erin") not in read_roster(prosody, LEGACY, "carol"), T,
+                           "erin@legacy.test gone from carol's legacy roster")
+    except TimeoutError as e:
+        carol_off = dave.find_stanzas(lambda s: s.tag == "{jabber:client}presence" and s.get("type") == "unavailable"
+                                      and harness.bare(s.get("from")) == legacy_jid("carol"), since=md)
+        raise AssertionError("%s (now %s); meanwhile carol went offline on legacy.test: %s; causeway logged "
+                             "'alice@localhost is offline' %d more time(s)"
+                             % (e, read_roster(prosody, LEGACY, "carol"), bool(carol_off),
+                                causeway.count("alice@localhost is offline") - offline_before))
+    # alice's session is untouched by the removal
+    assert causeway.count("alice@localhost is offline") == offline_before, \
+        "removing a contact took alice offline:\n" + harness.tail(causeway.log_path, 20)
     # dave is untouched
     assert read_roster(prosody, LEGACY, "carol").get(legacy_jid("dave")) == "both"
     assert_alive(causeway)
