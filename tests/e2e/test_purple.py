@@ -273,6 +273,82 @@ def test_wrong_password(rig, causeway, alice, dave):
     assert_alive(causeway)
 
 
+def test_wrong_password_corrected_by_registering_again(rig, causeway, alice, dave):
+    """After a failed login, registering again with the right password logs in."""
+    m = alice.mark()
+    _x, r = register(alice, carol_values(rig, password="not-carols-password"))
+    assert r.get("type") == "result", xml_str(r)
+    accept_gateway(alice, m)
+    alice.wait_stanza(lambda el: (harness.bare(el.get("from")) == PURPLE_DOMAIN
+                                  and PW_ERROR.search(text_of_stanza(el))),
+                      T, m, "the wrong-password message")
+    md = dave.mark()
+    _x, r = register(alice, carol_values(rig))
+    assert r.get("type") == "result", "second registration:\n" + xml_str(r)
+    wait_legacy_online(dave, "carol", since=md)
+    assert_alive(causeway)
+
+
+def test_registration_without_username_is_refused(causeway, alice):
+    _r, x = get_form(alice)
+    vals = {"password": "x"}
+    m = alice.mark()
+    _x, r = register(alice, vals, x=x)
+    assert r.get("type") == "error", "registration without a user name accepted:\n" + xml_str(r)
+    e = error_of(r)
+    assert e[1] in ("bad-request", "not-acceptable"), e
+    assert not is_registered(alice)
+    assert not alice.find_stanzas(lambda el: el.get("type") == "subscribe"
+                                  and el.get("from") == PURPLE_DOMAIN, since=m)
+
+
+def test_unregister_logs_out_and_removes_contacts(rig, causeway, alice, dave):
+    m_alice = alice.mark()
+    online_with_carol(rig, alice, dave, causeway)
+    alice.wait_roster_item(DAVE, since=m_alice, timeout=T)
+    md, ma = dave.mark(), alice.mark()
+    r = alice.query(PURPLE_DOMAIN, NS["reg"], "set", "<remove/>", timeout=T)
+    assert r.get("type") == "result", xml_str(r)
+    wait_legacy_offline(dave, "carol", since=md)
+    assert not is_registered(alice)
+    # dave leaves alice's roster (roster push with subscription='remove', or unsubscribed)
+    alice.wait_stanza(lambda el: any(it.get("jid") == DAVE and it.get("subscription") == "remove"
+                                     for it in el.findall("roster:query/roster:item", NS))
+                      or (el.tag == "{jabber:client}presence" and el.get("type") == "unsubscribed"
+                          and harness.bare(el.get("from")) == DAVE),
+                      T, ma, "dave taken out of alice's roster")
+    harness.wait_until(lambda: DAVE not in alice.roster(), T, "dave gone from alice's roster")
+    # coming online again does not log carol in
+    md = dave.mark()
+    alice.send_presence()
+    time.sleep(2)
+    assert not dave.find_stanzas(lambda s: s.tag == "{jabber:client}presence" and s.get("type") is None
+                                 and harness.bare(s.get("from")) == legacy_jid("carol"), since=md)
+    assert_alive(causeway)
+
+
+CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+
+def test_typing_notifications_both_ways(rig, causeway, alice, dave):
+    online_with_carol(rig, alice, dave, causeway)
+    # alice types -> dave sees composing from carol
+    md = dave.mark()
+    alice.send_raw("<message type='chat' to='%s'><composing xmlns='%s'/></message>" % (DAVE, CHATSTATES))
+    dave.wait_stanza(lambda el: el.tag == "{jabber:client}message"
+                     and harness.bare(el.get("from")) == legacy_jid("carol")
+                     and el.find("{%s}composing" % CHATSTATES) is not None, T, md, "composing from carol")
+    # dave types -> alice sees composing from dave's contact address
+    ma = alice.mark()
+    dave.send_raw("<message type='chat' to='%s'><composing xmlns='%s'/></message>"
+                  % (legacy_jid("carol"), CHATSTATES))
+    el = alice.wait_stanza(lambda el: el.tag == "{jabber:client}message"
+                           and el.find("{%s}composing" % CHATSTATES) is not None
+                           and "dave" in (el.get("from") or ""), T, ma, "composing from dave")
+    assert harness.bare(el.get("from")) == DAVE, "composing came from %r, not %s" % (el.get("from"), DAVE)
+    assert_alive(causeway)
+
+
 def test_supervisor_restarts_killed_purple_child(rig, prosody, alice, dave):
     cw = start_purple_causeway(rig, supervisor=True)
     sup = cw.proc.pid
