@@ -21,6 +21,7 @@ import base64
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
@@ -347,6 +348,48 @@ def test_typing_notifications_both_ways(rig, causeway, alice, dave):
                            and "dave" in (el.get("from") or ""), T, ma, "composing from dave")
     assert harness.bare(el.get("from")) == DAVE, "composing came from %r, not %s" % (el.get("from"), DAVE)
     assert_alive(causeway)
+
+
+def legacy_socket_ports(pid, c2s):
+    """Local ports of pid's TCP connections to 127.0.0.1:c2s (from ss -tnp)."""
+    r = subprocess.run(["ss", "-tnpH", "state", "established", "dport", "=", ":%d" % c2s],
+                       capture_output=True, text=True, timeout=10)
+    return [int(ln.split()[2].rsplit(":", 1)[1]) for ln in r.stdout.splitlines()
+            if "pid=%d," % pid in ln]
+
+
+def test_legacy_connection_reset_reconnects(rig, causeway, alice, dave):
+    """carol's legacy TCP connection is reset under the transport (ss -K): it logs
+    in again by itself."""
+    online_with_carol(rig, alice, dave, causeway)
+    ports = legacy_socket_ports(causeway.proc.pid, rig.prosody.c2s)
+    assert len(ports) == 1, "expected one legacy connection of pid %d, got %s" % (causeway.proc.pid, ports)
+    md = dave.mark()
+    t0 = time.monotonic()
+    r = subprocess.run(["ss", "-K", "-t", "src", "127.0.0.1", "sport", "=", ":%d" % ports[0]],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    wait_legacy_offline(dave, "carol", since=md)
+    wait_legacy_online(dave, "carol", since=md, timeout=40)
+    harness.record_figure("purple: legacy connection reset -> carol online again after %.2f s"
+                          % (time.monotonic() - t0))
+    md = dave.mark()
+    alice.send_message(DAVE, "after the reconnect")
+    dave.wait_message(frm=legacy_jid("carol"), body="after the reconnect", since=md, timeout=T)
+    assert_alive(causeway)
+
+
+@pytest.mark.parametrize("protocol,option", [("prpl-eionrobb-discord", "token"),
+                                             ("prpl-sipe", "transport")])
+def test_form_of_other_plugins(rig, prosody, alice, protocol, option):
+    """The form comes from whatever plugin is configured (purple-discord, pidgin-sipe)."""
+    start_purple_causeway(rig, protocol=protocol)
+    r = alice.query(PURPLE_DOMAIN, NS["info"], timeout=T)
+    assert r.get("type") == "result", xml_str(r)
+    _r, x = get_form(alice)
+    form = describe_form(x)
+    for key in ("username", "stay_connected", option):
+        assert field_for(x, key) is not None, "%s: no %s field:\n%s" % (protocol, key, form)
 
 
 def test_supervisor_restarts_killed_purple_child(rig, prosody, alice, dave):
