@@ -350,6 +350,37 @@ def test_typing_notifications_both_ways(rig, causeway, alice, dave):
     assert_alive(causeway)
 
 
+def test_message_from_stranger(rig, causeway, alice, dave):
+    """erin, not in carol's legacy roster, writes to carol: alice gets it from
+    erin\\40legacy.test@purple.localhost."""
+    online_with_carol(rig, alice, dave, causeway)
+    erin = legacy_client(rig, "erin")
+    ma = alice.mark()
+    erin.send_message(legacy_jid("carol"), "hello from a stranger")
+    el = alice.wait_stanza(lambda el: el.tag == "{jabber:client}message"
+                           and el.findtext("c:body", None, NS) == "hello from a stranger",
+                           T, ma, "erin's message")
+    assert harness.bare(el.get("from")) == ERIN, "erin's message came from %r:\n%s" % (el.get("from"), xml_str(el))
+
+
+def test_legacy_subscription_request_granted_and_told(rig, causeway, alice, dave):
+    """erin asks to see carol's presence on legacy.test: the transport grants it
+    (its design: libpurple's authorize request is answered at once) and tells
+    alice in a message naming erin; erin comes into alice's roster; erin's own
+    presence request to carol is answered 'subscribed'."""
+    online_with_carol(rig, alice, dave, causeway)
+    erin = legacy_client(rig, "erin")
+    ma, me = alice.mark(), erin.mark()
+    erin.send_presence(to=legacy_jid("carol"), ptype="subscribe")
+    erin.wait_presence(frm=legacy_jid("carol"), ptype="subscribed", since=me, bare_from=True, timeout=T)
+    alice.wait_message(frm=PURPLE_DOMAIN, since=ma, timeout=T,
+                       pred=lambda el: legacy_jid("erin") in (el.findtext("c:body", "", NS)))
+    alice.wait_roster_item(ERIN, since=ma, timeout=T)
+    harness.wait_until(lambda: read_roster(rig.prosody, LEGACY, "carol").get(legacy_jid("erin")) in ("from", "both"),
+                       T, "erin with subscription from/both in carol's roster")
+    assert_alive(causeway)
+
+
 def legacy_socket_ports(pid, c2s):
     """Local ports of pid's TCP connections to 127.0.0.1:c2s (from ss -tnp)."""
     r = subprocess.run(["ss", "-tnpH", "state", "established", "dport", "=", ":%d" % c2s],
