@@ -181,6 +181,50 @@ def test_legacy_presence_away_with_status(rig, causeway, alice, dave):
     assert_alive(causeway)
 
 
+SPECIAL = "a < b && c > d, <b>not bold</b> &amp; 'quotes' \"double\"  two  spaces"
+
+
+def test_special_characters_kept_both_ways(rig, causeway, alice, dave):
+    """libpurple speaks HTML: text with markup characters arrives as written."""
+    online_with_carol(rig, alice, dave, causeway)
+    md = dave.mark()
+    alice.send_message(DAVE, SPECIAL)
+    dave.wait_message(frm=legacy_jid("carol"), body=SPECIAL, since=md, timeout=T)
+    ma = alice.mark()
+    dave.send_message(legacy_jid("carol"), "re " + SPECIAL)
+    # matched by text only (the sender address is test_message_from_legacy_contact's)
+    el = alice.wait_stanza(lambda el: el.tag == "{jabber:client}message"
+                           and (el.findtext("c:body", "", NS) or "").startswith("re "), T, ma,
+                           "dave's reply")
+    assert el.findtext("c:body", None, NS) == "re " + SPECIAL, xml_str(el)
+
+
+def test_gateway_prompt_translates_legacy_address(causeway, alice):
+    """XEP-0100: jabber:iq:gateway turns dave@legacy.test into its JID here."""
+    r = alice.query(PURPLE_DOMAIN, NS["gw"], timeout=T)
+    assert r.get("type") == "result", xml_str(r)
+    r = alice.query(PURPLE_DOMAIN, NS["gw"], "set", "<prompt>%s</prompt>" % legacy_jid("dave"), timeout=T)
+    assert r.get("type") == "result", xml_str(r)
+    jid = r.findtext("gw:query/gw:jid", None, NS) or r.findtext("gw:query/gw:prompt", None, NS)
+    assert jid == DAVE, xml_str(r)
+
+
+def test_restart_restores_session(rig, causeway, alice, dave):
+    """causeway stopped (SIGTERM) and started again: alice's legacy session comes
+    back without her client doing anything (the new process probes her)."""
+    online_with_carol(rig, alice, dave, causeway)
+    md = dave.mark()
+    assert causeway.stop() == 0
+    wait_legacy_offline(dave, "carol", since=md)
+    causeway.start(wait_connected=False)
+    causeway.wait_connected(1, T)
+    wait_legacy_online(dave, "carol", since=md)
+    md = dave.mark()
+    alice.send_message(DAVE, "after the restart")
+    dave.wait_message(frm=legacy_jid("carol"), body="after the restart", since=md, timeout=T)
+    assert_alive(causeway)
+
+
 def test_add_and_remove_contact(rig, causeway, alice, dave):
     online_with_carol(rig, alice, dave, causeway)
     prosody = rig.prosody
