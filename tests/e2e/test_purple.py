@@ -480,6 +480,50 @@ def test_form_of_other_plugins(rig, prosody, alice, protocol, option):
         assert field_for(x, key) is not None, "%s: no %s field:\n%s" % (protocol, key, form)
 
 
+CAROL = contact("carol")
+
+
+def test_two_users_two_legacy_accounts(rig, causeway, alice, bob):
+    """alice uses carol@legacy.test, bob uses dave@legacy.test through the same
+    transport: each sees the other as a contact, online, and a message crosses
+    both sessions (alice -> dave\\40... -> libpurple as carol -> dave's libpurple
+    session -> bob, from carol\\40legacy.test@purple.localhost)."""
+    ma, mb = alice.mark(), bob.mark()
+    register_online(rig, alice)
+    register_online(rig, bob, dict(carol_values(rig), username="dave",
+                                   password=LEGACY_USERS["dave"]))
+    alice.wait_presence(frm=DAVE, ptype="available", since=ma, bare_from=True, timeout=T)
+    bob.wait_presence(frm=CAROL, ptype="available", since=mb, bare_from=True, timeout=T)
+    assert CAROL not in alice.roster() and DAVE not in bob.roster(), "a user got their own account as a contact"
+    mb = bob.mark()
+    alice.send_message(DAVE, "across two sessions \u2713")
+    el = bob.wait_stanza(lambda el: el.tag == "{jabber:client}message"
+                         and el.findtext("c:body", None, NS) == "across two sessions \u2713",
+                         T, mb, "alice's message at bob")
+    assert not alice.find_stanzas(lambda el: el.tag == "{jabber:client}message"
+                                  and el.findtext("c:body", None, NS) == "across two sessions \u2713")
+    assert harness.bare(el.get("from")) == CAROL, "came from %r, not %s" % (el.get("from"), CAROL)
+    assert_alive(causeway)
+
+
+def test_same_legacy_account_for_two_users_refused(rig, causeway, alice, bob, dave):
+    """bob registers carol's account too while alice uses it: bob is told, and
+    alice's session stays."""
+    online_with_carol(rig, alice, dave, causeway)
+    mb, md = bob.mark(), dave.mark()
+    register_online(rig, bob)
+    bob.wait_message(frm=PURPLE_DOMAIN, since=mb, timeout=T,
+                     pred=lambda el: "another user" in (el.findtext("c:body", "", NS)))
+    time.sleep(1)
+    assert not dave.find_stanzas(lambda s: s.tag == "{jabber:client}presence" and s.get("type") == "unavailable"
+                                 and harness.bare(s.get("from")) == legacy_jid("carol"), since=md), \
+        "carol went offline when bob registered her account"
+    md = dave.mark()
+    alice.send_message(DAVE, "still mine")
+    dave.wait_message(frm=legacy_jid("carol"), body="still mine", since=md, timeout=T)
+    assert_alive(causeway)
+
+
 def test_supervisor_restarts_killed_purple_child(rig, prosody, alice, dave):
     cw = start_purple_causeway(rig, supervisor=True)
     sup = cw.proc.pid
