@@ -212,6 +212,19 @@ def test_special_characters_kept_both_ways(rig, causeway, alice, dave):
     assert el.findtext("c:body", None, NS) == "re " + SPECIAL, xml_str(el)
 
 
+def test_multiline_messages_both_ways(rig, causeway, alice, dave):
+    online_with_carol(rig, alice, dave, causeway)
+    text = "first line\nsecond line\n\n  indented fourth"
+    md = dave.mark()
+    alice.send_message(DAVE, text)
+    dave.wait_message(frm=legacy_jid("carol"), body=text, since=md, timeout=T)
+    ma = alice.mark()
+    dave.send_message(legacy_jid("carol"), "re\n" + text)
+    el = alice.wait_stanza(lambda el: el.tag == "{jabber:client}message"
+                           and (el.findtext("c:body", "", NS) or "").startswith("re"), T, ma, "dave's reply")
+    assert el.findtext("c:body", None, NS) == "re\n" + text, xml_str(el)
+
+
 def test_gateway_prompt_translates_legacy_address(causeway, alice):
     """XEP-0100: jabber:iq:gateway turns dave@legacy.test into its JID here."""
     r = alice.query(PURPLE_DOMAIN, NS["gw"], timeout=T)
