@@ -300,6 +300,42 @@ def test_offline_user_logs_legacy_account_out(rig, causeway, alice, dave):
     assert_alive(causeway)
 
 
+def test_user_presence_reaches_legacy_network(rig, causeway, alice, dave):
+    """alice's show and status become carol's on legacy.test."""
+    online_with_carol(rig, alice, dave, causeway)
+    md = dave.mark()
+    status = "in a meeting \U0001F4C5 开会"
+    alice.send_presence(extra="<show>dnd</show><status>%s</status>" % status)
+    p = dave.wait_presence(frm=legacy_jid("carol"), since=md, bare_from=True, timeout=T,
+                           pred=lambda el: el.findtext("c:show", None, NS) == "dnd")
+    assert p.findtext("c:status", None, NS) == status, xml_str(p)
+    md = dave.mark()
+    alice.send_presence()
+    dave.wait_presence(frm=legacy_jid("carol"), ptype="available", since=md, bare_from=True, timeout=T,
+                       pred=lambda el: el.findtext("c:show", None, NS) is None)
+    assert_alive(causeway)
+
+
+def test_second_resource_keeps_session(rig, causeway, alice, dave):
+    """alice online twice: one resource leaving keeps carol online; the last one ends it."""
+    online_with_carol(rig, alice, dave, causeway)
+    alice2 = harness.Client("alice@localhost/second", harness.USERS["alice"][1], rig.prosody.c2s,
+                            label="alice2")
+    rig.clients.append(alice2)
+    alice2.connect()
+    time.sleep(0.5)
+    md = dave.mark()
+    alice.disconnect()
+    time.sleep(2)
+    assert not dave.find_stanzas(lambda s: s.tag == "{jabber:client}presence" and s.get("type") == "unavailable"
+                                 and harness.bare(s.get("from")) == legacy_jid("carol"), since=md), \
+        "carol went offline although alice/second is still online"
+    assert causeway.count("alice@localhost is offline") == 0
+    alice2.disconnect()
+    wait_legacy_offline(dave, "carol", since=md)
+    assert_alive(causeway)
+
+
 def test_stay_connected_keeps_legacy_session(rig, causeway, alice, dave):
     """stay_connected on: carol stays online on legacy.test while alice is offline."""
     md = dave.mark()
@@ -535,6 +571,33 @@ def test_same_legacy_account_for_two_users_refused(rig, causeway, alice, bob, da
     alice.send_message(DAVE, "still mine")
     dave.wait_message(frm=legacy_jid("carol"), body="still mine", since=md, timeout=T)
     assert_alive(causeway)
+
+
+def test_prosody_killed_and_restarted(rig, prosody, causeway, alice, dave):
+    """Prosody (both networks) killed -9 and restarted: the component reconnects;
+    once alice's client is back, carol is back on legacy.test."""
+    online_with_carol(rig, alice, dave, causeway)
+    t0 = time.monotonic()
+    prosody.restart(kill=True)
+    causeway.wait_connected(2, 30)
+    alice = rig.client("alice")
+    dave = legacy_client(rig, "dave")
+    wait_legacy_online(dave, "carol", timeout=40)
+    harness.record_figure("purple: Prosody kill -9 + restart -> carol online again after %.2f s"
+                          % (time.monotonic() - t0))
+    md = dave.mark()
+    alice.send_message(DAVE, "after the Prosody restart")
+    dave.wait_message(frm=legacy_jid("carol"), body="after the Prosody restart", since=md, timeout=T)
+    assert_alive(causeway)
+
+
+def test_long_message_to_legacy(rig, causeway, alice, dave):
+    online_with_carol(rig, alice, dave, causeway)
+    text = ("0123456789abcdef\u00e9\u4e2d" * 400)[:6000]
+    md = dave.mark()
+    alice.send_message(DAVE, text)
+    got = dave.wait_message(frm=legacy_jid("carol"), since=md, timeout=T)
+    assert got.findtext("c:body", None, NS) == text, "got %d chars" % len(got.findtext("c:body", "", NS))
 
 
 def test_supervisor_restarts_killed_purple_child(rig, prosody, alice, dave):
