@@ -62,9 +62,18 @@ resource_available(CwRequest *req)
         cw_muc_restore(user, req->from);
 }
 
+/* A resource going offline. A registered user's server tells the gateway
+ * JID itself (in their roster since registration) when a resource really
+ * goes; an unavailable presence sent to one contact only is not that: the
+ * server sends one when the user removes the contact from their roster (just
+ * before the unsubscribe), and a client sends one to appear offline to that
+ * contact. Ending the session there would log the user out of the legacy
+ * network in the middle of removing a contact. */
 static void
 resource_unavailable(CwRequest *req)
 {
+    if (req->to_node && req->user->registered)
+        return;
     cw_user_resource_gone(req->user, req->from_resource ? req->from_resource : "");
 }
 

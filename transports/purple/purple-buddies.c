@@ -103,9 +103,12 @@ cw_purple_buddies_remove(CwPurpleSession *s, const char *name)
 char *
 cw_purple_buddies_name(CwPurpleSession *s, const char *who)
 {
-    if (!s->account || purple_find_buddy(s->account, who))
-        return g_strdup(who);
     const char *slash = strchr(who, '/');
+    /* prpl-jabber finds a buddy by "bare/resource" too (it ignores the
+     * resource), so the buddy lookup alone cannot say whether the name
+     * carries a resource: strip it first. */
+    if (!s->account || (!slash && purple_find_buddy(s->account, who)))
+        return g_strdup(who);
     if (slash) {
         /* XMPP resources are sessions, not people: prpl-jabber's contacts
          * are bare JIDs, whether on the buddy list or not. */
