@@ -5,7 +5,9 @@
 #   build  compiler, pkg-config and the -dev libraries of the Makefile's PKGS  (make)
 #   run    + the servers the sandbox starts (Prosody, prosody-modules, ngIRCd;
 #          its IRC bot runs on Prosody's Lua; Kannel with fakesmsc) and nc to
-#          join from the IRC side  (make run)
+#          join from the IRC side  (make run); the purple component's runtime,
+#          libpurple0 with prpl-jabber, comes with build's libpurple-dev, and
+#          its legacy network is that Prosody (scripts/mod_sandbox_buddy.lua)
 #   test   + the test tools: slixmpp, pytest, InspIRCd + atheme,
 #          openssl, valgrind, clang/libFuzzer, libexpat1-dev  (make check, unit, e2e, fuzz)
 #   bench  + biboumi, the comparison of make bench

@@ -4,10 +4,13 @@
 # (scripts/sandbox-bot.lua) in #causeway, Kannel (bearerbox + smsbox) with
 # fakesmsc as the phone network (its stdin is the FIFO kannel/phone: write
 # "FROM TO text ..." lines into it to text), and Causeway in supervisor mode
-# with three transports: irc (irc.localhost, default server = this ngIRCd, so
+# with four transports: irc (irc.localhost, default server = this ngIRCd, so
 # #causeway@irc.localhost works), sms (sms.localhost, numbers
-# +15550100-+15550199 to claim) and loopback (loop.localhost, echo@). Prints
-# how to connect, then waits. Ctrl-C or SIGTERM stops everything it started
+# +15550100-+15550199 to claim), purple (purple.localhost, prpl-jabber; its
+# legacy network is Prosody's second VirtualHost legacy.localhost, with the
+# account demo@legacy.localhost to register and buddy@legacy.localhost, played
+# by scripts/mod_sandbox_buddy.lua, who answers) and loopback (loop.localhost,
+# echo@). Prints how to connect, then waits. Ctrl-C or SIGTERM stops everything it started
 # (by PID); if one of them dies, the rest are stopped too. State (the demo
 # account, the gateways' databases and key) stays in the sandbox directory, so
 # the next run reuses it; logs are there too.
@@ -42,6 +45,11 @@ CHAN='#causeway'
 BOT=demobot
 USER_JID=demo@localhost
 USER_PW=demo
+PURPLE_DOMAIN=purple.localhost
+LEGACY_HOST=legacy.localhost   # Prosody's second VirtualHost: the purple component's legacy network
+LEGACY_USER=demo
+LEGACY_PW=legacy
+LEGACY_BUDDY=buddy             # scripts/mod_sandbox_buddy.lua
 
 say() { echo "sandbox: $*"; }
 die() { echo "sandbox: $*" >&2; exit 1; }
@@ -68,6 +76,7 @@ secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SECRET_IRC=$(secret)
 SECRET_LOOP=$(secret)
 SECRET_SMS=$(secret)
+SECRET_PURPLE=$(secret)
 SMS_TOKEN=$(secret)
 KANNEL_PW=$(secret)
 
@@ -147,7 +156,8 @@ mkdir -p "$DIR/prosody/data" "$DIR/prosody/certificates" "$DIR/causeway" "$DIR/n
 chmod 700 "$DIR"
 sed -e "s|@DIR@|$DIR/prosody|g" -e "s|@C2S@|$C2S|g" -e "s|@COMP@|$COMP|g" \
     -e "s|@SECRET_IRC@|$SECRET_IRC|g" -e "s|@SECRET_LOOP@|$SECRET_LOOP|g" \
-    -e "s|@SECRET_SMS@|$SECRET_SMS|g" \
+    -e "s|@SECRET_SMS@|$SECRET_SMS|g" -e "s|@SECRET_PURPLE@|$SECRET_PURPLE|g" \
+    -e "s|@SCRIPTS@|$HERE/scripts|g" \
     "$HERE/scripts/sandbox-prosody.cfg.lua.in" > "$DIR/prosody/prosody.cfg.lua"
 if [ "$(id -u)" -eq 0 ]; then uidgid=$'\tServerUID = 0\n\tServerGID = 0'; else uidgid=""; fi
 while IFS= read -r line; do
@@ -190,6 +200,11 @@ numbers = $SMS_NUMBERS
 default_country = US
 retry_min = 1
 retry_max = 30
+[transport:purple]
+type = purple
+domain = $PURPLE_DOMAIN
+secret = $SECRET_PURPLE
+protocol = prpl-jabber
 CONF
 chmod 600 "$DIR/causeway.conf"
 sed -e "s|@DIR@|$DIR/kannel|g" -e "s|@ADMIN@|$K_ADMIN|g" -e "s|@SMSBOX@|$K_SMSBOX|g" \
@@ -212,9 +227,15 @@ else
         >"$DIR/prosodyctl.log" 2>&1 || { cat "$DIR/prosodyctl.log" >&2; die "could not register $USER_JID"; }
     say "new state in $DIR: registered $USER_JID"
 fi
+# (a state directory from before the purple component lacks this one)
+if [ ! -e "$DIR/prosody/data/${LEGACY_HOST//./%2e}/accounts/$LEGACY_USER.dat" ]; then
+    prosodyctl --config "$DIR/prosody/prosody.cfg.lua" register "$LEGACY_USER" "$LEGACY_HOST" "$LEGACY_PW" \
+        >"$DIR/prosodyctl.log" 2>&1 || { cat "$DIR/prosodyctl.log" >&2; die "could not register $LEGACY_USER@$LEGACY_HOST"; }
+    say "registered the legacy account $LEGACY_USER@$LEGACY_HOST"
+fi
 
 # ---- start ------------------------------------------------------------------
-say "starting Prosody (127.0.0.1:$C2S for clients, :$COMP for components), ngIRCd (:$IRC), $BOT, Causeway"
+say "starting Prosody (127.0.0.1:$C2S for clients, :$COMP for components; hosts localhost and $LEGACY_HOST), ngIRCd (:$IRC), $BOT, Kannel, Causeway"
 start Prosody "$DIR/prosody/stdout.log" prosody --config "$DIR/prosody/prosody.cfg.lua" -F
 pid_prosody=$!
 start ngIRCd "$DIR/ngircd/ngircd.log" ngircd -f "$DIR/ngircd/ngircd.conf" -n
@@ -238,6 +259,7 @@ wait_for 15 "$pid_bot" "$BOT in $CHAN" in_log "$DIR/bot.log" "joined $CHAN"
 wait_for 15 "$pid_cw" "connection of $IRC_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $IRC_DOMAIN connected"
 wait_for 15 "$pid_cw" "connection of $LOOP_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $LOOP_DOMAIN connected"
 wait_for 15 "$pid_cw" "connection of $SMS_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $SMS_DOMAIN connected"
+wait_for 15 "$pid_cw" "connection of $PURPLE_DOMAIN to Prosody" in_log "$DIR/causeway.log" "component $PURPLE_DOMAIN connected"
 
 # The banner: what a newcomer pastes. A transport added to the sandbox adds
 # its lines here (SMS: how to text from the fake phone; libpurple: the legacy
@@ -272,6 +294,14 @@ Causeway sandbox is running, everything on 127.0.0.1 (state and logs in $DIR).
                   and text yourself from that phone (one line per SMS):
     echo '$PHONE $SMS_DEMO_NUMBER text Hello from the phone' > $DIR/kannel/phone
                   What the phones receive: grep 'Got message' $DIR/kannel/phones.log
+
+  libpurple       gateway $PURPLE_DOMAIN (prpl-jabber) -> Prosody's second host $LEGACY_HOST, playing
+                  the legacy network; $LEGACY_BUDDY@$LEGACY_HOST there answers. Register with it (form):
+                  Username $LEGACY_USER, Domain $LEGACY_HOST, Password $LEGACY_PW,
+                  Connect server 127.0.0.1, Connect port $C2S, Connection security opportunistic_tls,
+                  Allow plaintext auth over unencrypted streams: yes (leave the rest); come online,
+                  and once signed on the buddy is in your roster: write to
+    $LEGACY_BUDDY\\40$LEGACY_HOST@$PURPLE_DOMAIN
 
   Logs: tail -f $DIR/causeway.log    Ctrl-C stops everything.
 

@@ -5,15 +5,19 @@ SANDBOX_IRC) with its state in the test's tmp dir (SANDBOX_DIR), with
 $CAUSEWAY_BIN. Everything the test uses comes from the banner it prints: the
 account and password, the two room JIDs (long and short form), the IRC-side
 command, the loopback echo contact and the SMS lines (number to claim, phone JID,
-the one-line command that texts from the fake phone). Checked with slixmpp clients: the
+the one-line command that texts from the fake phone) and the libpurple block
+(gateway, the registration form's labels and values, the buddy's JID). Checked
+with slixmpp clients: the
 room joins, the demo IRC user is an occupant, greets and answers; the short
 form is the same channel; the loopback echo answers after registering; an SMS
 from the fake phone arrives after claiming the number and one to it reaches
-fakesmsc; SIGTERM
+fakesmsc; registering with the purple gateway (the form's fields found by
+the banner's labels) signs on to legacy.localhost, the buddy is in the roster,
+available, and answers; SIGTERM
 stops every process the sandbox started (by PID, process group and session); a
 second start reuses the state (account, gateway registration).
 
-Run: CAUSEWAY_BIN=$PWD/causeway scripts/run-e2e.sh -k sandbox     (about 20 s)
+Run: CAUSEWAY_BIN=$PWD/causeway scripts/run-e2e.sh -k sandbox     (about 25 s)
 """
 import os
 import re
@@ -153,10 +157,42 @@ def banner_facts(banner):
     assert claim and phone_jid and phone_cmd and phones_log, "no SMS lines in the banner:\n" + banner
     irc_cmd = re.search(r"^\s+(.*\| nc 127\.0\.0\.1 (\d+))$", banner, re.M)
     assert irc_cmd, "no nc command for the IRC side in the banner:\n" + banner
+    pgw = re.search(r"libpurple\s+gateway (\S+) \(prpl-jabber\)", banner)
+    pform = re.search(r"Register with it \(form\):\s+(.*?); come online", banner, re.S)
+    buddy = re.search(r"^\s+(\S+\\40\S+@\S+)$", banner, re.M)
+    assert pgw and pform and buddy, "no libpurple lines in the banner:\n" + banner
+    form = {}   # label -> value, e.g. "Connect port" -> "5222"
+    for part in re.split(r",\s+|\s+\(leave the rest\)", " ".join(pform.group(1).split())):
+        if part.strip():
+            lv = re.match(r"(.*?):? (\S+)$", part.strip())
+            assert lv, "unreadable form entry %r in the banner" % part
+            form[lv.group(1)] = lv.group(2)
     return {"jid": m.group(1), "password": m.group(2), "long": rooms[0], "short": rooms[1],
             "echo": echo.group(1), "irc_port": int(irc_cmd.group(2)),
             "sms_number": claim.group(1), "phone_jid": phone_jid.group(1),
-            "phone_cmd": phone_cmd.group(1), "phones_log": phones_log.group(1)}
+            "phone_cmd": phone_cmd.group(1), "phones_log": phones_log.group(1),
+            "purple_gw": pgw.group(1), "purple_form": form, "buddy": buddy.group(1)}
+
+
+def purple_submit(client, gw, by_label):
+    """The registration form of gw filled from {label: value}; returns the
+    data form to submit (booleans given as yes/no)."""
+    r = client.query(gw, NS["reg"], "get")
+    assert r.get("type") == "result", xml_str(r)
+    fields = {fl.get("label"): fl for fl in r.findall("reg:query/x:x/x:field", NS) if fl.get("label")}
+    out = ["<x xmlns='jabber:x:data' type='submit'>",
+           "<field var='FORM_TYPE' type='hidden'><value>jabber:iq:register</value></field>"]
+    for label, value in by_label.items():
+        fl = fields.get(label)
+        assert fl is not None, "the banner's %r is no field of %s's form: %s" % (label, gw, sorted(fields))
+        if fl.get("type") == "boolean":
+            value = {"yes": "1", "no": "0"}[value]
+        elif fl.get("type") == "list-single":
+            opts = [o.findtext("x:value", "", NS) for o in fl.findall("x:option", NS)]
+            assert value in opts, "%s: %r not among %s" % (label, value, opts)
+        out.append("<field var='%s'><value>%s</value></field>" % (fl.get("var"), value))
+    out.append("</x>")
+    return "".join(out)
 
 
 def occupant_presence(client, room, nick, since, timeout=T, self_presence=False):
@@ -209,6 +245,9 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     assert f["long"] == "#causeway%localhost@irc.localhost", f
     assert f["short"] == "#causeway@irc.localhost", f
     assert str(sandbox.c2s) in sandbox.banner
+    assert f["purple_gw"] == "purple.localhost", f
+    assert f["buddy"] == "buddy\\40legacy.localhost@purple.localhost", f
+    assert f["purple_form"].get("Connect port") == str(sandbox.c2s), f
 
     # the banner's account and the long-form room: the demo IRC user is there,
     # greets the newcomer and answers what they say
@@ -243,12 +282,24 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     r = c.query("loop.localhost", NS["reg"], "set",
                 "<username>demo</username><password>anything</password>")
     assert r.get("type") == "result", xml_str(r)
+    # libpurple: register the banner's legacy account (its labels name the
+    # form's fields); it signs on when the user comes online, below
+    r = c.query(f["purple_gw"], NS["reg"], "set", purple_submit(c, f["purple_gw"], f["purple_form"]))
+    assert r.get("type") == "result", xml_str(r)
     c.disconnect()
     c = harness.Client(f["jid"], f["password"], sandbox.c2s, label="newcomer-again")
     rig.clients.append(c)
     c.connect()
     c.send_message(f["echo"], "ping?")
     c.wait_message(frm=f["echo"], body="echo: ping?", timeout=T)
+
+    # the purple gateway signed on to legacy.localhost: the buddy is in the
+    # roster, available, and answers
+    c.wait_roster_item(f["buddy"], timeout=T)
+    c.wait_presence(frm=f["buddy"], ptype="available", bare_from=True, timeout=T)
+    m = c.mark()
+    c.send_message(f["buddy"], "hello, buddy")
+    c.wait_message(frm=f["buddy"], body='buddy: you said "hello, buddy"', since=m, timeout=T)
 
     # SMS: claim the banner's number, text yourself with the banner's phone
     # command, answer the phone at the banner's JID, see it at fakesmsc
@@ -274,7 +325,8 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     pids = sandbox.collect_pids()
     cmds = [" ".join(harness.proc_cmdline(p)) for p in pids]
     for what in ("prosody", "ngircd", "sandbox-bot.lua", "causeway.conf --transport irc",
-                 "causeway.conf --transport loop", "causeway.conf --transport sms", "bearerbox",
+                 "causeway.conf --transport loop", "causeway.conf --transport sms",
+                 "causeway.conf --transport purple", "bearerbox",
                  "smsbox", "fakesmsc"):
         assert any(what in cmd for cmd in cmds), "no %s among %s" % (what, cmds)
     st = sandbox.stop()
@@ -285,7 +337,7 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
             sandbox.kannel + o for o in KANNEL_OFFSETS if o != 20):  # never probe the fake SMSC
         assert not harness.port_open(port), "port %d still open" % port
 
-    # a second start reuses the state: the account and the loopback registration
+    # a second start reuses the state: the account, the loopback and purple registrations
     sandbox.start()
     assert "reusing %s" % sandbox.dir in sandbox.output()
     c = harness.Client(f["jid"], f["password"], sandbox.c2s, label="second-run")
@@ -293,6 +345,10 @@ def test_sandbox_banner_room_bot_echo_and_clean_stop(rig, sandbox):
     c.connect()
     c.send_message(f["echo"], "still there?")
     c.wait_message(frm=f["echo"], body="echo: still there?", timeout=T)
+    c.wait_presence(frm=f["buddy"], ptype="available", bare_from=True, timeout=T)
+    m = c.mark()
+    c.send_message(f["buddy"], "again")
+    c.wait_message(frm=f["buddy"], body='buddy: you said "again"', since=m, timeout=T)
     c.disconnect()
     assert sandbox.stop() in (143, 0)
 

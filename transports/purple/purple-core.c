@@ -403,6 +403,12 @@ write_im(PurpleConversation *conv, const char *who, const char *message, PurpleM
         return; /* our own sends, and libpurple's remarks */
     PurpleAccount *account = purple_conversation_get_account(conv);
     const char *from = purple_conversation_get_name(conv); /* the buddy, even when who is an alias */
+    /* prpl-jabber binds a conversation to the resource that answered
+     * (buddy@host/res): the buddy list entry it belongs to, found through the
+     * plugin's normalisation, names the contact the roster has. */
+    PurpleBuddy *buddy = from ? purple_find_buddy(account, from) : NULL;
+    if (buddy && purple_buddy_get_name(buddy))
+        from = purple_buddy_get_name(buddy);
     if (core.events && core.events->im)
         core.events->im(account, from ? from : who, message, mtime,
                         (flags & PURPLE_MESSAGE_DELAYED) != 0, core.data);
