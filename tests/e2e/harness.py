@@ -274,8 +274,11 @@ class Prosody:
     """Prosody 0.12 from a generated config in its own directory."""
 
     def __init__(self, run_dir, privilege=True, domain=GW_DOMAIN, secret=GW_SECRET, users=USERS,
-                 offline=False):
+                 offline=False, extra_hosts=()):
         self.dir = os.path.abspath(run_dir)
+        # more VirtualHosts on the same server (e.g. "legacy.test", a legacy XMPP
+        # network): each a name, or (name, its option lines as Lua text)
+        self.extra_hosts = tuple((h, "") if isinstance(h, str) else tuple(h) for h in extra_hosts)
         self.privilege = privilege
         self.offline = offline     # mod_offline: store messages for offline users
         self.domain = domain
@@ -300,6 +303,8 @@ class Prosody:
             "@RUN_AS_ROOT@": "true" if os.geteuid() == 0 else "false",
             "@PRIVILEGE@": '"privilege";' if self.privilege else "",
             "@OFFLINE@": "" if self.offline else '"offline"',
+            "@EXTRA_HOSTS@": "".join('VirtualHost "%s"\n%s\n' % (h, "".join(
+                "\t%s\n" % ln for ln in opts.splitlines())) for h, opts in self.extra_hosts),
         }
         for k, v in subst.items():
             t = t.replace(k, v)
@@ -853,11 +858,15 @@ class Rig:
         self.services.append(svc)
         return svc
 
-    def start_prosody(self, domain=GW_DOMAIN, offline=False):
-        """offline=True: with mod_offline (messages to offline users are kept)."""
+    def start_prosody(self, domain=GW_DOMAIN, offline=False, extra_hosts=(), before_start=None):
+        """offline=True: with mod_offline (messages to offline users are kept);
+        extra_hosts: more VirtualHosts; before_start(prosody): called after the
+        users are registered, before Prosody starts (more accounts, data files)."""
         self.prosody = Prosody(os.path.join(self.dir, "prosody"), privilege=self.privilege,
-                               domain=domain, offline=offline)
+                               domain=domain, offline=offline, extra_hosts=extra_hosts)
         self.prosody.register_all()
+        if before_start is not None:
+            before_start(self.prosody)
         self.prosody.start()
         return self.prosody
 
