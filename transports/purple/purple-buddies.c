@@ -103,8 +103,13 @@ cw_purple_buddies_remove(CwPurpleSession *s, const char *name)
 char *
 cw_purple_buddies_name(CwPurpleSession *s, const char *who)
 {
-    if (!s->account || purple_find_buddy(s->account, who))
+    if (!s->account)
         return g_strdup(who);
+    /* The buddy's own name: prpl-jabber's typing signals say "bob@host/res",
+     * which purple_find_buddy finds (its normalize drops the resource). */
+    PurpleBuddy *b = purple_find_buddy(s->account, who);
+    if (b)
+        return g_strdup(purple_buddy_get_name(b));
     const char *slash = strchr(who, '/');
     if (slash) {
         /* XMPP resources are sessions, not people: prpl-jabber's contacts

@@ -41,6 +41,7 @@ struct CwPurpleRoom {
     guint fail_idle;    /* chat-join-failed: reported from idle (the prpl's error text follows) */
     char *fail_text;
     char *kick_text;    /* a SYSTEM line saying we were kicked */
+    char *subject;      /* the last one told to the core ("" once joined without one) */
     GQueue sent;        /* Sent *: our messages libpurple has not echoed yet */
 };
 
@@ -78,6 +79,7 @@ room_free(gpointer p)
     g_free(r->password);
     g_free(r->fail_text);
     g_free(r->kick_text);
+    g_free(r->subject);
     g_free(r);
 }
 
@@ -272,6 +274,8 @@ announce_joined(CwPurpleRoom *r, PurpleConversation *conv)
     PurpleConvChatBuddyFlags flags = me ? me->flags : PURPLE_CBFLAGS_NONE;
     g_free(r->nick);
     r->nick = g_strdup(nick);
+    if (!r->subject)
+        r->subject = g_strdup(""); /* the core sends the empty subject with the join */
     g_info("%s: in %s as %s", cw_user_jid(r->s->user), r->name, nick);
     cw_legacy_room_joined(r->s->user, r->id, nick, cw_purple_room_role(flags),
                           cw_purple_room_affiliation(flags));
@@ -408,9 +412,11 @@ static void
 on_chat_topic(PurpleConversation *conv, const char *who, const char *topic, gpointer data)
 {
     CwPurpleRoom *r = room_of_conv(data, conv);
-    if (!r)
-        return;
-    cw_legacy_room_subject(r->s->user, r->id, who && *who ? who : NULL, topic ? topic : "");
+    if (!r || !g_strcmp0(r->subject, topic ? topic : ""))
+        return; /* prpl-jabber repeats the subject it had */
+    g_free(r->subject);
+    r->subject = g_strdup(topic ? topic : "");
+    cw_legacy_room_subject(r->s->user, r->id, who && *who ? who : NULL, r->subject);
 }
 
 static void
@@ -454,16 +460,30 @@ report_join_failed(gpointer data)
 {
     CwPurpleRoom *r = data;
     r->fail_idle = 0;
-    const char *text = r->fail_text ? r->fail_text : "The legacy network refused the join.";
-    cw_legacy_room_join_failed(r->s->user, r->id, cw_purple_room_condition(r->fail_text), text);
+    /* prpl-jabber: "Error joining chat ROOM/NICK: ...: Conflict" -- the
+     * reason is the last part (the room's name says nothing) */
+    const char *why = r->fail_text ? g_strrstr(r->fail_text, ": ") : NULL;
+    why = why ? why + 2 : r->fail_text;
+    g_autofree char *text = why && *why
+                                ? g_strdup_printf("The legacy network refused the join: %s", why)
+                                : g_strdup("The legacy network refused the join.");
+    cw_legacy_room_join_failed(r->s->user, r->id, cw_purple_room_condition(why), text);
     room_remove(r);
     return G_SOURCE_REMOVE;
+}
+
+static gboolean
+text_names_room(const char *text, CwPurpleRoom *r)
+{
+    g_autofree char *low = g_utf8_casefold(text, -1);
+    return strstr(low, r->key) != NULL;
 }
 
 static void
 on_chat_join_failed(PurpleConnection *gc, GHashTable *components, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
+    CwPurpleTransport *t = data;
+    CwPurpleSession *s = cw_purple_session_of_account(t, purple_connection_get_account(gc));
     PurplePluginProtocolInfo *info = s ? prpl_info_of(s) : NULL;
     if (!info || !info->get_chat_name || !components)
         return;
@@ -471,28 +491,38 @@ on_chat_join_failed(PurpleConnection *gc, GHashTable *components, gpointer data)
     CwPurpleRoom *r = room_by_name(s, name);
     if (!r || r->state == ROOM_JOINED || r->fail_idle)
         return;
-    /* The prpl tells why in an error notification, around this signal. */
-    if (s->last_notify && g_get_monotonic_time() - s->last_notify_at < G_USEC_PER_SEC)
-        r->fail_text = g_strdup(s->last_notify);
+    /* The prpl tells why in an error notification, just before or after. */
+    if (t->last_notify && g_get_monotonic_time() - t->last_notify_at < G_USEC_PER_SEC
+        && text_names_room(t->last_notify, r))
+        r->fail_text = g_strdup(t->last_notify);
     r->fail_idle = g_idle_add(report_join_failed, r);
 }
 
 gboolean
-cw_purple_chats_note_notify(CwPurpleSession *s, const char *text)
+cw_purple_chats_note_notify(CwPurpleTransport *t, const char *text)
 {
-    g_free(s->last_notify);
-    s->last_notify = g_strdup(text);
-    s->last_notify_at = g_get_monotonic_time();
-    if (!s->rooms)
+    if (!t || !text)
         return FALSE;
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, s->rooms);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        CwPurpleRoom *r = v;
-        if (r->fail_idle && !r->fail_text) {
-            r->fail_text = g_strdup(text);
-            return TRUE; /* said in the join error */
+    g_free(t->last_notify);
+    t->last_notify = g_strdup(text);
+    t->last_notify_at = g_get_monotonic_time();
+    GHashTableIter si;
+    gpointer sv;
+    g_hash_table_iter_init(&si, t->sessions);
+    while (g_hash_table_iter_next(&si, NULL, &sv)) {
+        CwPurpleSession *s = sv;
+        if (!s->rooms)
+            continue;
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, s->rooms);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+            CwPurpleRoom *r = v;
+            if (r->state != ROOM_JOINED && text_names_room(text, r)) {
+                if (r->fail_idle && !r->fail_text)
+                    r->fail_text = g_strdup(text);
+                return TRUE; /* said in the join error (or in the one to come) */
+            }
         }
     }
     return FALSE;
@@ -568,7 +598,6 @@ cw_purple_chats_free(CwPurpleSession *s)
     while (s->listings)
         listing_finish(s->listings->data, "service-unavailable", "The session ended.");
     g_clear_pointer(&s->rooms, g_hash_table_destroy);
-    g_clear_pointer(&s->last_notify, g_free);
 }
 
 /* ---- the user's actions ---- */

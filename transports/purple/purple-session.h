@@ -30,6 +30,8 @@ typedef struct CwPurpleTransport {
     CwPurpleForm *form;
     GHashTable *sessions;    /* PurpleAccount * -> CwPurpleSession * (borrowed) */
     gboolean quitting;       /* deinit: libpurple's teardown signals are ignored */
+    char *last_notify;       /* the last notification without an account, and when */
+    gint64 last_notify_at;
 } CwPurpleTransport;
 
 typedef struct CwPurpleSession {
@@ -41,8 +43,6 @@ typedef struct CwPurpleSession {
     guint retry;             /* reconnect timer */
     GHashTable *rooms;       /* purple-chats.c: casefolded chat name -> CwPurpleRoom * */
     GList *listings;         /* purple-chats.c: room lists under way */
-    char *last_notify;       /* the last notification text, and when (monotonic) */
-    gint64 last_notify_at;
 } CwPurpleSession;
 
 static inline CwPurpleTransport *
@@ -98,9 +98,10 @@ void cw_purple_chats_list(CwPurpleSession *s, const char *legacy_id, guint max_i
 /* An IM from who ("room@server/nick", prpl-jabber) is a private message from
  * an occupant of a room the user is in: told to the core, TRUE. */
 gboolean cw_purple_chats_private_in(CwPurpleSession *s, const char *who, const CwMessage *msg);
-/* Remember a notification of the session's account (a join error's text);
- * TRUE when it explained a join failure (no need to tell it otherwise). */
-gboolean cw_purple_chats_note_notify(CwPurpleSession *s, const char *text);
+/* A notification (libpurple's notify UI ops say no account): when it names a
+ * room whose join just failed, it is that failure's text, TRUE (not to be
+ * told otherwise); remembered for a join failure signalled right after. */
+gboolean cw_purple_chats_note_notify(CwPurpleTransport *t, const char *text);
 /* signed-on: pending joins go out; signed-off: rooms are left (joins pending
  * again); free: the session goes. */
 void cw_purple_chats_connected(CwPurpleSession *s);

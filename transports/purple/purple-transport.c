@@ -28,11 +28,12 @@ static const char *const config_keys[] = { "protocol", "reconnect_max", NULL };
 static void
 on_notify(PurpleAccount *account, const char *text, gpointer data)
 {
+    if (cw_purple_chats_note_notify(data, text))
+        return;
     CwPurpleSession *s = cw_purple_session_of_account(data, account);
-    if (s) {
-        if (!cw_purple_chats_note_notify(s, text))
-            cw_legacy_gateway_message(s->user, text);
-    } else
+    if (s)
+        cw_legacy_gateway_message(s->user, text);
+    else
         g_info("libpurple: %s", text);
 }
 
@@ -149,6 +150,7 @@ purple_deinit(CwGateway *gw)
     }
     cw_purple_form_free(t->form);
     g_hash_table_destroy(t->sessions);
+    g_free(t->last_notify);
     g_free(t->protocol);
     g_free(t->file);
     g_free(t->group);
