@@ -25,6 +25,9 @@ MUC_USER_NS = "http://jabber.org/protocol/muc#user"
 CHATSTATES = "http://jabber.org/protocol/chatstates"
 DAVE = contact("dave")
 
+# mod_offline on legacy.test (the global config disables it): offline messages
+# for carol, which libpurple flags DELAYED
+OFFLINE = 'modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "offline"; }\n'
 MUC_COMPONENT = ('Component "%s" "muc"\n'
                  "muc_room_locking = false\n"
                  "muc_room_default_change_subject = true\n"
@@ -48,7 +51,8 @@ def prosody(rig):
     """The purple rig's Prosody, legacy.test with its MUC component."""
     if rig.prosody is None:
         rig.start_prosody(domain=PURPLE_DOMAIN,
-                          extra_hosts=((LEGACY, LEGACY_HOST_OPTIONS + MUC_COMPONENT),),
+                          extra_hosts=((LEGACY, LEGACY_HOST_OPTIONS.replace('"offline"; ', "") + OFFLINE
+                          + MUC_COMPONENT),),
                           before_start=setup_legacy)
     return rig.prosody
 
@@ -183,8 +187,9 @@ def test_room_join_as_taken_nick_fails(rig, causeway, alice, dave):
     dave_in_room(dave)
     online_with_carol(rig, alice, dave, causeway)
     err, _m = join(alice, gw_room("room"), "dave", expect_error=True)
-    cond = harness.error_of(err) if hasattr(harness, "error_of") else None
-    assert cond is None or "conflict" in str(cond), xml_str(err)
+    _etype, cond, text = harness.error_of(err)
+    assert cond == "conflict", xml_str(err)
+    assert text and "Conflict" in text, xml_str(err)
     # and then joining with a free nick works
     join(alice, gw_room("room"), "carol")
     assert_alive(causeway)
@@ -234,4 +239,53 @@ def test_typing_both_ways(rig, causeway, alice, dave):
                           and harness.bare(el.get("from")) == DAVE
                           and el.find("{%s}%s" % (CHATSTATES, state)) is not None, T, ma,
                           "%s from dave" % state)
+    assert_alive(causeway)
+
+
+def test_room_history_is_delayed(rig, causeway, alice, dave):
+    """What dave said before carol came in reaches alice as history with a
+    XEP-0203 delay."""
+    dave_in_room(dave)
+    dave.send_message(legacy_room("room"), "said before carol", mtype="groupchat")
+    time.sleep(0.5)
+    online_with_carol(rig, alice, dave, causeway)
+    room = gw_room("room")
+    _me, ma = join(alice, room, "carol")
+    el = wait_groupchat(alice, room + "/dave", "said before carol", since=ma)
+    assert el.find("{urn:xmpp:delay}delay") is not None, xml_str(el)
+    assert_alive(causeway)
+
+
+def test_room_nick_change(rig, causeway, alice, dave):
+    dave_in_room(dave)
+    online_with_carol(rig, alice, dave, causeway)
+    room = gw_room("room")
+    join(alice, room, "carol")
+    md, ma = dave.mark(), alice.mark()
+    alice.send_presence(to=room + "/caroline")
+    gone = alice.wait_stanza(lambda el: is_presence(el, room + "/carol", ptype="unavailable"), T, ma,
+                             "303 for carol")
+    assert 303 in status_codes(gone), xml_str(gone)
+    alice.wait_stanza(lambda el: is_presence(el, room + "/caroline", codes=(110,)), T, ma,
+                      "self-presence as caroline")
+    dave.wait_presence(frm=legacy_room("room") + "/caroline", ptype="available", since=md, timeout=T)
+    # messages now come from the new nick, reflection included
+    ma, md = alice.mark(), dave.mark()
+    alice.send_message(room, "as caroline", mtype="groupchat")
+    wait_groupchat(dave, legacy_room("room") + "/caroline", "as caroline", since=md)
+    wait_groupchat(alice, room + "/caroline", "as caroline", since=ma)
+    assert_alive(causeway)
+
+
+def test_offline_message_is_delayed(rig, causeway, alice, dave):
+    """dave writes to carol while she is offline on legacy.test (mod_offline
+    stores it); when alice comes online the message reaches her with a
+    XEP-0203 delay."""
+    dave.send_message(legacy_jid("carol"), "while you were out", mtype="chat")
+    time.sleep(3)   # prpl-jabber: a delayed 1:1 message is one whose stamp is >= 2 s old
+    ma = alice.mark()
+    online_with_carol(rig, alice, dave, causeway)
+    el = alice.wait_message(frm=DAVE, body="while you were out", since=ma, timeout=T)
+    d = el.find("{urn:xmpp:delay}delay")
+    assert d is not None and d.get("stamp"), xml_str(el)
     assert_alive(causeway)

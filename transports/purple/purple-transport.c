@@ -21,6 +21,8 @@
 #include "purple-room.h"
 #include "purple-session.h"
 
+#define CW_PURPLE_DELAYED_AFTER_S 2
+
 static const char *const config_keys[] = { "protocol", "reconnect_max", NULL };
 
 /* ---- events from purple-core ---- */
@@ -64,7 +66,13 @@ on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, g
     if (!s)
         return;
     g_autofree char *body = cw_purple_html_to_text(html);
-    /* XEP-0203: libpurple flags offline (and history) messages DELAYED */
+    /* XEP-0203: prpls flag offline (and history) messages DELAYED -- except
+     * prpl-jabber's 1:1 messages: it gives the <delay/> stamp as mtime, and
+     * the time of parsing for a live message, so an mtime in the past
+     * (CW_PURPLE_DELAYED_AFTER_S) is a delayed message there. */
+    if (!delayed && mtime > 0 && g_strcmp0(s->t->protocol, "prpl-jabber") == 0
+        && mtime + CW_PURPLE_DELAYED_AFTER_S <= time(NULL))
+        delayed = TRUE;
     CwMessage msg = { .body = body, .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
     if (cw_purple_chats_private_in(s, who, &msg))
         return;
