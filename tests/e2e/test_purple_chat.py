@@ -289,3 +289,63 @@ def test_offline_message_is_delayed(rig, causeway, alice, dave):
     d = el.find("{urn:xmpp:delay}delay")
     assert d is not None and d.get("stamp"), xml_str(el)
     assert_alive(causeway)
+
+
+# ------------------------------------------------------------------ prpl-irc --
+
+def test_irc_channel_via_prpl_irc(rig, prosody, alice):
+    """protocol = prpl-irc against ngIRCd: alice joins #chan%127.0.0.1 where
+    ircbob (op, the channel's creator) is; messages, topic and parting."""
+    import os
+    from irc_harness import IrcClient, NgIrcd
+    from purple_rig import accept_gateway, describe_form, register
+    from test_purple import irc_wait_nick
+    ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
+    cw = start_purple_causeway(rig, protocol="prpl-irc")
+    bob = rig.add_service(IrcClient(ngircd.port, "ircbob", label="raw-ircbob")).connect()
+    bob.join("#chan")
+    m = alice.mark()
+    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
+                            "port": str(ngircd.port), "ssl": False})
+    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
+    accept_gateway(alice, m)
+    irc_wait_nick(bob, "alicenick")
+    room = "#chan%%127.0.0.1@%s" % PURPLE_DOMAIN
+    mi = bob.mark()
+    me, ma = join(alice, room, "alicenick")
+    bob.wait(command="JOIN", since=mi, timeout=T, what="alicenick joining",
+             pred=lambda l: l.nick == "alicenick")
+    occ = alice.find_stanzas(lambda el: is_presence(el, room + "/ircbob"), since=ma)
+    assert occ, "ircbob not listed before the self-presence"
+    assert muc_item(occ[0]).get("role") == "moderator", xml_str(occ[0])
+
+    # alice -> channel (one reflection, her id), ircbob -> alice
+    mi, ma = bob.mark(), alice.mark()
+    mid = alice.send_message(room, "hello channel", mtype="groupchat")
+    bob.wait(command="PRIVMSG", since=mi, timeout=T, what="PRIVMSG #chan",
+             pred=lambda l: l.nick == "alicenick" and l.params[-1] == "hello channel")
+    refl = wait_groupchat(alice, room + "/alicenick", "hello channel", since=ma)
+    assert refl.get("id") == mid, xml_str(refl)
+    ma = alice.mark()
+    bob.privmsg("#chan", "hello alice")
+    wait_groupchat(alice, room + "/ircbob", "hello alice", since=ma)
+    time.sleep(1.0)
+    mine = alice.find_stanzas(lambda el: el.tag == "{jabber:client}message"
+                              and el.findtext("c:body", None, NS) == "hello channel")
+    assert len(mine) == 1, "reflected %d times" % len(mine)
+
+    # topic both ways
+    ma = alice.mark()
+    bob.send("TOPIC #chan :bob's topic")
+    wait_subject(alice, room, "bob's topic", since=ma)
+    mi = bob.mark()
+    alice.send_raw("<message type='groupchat' to='%s'><subject>alice's topic</subject></message>" % room)
+    bob.wait(command="TOPIC", since=mi, timeout=T, what="TOPIC from alicenick",
+             pred=lambda l: l.params[-1] == "alice's topic")
+
+    # ircbob parts
+    ma = alice.mark()
+    bob.send("PART #chan :bye")
+    alice.wait_stanza(lambda el: is_presence(el, room + "/ircbob", ptype="unavailable"), T, ma,
+                      "ircbob parting")
+    assert_alive(cw)
