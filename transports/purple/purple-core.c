@@ -560,6 +560,17 @@ cw_purple_core_deinit(void)
         return;
     /* Our pending answers go first: purple_core_quit closes requests. */
     g_hash_table_remove_all(core.pending);
+    /* purple_core_quit unloads the protocol plugins (dlclose). What a plugin
+     * keeps in its statics until then (prpl-jabber: parsed stanzas it
+     * caches) would look leaked to LeakSanitizer once the library is
+     * unmapped, with frames it cannot name: the libraries stay mapped until
+     * exit instead (resident). */
+    for (GList *l = purple_plugins_get_protocols(); l; l = l->next) {
+        const char *path = ((PurplePlugin *)l->data)->path;
+        GModule *m = path ? g_module_open(path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL) : NULL;
+        if (m)
+            g_module_make_resident(m);
+    }
     purple_core_quit();
     g_clear_pointer(&core.pending, g_hash_table_unref);
     g_clear_pointer(&core.input_answer, g_free);
