@@ -349,3 +349,24 @@ def test_irc_channel_via_prpl_irc(rig, prosody, alice):
     alice.wait_stanza(lambda el: is_presence(el, room + "/ircbob", ptype="unavailable"), T, ma,
                       "ircbob parting")
     assert_alive(cw)
+
+
+def test_room_kick_and_wrong_server(rig, causeway, alice, dave):
+    """dave (owner) kicks carol: alice is out of the room (307). A disco#items
+    on a contact (not a server) lists nothing."""
+    dave_in_room(dave)
+    online_with_carol(rig, alice, dave, causeway)
+    room = gw_room("room")
+    join(alice, room, "carol")
+    ma = alice.mark()
+    r = dave.iq("<iq type='set' to='%s'><query xmlns='http://jabber.org/protocol/muc#admin'>"
+                "<item nick='carol' role='none'><reason>out</reason></item></query></iq>"
+                % legacy_room("room"))
+    assert r.get("type") == "result", xml_str(r)
+    k = alice.wait_stanza(lambda el: is_presence(el, room + "/carol", ptype="unavailable"), T, ma,
+                          "carol kicked")
+    assert 307 in status_codes(k), xml_str(k)
+    r = alice.query(DAVE, "http://jabber.org/protocol/disco#items", timeout=T)
+    assert not r.findall("{http://jabber.org/protocol/disco#items}query/"
+                         "{http://jabber.org/protocol/disco#items}item"), xml_str(r)
+    assert_alive(causeway)

@@ -110,6 +110,29 @@ is_jabber(CwPurpleSession *s)
     return g_strcmp0(s->t->protocol, "prpl-jabber") == 0;
 }
 
+/* The server an account is on, for prpls whose chats live on the account's
+ * server (prpl-irc: "nick@irc.example.net"); NULL when the account name does
+ * not say (or for prpl-jabber, whose rooms are on any MUC service). */
+static const char *
+account_server(CwPurpleSession *s)
+{
+    if (is_jabber(s) || !s->account)
+        return NULL;
+    const char *at = strrchr(purple_account_get_username(s->account), '@');
+    return at && at[1] ? at + 1 : NULL;
+}
+
+/* Is server one this session's chats can be on? Else *why says what is. */
+static gboolean
+server_ok(CwPurpleSession *s, const char *server, char **why)
+{
+    const char *mine = account_server(s);
+    if (!mine || !g_ascii_strcasecmp(mine, server))
+        return TRUE;
+    *why = g_strdup_printf("Your legacy account is on %s: its rooms are ROOM%%%s.", mine, mine);
+    return FALSE;
+}
+
 /* libpurple's chat name of a room id (room@server for prpl-jabber). */
 static char *
 chat_name_of(CwPurpleSession *s, const char *room, const char *server)
@@ -230,15 +253,25 @@ cw_purple_chats_join(CwPurpleSession *s, const char *room_id, const char *nick,
                                    "Not a room address (ROOM%SERVER).");
         return;
     }
+    g_autofree char *why = NULL;
+    if (!server_ok(s, server, &why)) {
+        cw_legacy_room_join_failed(s->user, room_id, "item-not-found", why);
+        return;
+    }
     g_autofree char *name = chat_name_of(s, room, server);
     CwPurpleRoom *r = room_by_name(s, name);
     if (r) {
-        if (r->state == ROOM_JOINED) {
+        PurpleConversation *conv = r->state == ROOM_JOINED ? conv_of(r) : NULL;
+        if (conv) {
             /* another resource of the user: already in */
-            PurpleConversation *conv = conv_of(r);
-            const char *mine = conv ? purple_conv_chat_get_nick(PURPLE_CONV_CHAT(conv)) : NULL;
-            cw_legacy_room_joined(s->user, r->id, mine ? mine : r->nick, CW_ROLE_PARTICIPANT,
-                                  CW_AFFILIATION_NONE);
+            PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
+            const char *mine = purple_conv_chat_get_nick(chat);
+            if (!mine || !*mine)
+                mine = r->nick;
+            PurpleConvChatBuddy *me = mine ? purple_conv_chat_cb_find(chat, mine) : NULL;
+            PurpleConvChatBuddyFlags flags = me ? me->flags : PURPLE_CBFLAGS_NONE;
+            cw_legacy_room_joined(s->user, r->id, mine, cw_purple_room_role(flags),
+                                  cw_purple_room_affiliation(flags));
         }
         return; /* joining: the answer comes */
     }
@@ -831,6 +864,13 @@ cw_purple_chats_list(CwPurpleSession *s, const char *legacy_id, guint max_items,
     }
     if (!info || !info->roomlist_get_list) {
         cw_room_list_done(list, "feature-not-implemented", "This legacy network lists no rooms.");
+        return;
+    }
+    g_autofree char *probe = cw_purple_room_id_format("x", legacy_id);
+    g_autofree char *why = NULL;
+    if (!probe || !server_ok(s, legacy_id, &why)) {
+        cw_room_list_done(list, "item-not-found",
+                          why ? why : "Not a server of the legacy network: no rooms here.");
         return;
     }
     if (max_items == 0) {
