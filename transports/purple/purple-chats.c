@@ -52,6 +52,7 @@ typedef struct CwPurpleRoomListing {
     char *server;
     guint max, count;
     guint timer;
+    guint full;         /* idle: max reached, finished outside the prpl's call */
 } Listing;
 
 static void
@@ -471,16 +472,24 @@ on_chat_write(PurpleConversation *conv, const char *who, const char *html,
     }
     gboolean delayed = (flags & PURPLE_MESSAGE_DELAYED) != 0;
     CwMessage msg = { .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
-    g_autofree char *body = NULL;
+    g_autofree char *body = cw_purple_html_to_text(html);
     Sent *mine = NULL;
-    if ((flags & PURPLE_MESSAGE_SEND) && !delayed)
+    if ((flags & PURPLE_MESSAGE_SEND) && !delayed && !g_queue_is_empty(&r->sent)) {
+        /* the oldest unechoed message with this text (older ones the
+         * network dropped go); else the oldest */
+        GList *hit = NULL;
+        for (GList *l = r->sent.head; l && !hit; l = l->next)
+            if (!g_strcmp0(((Sent *)l->data)->body, body))
+                hit = l;
+        if (hit)
+            while (r->sent.head != hit)
+                sent_free(g_queue_pop_head(&r->sent));
         mine = g_queue_pop_head(&r->sent);
+    }
+    msg.body = body;
     if (mine) {
         msg.id = mine->id;
         msg.body = mine->body;
-    } else {
-        body = cw_purple_html_to_text(html);
-        msg.body = body;
     }
     if (msg.body && *msg.body)
         cw_legacy_room_message(r->s->user, r->id, who, &msg);
@@ -775,6 +784,8 @@ listing_finish(Listing *ls, const char *condition, const char *text)
     s->listings = g_list_remove(s->listings, ls);
     if (ls->timer)
         g_source_remove(ls->timer);
+    if (ls->full)
+        g_source_remove(ls->full);
     if (ls->rl) {
         PurpleRoomlist *rl = ls->rl;
         ls->rl = NULL;
@@ -797,6 +808,15 @@ listing_timeout(gpointer data)
         listing_finish(ls, NULL, NULL);
     else
         listing_finish(ls, "remote-server-timeout", "The legacy network did not list its rooms in time.");
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+listing_full(gpointer data)
+{
+    Listing *ls = data;
+    ls->full = 0;
+    listing_finish(ls, NULL, NULL);
     return G_SOURCE_REMOVE;
 }
 
@@ -825,8 +845,10 @@ rl_add_room(PurpleRoomlist *rl, PurpleRoomlistRoom *room)
         }
     }
     cw_room_list_add(ls->list, id, name);
-    if (++ls->count >= ls->max)
-        listing_finish(ls, NULL, NULL);
+    /* Enough: cancelled from idle (prpl-jabber adds its rooms in a loop
+     * over the list it holds; cancelling inside would pull it away). */
+    if (++ls->count >= ls->max && !ls->full)
+        ls->full = g_idle_add(listing_full, ls);
 }
 
 static void
