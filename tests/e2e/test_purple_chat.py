@@ -370,3 +370,24 @@ def test_room_kick_and_wrong_server(rig, causeway, alice, dave):
     assert not r.findall("{http://jabber.org/protocol/disco#items}query/"
                          "{http://jabber.org/protocol/disco#items}item"), xml_str(r)
     assert_alive(causeway)
+
+
+def test_room_back_after_restart(rig, causeway, alice, dave):
+    """causeway restarted while alice is in a room: the core puts her resource
+    back in (joined before the legacy login completes: the join waits for
+    sign-on), and dave's next message reaches her."""
+    dave_in_room(dave)
+    online_with_carol(rig, alice, dave, causeway)
+    room = gw_room("room")
+    join(alice, room, "carol")
+    md = dave.mark()
+    assert causeway.stop() == 0
+    dave.wait_presence(frm=legacy_room("room") + "/carol", ptype="unavailable", since=md, timeout=T)
+    md = dave.mark()
+    causeway.start(wait_connected=False)
+    causeway.wait_connected(1, T)
+    dave.wait_presence(frm=legacy_room("room") + "/carol", ptype="available", since=md, timeout=T)
+    ma = alice.mark()
+    dave.send_message(legacy_room("room"), "welcome back", mtype="groupchat")
+    wait_groupchat(alice, room + "/dave", "welcome back", since=ma)
+    assert_alive(causeway)
