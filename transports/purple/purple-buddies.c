@@ -103,19 +103,19 @@ cw_purple_buddies_remove(CwPurpleSession *s, const char *name)
 char *
 cw_purple_buddies_name(CwPurpleSession *s, const char *who)
 {
-    const char *slash = strchr(who, '/');
-    /* prpl-jabber finds a buddy by "bare/resource" too (it ignores the
-     * resource), so the buddy lookup alone cannot say whether the name
-     * carries a resource: strip it first. */
-    if (!s->account || (!slash && purple_find_buddy(s->account, who)))
+    if (!s->account)
         return g_strdup(who);
-    if (slash) {
+    /* The buddy's own name: prpl-jabber says "bob@host/res" in messages and
+     * typing signals, which purple_find_buddy finds (its normalize drops the
+     * resource). */
+    PurpleBuddy *b = purple_find_buddy(s->account, who);
+    if (b)
+        return g_strdup(purple_buddy_get_name(b));
+    const char *slash = strchr(who, '/');
+    if (slash && g_strcmp0(s->t->protocol, "prpl-jabber") == 0)
         /* XMPP resources are sessions, not people: prpl-jabber's contacts
          * are bare JIDs, whether on the buddy list or not. */
-        g_autofree char *bare = g_strndup(who, slash - who);
-        if (purple_find_buddy(s->account, bare) || g_strcmp0(s->t->protocol, "prpl-jabber") == 0)
-            return g_steal_pointer(&bare);
-    }
+        return g_strndup(who, slash - who);
     return g_strdup(who);
 }
 

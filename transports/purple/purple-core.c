@@ -15,6 +15,8 @@ static struct {
     const CwPurpleCoreEvents *events;
     gpointer data;
     GHashTable *pending; /* PendingAnswer * (the UI handles we gave out) */
+    PurpleAccount *input_account; /* cw_purple_core_answer_next_input: armed for this account */
+    char *input_answer;
 } core;
 
 /* ---- event loop (nullclient's, on GLib) ---- */
@@ -187,6 +189,7 @@ typedef struct {
     gpointer ptr_arg;      /* fields to destroy when closed */
     PurpleAccountRequestAuthorizationCb auth_cb;
     char *auth_who;
+    char *str_arg;         /* ANSWER_CB_STR: the answer given (NULL: cancelled) */
     guint idle;
 } PendingAnswer;
 
@@ -199,6 +202,7 @@ pending_free(gpointer p)
     if (a->kind == ANSWER_CB_PTR && a->ptr_arg)
         purple_request_fields_destroy(a->ptr_arg);
     g_free(a->auth_who);
+    g_free(a->str_arg);
     g_free(a);
 }
 
@@ -214,7 +218,7 @@ answer_now(gpointer p)
         break;
     case ANSWER_CB_STR:
         if (a->cb)
-            ((void (*)(gpointer, const char *))a->cb)(a->user_data, NULL);
+            ((void (*)(gpointer, const char *))a->cb)(a->user_data, a->str_arg);
         break;
     case ANSWER_CB_PTR:
         if (a->cb)
@@ -260,6 +264,14 @@ request_input(const char *title, const char *primary, const char *secondary,
               const char *ok_text, GCallback ok_cb, const char *cancel_text, GCallback cancel_cb,
               PurpleAccount *account, const char *who, PurpleConversation *conv, void *user_data)
 {
+    if (core.input_answer && (!core.input_account || core.input_account == account)) {
+        /* The transport asked for this one (e.g. prpl-jabber's room list asks
+         * for the conference server): answered, not told. */
+        PendingAnswer *a = pending_new(ANSWER_CB_STR, PURPLE_REQUEST_INPUT, ok_cb, user_data);
+        a->str_arg = g_steal_pointer(&core.input_answer);
+        core.input_account = NULL;
+        return a;
+    }
     tell(account, "Declined a request", title, primary, secondary);
     return pending_new(ANSWER_CB_STR, PURPLE_REQUEST_INPUT, cancel_cb, user_data);
 }
@@ -414,9 +426,43 @@ write_im(PurpleConversation *conv, const char *who, const char *message, PurpleM
                         (flags & PURPLE_MESSAGE_DELAYED) != 0, core.data);
 }
 
+static void
+chat_rename_user(PurpleConversation *conv, const char *old_name, const char *new_name,
+                 const char *new_alias)
+{
+    if (core.events && core.events->chat_renamed)
+        core.events->chat_renamed(conv, old_name, new_name, core.data);
+}
+
+static void
+write_chat(PurpleConversation *conv, const char *who, const char *message,
+           PurpleMessageFlags flags, time_t mtime)
+{
+    if (core.events && core.events->chat_write)
+        core.events->chat_write(conv, who, message, flags, mtime, core.data);
+}
+
+static void
+chat_add_users(PurpleConversation *conv, GList *cbuddies, gboolean new_arrivals)
+{
+    if (core.events && core.events->chat_users_added)
+        core.events->chat_users_added(conv, cbuddies, new_arrivals, core.data);
+}
+
 static PurpleConversationUiOps conversation_ops = {
     .write_im = write_im,
+    .write_chat = write_chat,
+    .chat_add_users = chat_add_users,
+    .chat_rename_user = chat_rename_user,
 };
+
+void
+cw_purple_core_answer_next_input(PurpleAccount *account, const char *text)
+{
+    g_free(core.input_answer);
+    core.input_answer = g_strdup(text);
+    core.input_account = text ? account : NULL;
+}
 
 /* ---- core ---- */
 
@@ -520,8 +566,21 @@ cw_purple_core_deinit(void)
         return;
     /* Our pending answers go first: purple_core_quit closes requests. */
     g_hash_table_remove_all(core.pending);
+    /* purple_core_quit unloads the protocol plugins (dlclose). What a plugin
+     * keeps in its statics until then (prpl-jabber: parsed stanzas it
+     * caches) would look leaked to LeakSanitizer once the library is
+     * unmapped, with frames it cannot name: the libraries stay mapped until
+     * exit instead (resident). */
+    for (GList *l = purple_plugins_get_protocols(); l; l = l->next) {
+        const char *path = ((PurplePlugin *)l->data)->path;
+        GModule *m = path ? g_module_open(path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL) : NULL;
+        if (m)
+            g_module_make_resident(m);
+    }
     purple_core_quit();
     g_clear_pointer(&core.pending, g_hash_table_unref);
+    g_clear_pointer(&core.input_answer, g_free);
+    core.input_account = NULL;
     core.ready = FALSE;
     core.events = NULL;
     core.data = NULL;

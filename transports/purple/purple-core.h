@@ -12,7 +12,9 @@
  *   - action requests (certificate prompts, "accept this file?", ...) are
  *     answered with the refusing action (Cancel/Reject/No/Deny), else the
  *     request's default; an invalid certificate is therefore refused;
- *   - input, choice, fields, file and folder requests are cancelled;
+ *   - input, choice, fields, file and folder requests are cancelled (an input
+ *     request the transport armed with cw_purple_core_answer_next_input()
+ *     is answered);
  *   - authorisation requests ("bob wants to add you") go to
  *     events->authorize, whose answer is given to libpurple;
  *   - every request and notification is also told to events->notify as text
@@ -41,6 +43,17 @@ typedef struct {
      * seconds); delayed: an offline or history message. */
     void (*im)(PurpleAccount *account, const char *who, const char *html, time_t mtime,
                gboolean delayed, gpointer data);
+    /* An occupant of a chat is now new_name (libpurple has no signal for it). */
+    void (*chat_renamed)(PurpleConversation *conv, const char *old_name, const char *new_name,
+                         gpointer data);
+    /* A message in a chat (libpurple's write_chat UI op: our own sends too,
+     * flagged PURPLE_MESSAGE_SEND, and the prpl's remarks, flagged SYSTEM). */
+    void (*chat_write)(PurpleConversation *conv, const char *who, const char *html,
+                       PurpleMessageFlags flags, time_t mtime, gpointer data);
+    /* Occupants added to a chat, as one batch (PurpleConvChatBuddy *), after
+     * libpurple's chat-buddy-joined signal of each. */
+    void (*chat_users_added)(PurpleConversation *conv, GList *cbuddies, gboolean new_arrivals,
+                             gpointer data);
 } CwPurpleCoreEvents;
 
 /* Initialise libpurple with its files in user_dir (created 0700); debug
@@ -56,6 +69,12 @@ gboolean cw_purple_core_is_ready(void);
 GPtrArray *cw_purple_core_protocol_ids(void);
 /* The same, joined with ", " (allocated). */
 char *cw_purple_core_protocol_list(void);
+/* Answer the next input request libpurple makes (for account, or any when
+ * account is NULL) with text instead of cancelling it: for prpl requests a
+ * call is known to make (prpl-jabber's room list asks for the conference
+ * server). NULL disarms it. */
+void cw_purple_core_answer_next_input(PurpleAccount *account, const char *text);
+
 /* The protocol plugin of id, or NULL. Requires init. */
 PurplePlugin *cw_purple_core_find_protocol(const char *id);
 

@@ -12,6 +12,7 @@ session_free(gpointer p)
     CwPurpleSession *s = p;
     if (s->retry)
         g_source_remove(s->retry);
+    cw_purple_chats_free(s);
     if (s->account) {
         if (!s->t->quitting)
             purple_account_set_enabled(s->account, CW_PURPLE_UI_ID, FALSE);
@@ -195,6 +196,7 @@ on_signed_on(PurpleConnection *gc, gpointer data)
         cw_legacy_gateway_message(s->user, "Reconnected.");
     s->attempt = 0;
     cw_purple_buddies_sync(s);
+    cw_purple_chats_connected(s);
 }
 
 static void
@@ -205,6 +207,7 @@ on_signed_off(PurpleConnection *gc, gpointer data)
         return;
     clear_password(s);
     cw_purple_buddies_all_offline(s);
+    cw_purple_chats_disconnected(s);
 }
 
 static void

@@ -30,6 +30,8 @@ typedef struct CwPurpleTransport {
     CwPurpleForm *form;
     GHashTable *sessions;    /* PurpleAccount * -> CwPurpleSession * (borrowed) */
     gboolean quitting;       /* deinit: libpurple's teardown signals are ignored */
+    char *last_notify;       /* the last notification without an account, and when */
+    gint64 last_notify_at;
 } CwPurpleTransport;
 
 typedef struct CwPurpleSession {
@@ -39,6 +41,8 @@ typedef struct CwPurpleSession {
     gboolean wanted;         /* should be connected (the user is online or stays connected) */
     guint attempt;           /* reconnects since the last sign-on */
     guint retry;             /* reconnect timer */
+    GHashTable *rooms;       /* purple-chats.c: casefolded chat name -> CwPurpleRoom * */
+    GList *listings;         /* purple-chats.c: room lists under way */
 } CwPurpleSession;
 
 static inline CwPurpleTransport *
@@ -76,5 +80,39 @@ void cw_purple_buddies_remove(CwPurpleSession *s, const char *name);
 /* The buddy name for a legacy id the XMPP side used (a bare name; for
  * jabber-like names "bob@host/res" the buddy "bob@host" when it exists). */
 char *cw_purple_buddies_name(CwPurpleSession *s, const char *who);
+
+/* purple-chats.c: libpurple chats as the core's rooms ("ROOM%SERVER",
+ * purple-room.h). */
+typedef struct CwPurpleRoom CwPurpleRoom;
+void cw_purple_chats_signals_connect(CwPurpleTransport *t);
+void cw_purple_chats_join(CwPurpleSession *s, const char *room_id, const char *nick,
+                          const char *password);
+void cw_purple_chats_leave(CwPurpleSession *s, const char *room_id, const char *status);
+void cw_purple_chats_send(CwPurpleSession *s, const char *room_id, const CwMessage *msg);
+void cw_purple_chats_set_subject(CwPurpleSession *s, const char *room_id, const char *subject);
+void cw_purple_chats_change_nick(CwPurpleSession *s, const char *room_id, const char *nick);
+void cw_purple_chats_send_private(CwPurpleSession *s, const char *room_id, const char *nick,
+                                  const CwMessage *msg);
+void cw_purple_chats_list(CwPurpleSession *s, const char *legacy_id, guint max_items,
+                          CwRoomList *list);
+/* An IM from who ("room@server/nick", prpl-jabber) is a private message from
+ * an occupant of a room the user is in: told to the core, TRUE. */
+gboolean cw_purple_chats_private_in(CwPurpleSession *s, const char *who, const CwMessage *msg);
+/* A notification (libpurple's notify UI ops say no account): when it names a
+ * room whose join just failed, it is that failure's text, TRUE (not to be
+ * told otherwise); remembered for a join failure signalled right after. */
+gboolean cw_purple_chats_note_notify(CwPurpleTransport *t, const char *text);
+/* signed-on: pending joins go out; signed-off: rooms are left (joins pending
+ * again); free: the session goes. */
+void cw_purple_chats_connected(CwPurpleSession *s);
+void cw_purple_chats_disconnected(CwPurpleSession *s);
+void cw_purple_chats_free(CwPurpleSession *s);
+/* purple-core's chat events (CwPurpleCoreEvents). */
+void cw_purple_chats_event_renamed(PurpleConversation *conv, const char *old_name,
+                                   const char *new_name, gpointer data);
+void cw_purple_chats_event_write(PurpleConversation *conv, const char *who, const char *html,
+                                 PurpleMessageFlags flags, time_t mtime, gpointer data);
+void cw_purple_chats_event_users_added(PurpleConversation *conv, GList *cbuddies,
+                                       gboolean new_arrivals, gpointer data);
 
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* purple-transport.c — the purple transport: one libpurple protocol plugin
  * as one component (DESIGN.md, "libpurple 2.14"). Buddies are XMPP contacts
  * (legacy id = buddy name, XEP-0106-escaped by the core); 1:1 messages,
- * presence and typing go both ways. Group chats are not offered (yet).
+ * presence and typing go both ways. libpurple chats are XEP-0045 rooms
+ * (legacy id "ROOM%SERVER", purple-chats.c).
  *
  * The parts: purple-core (libpurple on the main loop, non-blocking UI ops),
  * purple-form (the registration form from the plugin), purple-session (the
@@ -17,7 +18,10 @@
 #include "purple-core.h"
 #include "purple-form.h"
 #include "purple-html.h"
+#include "purple-room.h"
 #include "purple-session.h"
+
+#define CW_PURPLE_DELAYED_AFTER_S 2
 
 static const char *const config_keys[] = { "protocol", "reconnect_max", NULL };
 
@@ -26,6 +30,8 @@ static const char *const config_keys[] = { "protocol", "reconnect_max", NULL };
 static void
 on_notify(PurpleAccount *account, const char *text, gpointer data)
 {
+    if (cw_purple_chats_note_notify(data, text))
+        return;
     CwPurpleSession *s = cw_purple_session_of_account(data, account);
     if (s)
         cw_legacy_gateway_message(s->user, text);
@@ -59,9 +65,18 @@ on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, g
     CwPurpleSession *s = cw_purple_session_of_account(data, account);
     if (!s)
         return;
-    g_autofree char *from = cw_purple_buddies_name(s, who);
     g_autofree char *body = cw_purple_html_to_text(html);
+    /* XEP-0203: prpls flag offline (and history) messages DELAYED -- except
+     * prpl-jabber's 1:1 messages: it gives the <delay/> stamp as mtime, and
+     * the time of parsing for a live message, so an mtime in the past
+     * (CW_PURPLE_DELAYED_AFTER_S) is a delayed message there. */
+    if (!delayed && mtime > 0 && g_strcmp0(s->t->protocol, "prpl-jabber") == 0
+        && mtime + CW_PURPLE_DELAYED_AFTER_S <= time(NULL))
+        delayed = TRUE;
     CwMessage msg = { .body = body, .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
+    if (cw_purple_chats_private_in(s, who, &msg))
+        return;
+    g_autofree char *from = cw_purple_buddies_name(s, who);
     cw_legacy_message(s->user, from, &msg);
 }
 
@@ -69,6 +84,9 @@ static const CwPurpleCoreEvents core_events = {
     .notify = on_notify,
     .authorize = on_authorize,
     .im = on_im,
+    .chat_renamed = cw_purple_chats_event_renamed,
+    .chat_write = cw_purple_chats_event_write,
+    .chat_users_added = cw_purple_chats_event_users_added,
 };
 
 /* ---- life cycle ---- */
@@ -121,6 +139,7 @@ purple_init(CwGateway *gw, GError **error)
     t->form = cw_purple_form_new(prpl);
     cw_purple_session_signals_connect(t);
     cw_purple_buddies_signals_connect(t);
+    cw_purple_chats_signals_connect(t);
     g_message("purple: %s (%s), libpurple %s, files in %s", purple_plugin_get_name(prpl),
               t->protocol, purple_core_get_version(), dir);
     return TRUE;
@@ -139,6 +158,7 @@ purple_deinit(CwGateway *gw)
     }
     cw_purple_form_free(t->form);
     g_hash_table_destroy(t->sessions);
+    g_free(t->last_notify);
     g_free(t->protocol);
     g_free(t->file);
     g_free(t->group);
@@ -290,7 +310,7 @@ purple_send_chat_state(CwUser *user, const char *legacy_id, CwChatState state)
 {
     CwPurpleSession *s;
     PurpleConnection *gc = connection_or_error(user, legacy_id, (const char *)-1, &s);
-    if (!gc)
+    if (!gc || cw_purple_room_id_parse(legacy_id, NULL, NULL))
         return;
     PurpleTypingState typing = state == CW_CHAT_STATE_COMPOSING ? PURPLE_TYPING
                                : state == CW_CHAT_STATE_PAUSED  ? PURPLE_TYPED
@@ -316,6 +336,88 @@ purple_remove_contact(CwUser *user, const char *legacy_id)
         cw_purple_buddies_remove(s, legacy_id);
 }
 
+/* ---- group chats (purple-chats.c) ---- */
+
+static CwPurpleSession *
+session_of(CwUser *user)
+{
+    return cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user, FALSE);
+}
+
+static void
+purple_join_room(CwUser *user, const char *room_id, const char *nick, const char *password)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               TRUE);
+    if (!s) {
+        cw_legacy_room_join_failed(user, room_id, "registration-required",
+                                   "Register with this gateway first.");
+        return;
+    }
+    cw_purple_chats_join(s, room_id, nick, password);
+}
+
+static void
+purple_leave_room(CwUser *user, const char *room_id, const char *status)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        cw_purple_chats_leave(s, room_id, status);
+}
+
+static void
+purple_send_groupchat(CwUser *user, const char *room_id, const CwMessage *msg)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        cw_purple_chats_send(s, room_id, msg);
+    else
+        cw_legacy_error(user, room_id, msg->id, "not-acceptable", "You are not in this room.");
+}
+
+static void
+purple_set_subject(CwUser *user, const char *room_id, const char *subject)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        cw_purple_chats_set_subject(s, room_id, subject);
+}
+
+static void
+purple_change_nick(CwUser *user, const char *room_id, const char *nick)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        cw_purple_chats_change_nick(s, room_id, nick);
+}
+
+static void
+purple_send_private(CwUser *user, const char *room_id, const char *nick, const CwMessage *msg)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        cw_purple_chats_send_private(s, room_id, nick, msg);
+    else
+        cw_legacy_error(user, room_id, msg->id, "not-acceptable", "You are not in this room.");
+}
+
+static void
+purple_list_rooms(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list)
+{
+    CwPurpleSession *s = session_of(user);
+    if (!s) {
+        cw_room_list_done(list, "registration-required", "Register with this gateway first.");
+        return;
+    }
+    cw_purple_chats_list(s, legacy_id, max_items, list);
+}
+
+static gboolean
+purple_is_room(CwGateway *gw, const char *legacy_id)
+{
+    return cw_purple_room_id_parse(legacy_id, NULL, NULL);
+}
+
 const CwTransportOps cw_purple_transport = {
     .type = "purple",
     .description = "libpurple",
@@ -336,5 +438,13 @@ const CwTransportOps cw_purple_transport = {
     .send_chat_state = purple_send_chat_state,
     .add_contact = purple_add_contact,
     .remove_contact = purple_remove_contact,
+    .join_room = purple_join_room,
+    .leave_room = purple_leave_room,
+    .send_groupchat = purple_send_groupchat,
+    .set_subject = purple_set_subject,
+    .change_nick = purple_change_nick,
+    .send_private = purple_send_private,
+    .list_rooms = purple_list_rooms,
+    .is_room = purple_is_room,
     .gateway_prompt = "Contact's user name",
 };
