@@ -482,12 +482,15 @@ class Causeway:
         return pids_with_arg(self.cfg)
 
     def stop(self):
-        """SIGTERM (SIGKILL after 5 s) by PID; returns the exit status if it
-        was still running, else None."""
+        """SIGTERM (SIGKILL after 5 s; 30 s for a purple transport under
+        ASan, whose exit-time leak check walks libpurple's heap with the slow
+        unwinder) by PID; returns the exit status if it was still running,
+        else None."""
         status = None
         if self.proc is not None:
             was_running = self.proc.alive()
-            self.proc.stop()
+            slow_exit = self.ttype == "purple" and "asan" in os.path.basename(self.bin)
+            self.proc.stop(timeout=30.0 if slow_exit else 5.0)
             if was_running:
                 status = self.proc.returncode
         # children (a supervisor may have died first): by PID, found by our own config path
