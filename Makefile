@@ -9,6 +9,8 @@
 #   make valgrind         unit tests under valgrind memcheck
 #   make bench            side-by-side benchmark against biboumi     make soak   soak test
 #   make bench-sms        the sms transport against Kannel's own ceiling (MT and MO; printed figures)
+#   make bench-purple     the purple transport (prpl-jabber) beside BitlBee (libpurple) and libpurple's
+#                         own floor on one legacy Prosody: RSS, login storm, messages/s (printed figures)
 #   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
 #   make deps             install the test profile's packages (DEPS_PROFILE=run|build|bench for others)
 #   make clean            remove build output (installs nothing, like make help)
@@ -214,6 +216,18 @@ bench-sms: causeway build/bench/httpsink
 	@CAUSEWAY_BIN=$(CURDIR)/causeway SMS_BENCH_SINK=$(CURDIR)/build/bench/httpsink /usr/bin/python3 tests/bench/sms-bench.py
 
 .PHONY: bench-sms
+
+# The purple transport beside BitlBee (bitlbee-libpurple) and libpurple's own floor
+# (tests/bench/purple-floor.c) on one legacy Prosody (tests/bench/purple-bench.py
+# documents the PURPLE_BENCH_* settings). Printed figures, not part of make check.
+build/bench/purple-floor: tests/bench/purple-floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -g $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench-purple: causeway build/bench/purple-floor
+	@CAUSEWAY_BIN=$(CURDIR)/causeway PURPLE_FLOOR=$(CURDIR)/build/bench/purple-floor /usr/bin/python3 tests/bench/purple-bench.py
+
+.PHONY: bench-purple
 
 # SMS store throughput on a real file (not part of make check):
 #   make sms-store-bench [SMS_BENCH_DIR=/tmp]
