@@ -165,6 +165,22 @@ cw_legacy_chat_state(CwUser *user, const char *legacy_id, CwChatState state)
     cw_gateway_send(user->gw, m);
 }
 
+/* One error message from `from` to the full JID `to`. */
+static void
+send_error(CwUser *user, const char *from, const char *to, const char *msg_id,
+           const char *condition, const char *text)
+{
+    g_autoptr(xmpp_stanza_t) m = message_new(user, from, "error", msg_id);
+    xmpp_stanza_set_to(m, to);
+    xmpp_ctx_t *ctx = cw_gateway_ctx(user->gw);
+    xmpp_stanza_t *error = cw_stanza_add_child(m, cw_stanza_new(ctx, "error", NULL));
+    xmpp_stanza_set_type(error, cw_error_type_for(condition));
+    cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
+    if (text)
+        cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
+    cw_gateway_send(user->gw, m);
+}
+
 void
 cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id, const char *condition,
                 const char *text)
@@ -183,17 +199,8 @@ cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id, const c
     GList *targets = legacy_id ? cw_muc_room_resources(user, legacy_id) : NULL;
     if (!targets)
         targets = g_list_prepend(NULL, user->last_from ? user->last_from : user->jid);
-    for (GList *t = targets; t; t = t->next) {
-        g_autoptr(xmpp_stanza_t) m = message_new(user, from, "error", msg_id);
-        xmpp_stanza_set_to(m, t->data);
-        xmpp_ctx_t *ctx = cw_gateway_ctx(user->gw);
-        xmpp_stanza_t *error = cw_stanza_add_child(m, cw_stanza_new(ctx, "error", NULL));
-        xmpp_stanza_set_type(error, cw_error_type_for(condition));
-        cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
-        if (text)
-            cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
-        cw_gateway_send(user->gw, m);
-    }
+    for (GList *t = targets; t; t = t->next)
+        send_error(user, from, t->data, msg_id, condition, text);
     g_list_free(targets);
 }
 
@@ -223,10 +230,13 @@ cw_legacy_error_to(CwUser *user, const char *legacy_id, const char *to, const ch
     gboolean same_user = slash && (gsize)(slash - to) == strlen(user->jid) &&
                          g_ascii_strncasecmp(to, user->jid, slash - to) == 0;
     if (same_user && g_hash_table_contains(user->resources, slash + 1)) {
-        char *saved = user->last_from;
-        user->last_from = (char *)to;
-        cw_legacy_error(user, legacy_id, msg_id, condition, text);
-        user->last_from = saved;
+        condition = cw_error_condition_checked(condition);
+        CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
+        CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
+        CW_ID_BOUNDARY(legacy_id);
+        g_autofree char *from = legacy_id ? cw_legacy_id_to_jid(user->gw, legacy_id) : NULL;
+        if (from)
+            send_error(user, from, to, msg_id, condition, text);
         return;
     }
     /* The resource is gone: an error stanza to it would be dropped by the
