@@ -35,6 +35,24 @@ def prosody(rig):
     return rig.start_prosody(domain=SMS_DOMAIN, offline=True)
 
 
+def burst_delivered(sms, wanted, seen):
+    """Wait until every text of the burst reached fakesmsc and the outbox is
+    empty; return what arrived, its Counter and the number of duplicates."""
+    def all_there():
+        sms.kannel._poke()
+        return wanted <= set(seen())
+    try:
+        wait_until(all_there, 180, "all %d burst texts at fakesmsc" % len(wanted), interval=0.2)
+    except TimeoutError as e:
+        missing = sorted(wanted - set(seen()))
+        raise AssertionError("%s: %d missing (first: %s); outbox unfinished: %s" % (
+            e, len(missing), missing[:10], sms.unfinished()))
+    sms.wait_unfinished(0, 60)
+    got = seen()
+    counts = collections.Counter(got)
+    return got, counts, sum(c - 1 for c in counts.values() if c > 1)
+
+
 def test_bearerbox_killed_mid_burst(rig, prosody, alice):
     """500 MTs, bearerbox kill -9 after ~100 reached the phone, bearerbox
     (and the smsbox it leaves hanging, and fakesmsc) restarted: all 500
@@ -58,19 +76,7 @@ def test_bearerbox_killed_mid_burst(rig, prosody, alice):
     unfinished_at_kill = sms.unfinished()
     sms.kannel.restart_after_bearerbox_crash()
 
-    def all_there():
-        sms.kannel._poke()
-        return wanted <= set(seen())
-    try:
-        wait_until(all_there, 180, "all %d burst texts at fakesmsc" % N, interval=0.2)
-    except TimeoutError as e:
-        missing = sorted(wanted - set(seen()))
-        raise AssertionError("%s: %d missing (first: %s); outbox unfinished: %s" % (
-            e, len(missing), missing[:10], sms.unfinished()))
-    sms.wait_unfinished(0, 60)
-    got = seen()
-    counts = collections.Counter(got)
-    dups = sum(c - 1 for c in counts.values() if c > 1)
+    got, counts, dups = burst_delivered(sms, wanted, seen)
     harness.record_figure("sms burst of %d, bearerbox kill -9 after %d MTs (outbox had %s unfinished): "
                           "%d duplicates (max_in_flight %d; smsbox restarts after a startup PANIC: %d)"
                           % (N, at_kill, unfinished_at_kill, dups, MAX_IN_FLIGHT, sms.kannel.smsbox_panics))
@@ -112,19 +118,7 @@ def test_causeway_killed_mid_burst(rig, prosody, alice):
     assert at_kill < N, "the kill came after the burst (%d MTs already there): no fault tested" % at_kill
     sms.start_causeway(connected_count=2)
 
-    def all_there():
-        sms.kannel._poke()
-        return wanted <= set(seen())
-    try:
-        wait_until(all_there, 180, "all %d burst texts at fakesmsc" % N, interval=0.2)
-    except TimeoutError as e:
-        missing = sorted(wanted - set(seen()))
-        raise AssertionError("%s: %d missing (first: %s); outbox unfinished: %s" % (
-            e, len(missing), missing[:10], sms.unfinished()))
-    sms.wait_unfinished(0, 60)
-    got = seen()
-    counts = collections.Counter(got)
-    dups = sum(c - 1 for c in counts.values() if c > 1)
+    got, counts, dups = burst_delivered(sms, wanted, seen)
     resent = sum(int(n) for n in re.findall(r"resending (\d+) SMS parts", sms.cw.log()))
     harness.record_figure("sms burst of %d, causeway kill -9 after %d MTs: %d duplicates (max_in_flight %d, "
                           "%d parts resent without a DLR)" % (N, at_kill, dups, MAX_IN_FLIGHT, resent))
