@@ -61,10 +61,13 @@ cw_dataform_build(xmpp_ctx_t *ctx, const CwFormSpec *spec, const char *type,
             cw_stanza_add_text_child(f, "desc", NULL, def->desc);
         if (def->required)
             cw_stanza_add_child(f, cw_stanza_new(ctx, "required", NULL));
-        for (const char *const *o = def->options; o && *o; o++) {
+        for (gsize j = 0; def->options && def->options[j]; j++) {
+            const char *o = def->options[j];
+            const char *label = def->option_labels && def->option_labels[j] && *def->option_labels[j]
+                                    ? def->option_labels[j] : o;
             xmpp_stanza_t *opt = cw_stanza_add_child(f, cw_stanza_new(ctx, "option", NULL));
-            xmpp_stanza_set_attribute(opt, "label", *o);
-            cw_stanza_add_text_child(opt, "value", NULL, *o);
+            xmpp_stanza_set_attribute(opt, "label", label);
+            cw_stanza_add_text_child(opt, "value", NULL, o);
         }
         if (cw_form_field_is_write_only(def))
             continue; /* never echo a secret */

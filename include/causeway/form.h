@@ -61,6 +61,9 @@ struct CwFormField {
     CwFieldFlags flags;
     gsize max_bytes;           /* longest value accepted; 0 = 4096 */
     CwFieldCheck check;        /* may be NULL */
+    const char *const *option_labels; /* LIST_SINGLE: what each option shows, same
+                                  order and length as options; NULL (or a NULL
+                                  entry) shows the value itself */
 };
 
 typedef struct {

@@ -111,9 +111,6 @@ def test_registration_form_from_plugin(causeway, alice):
     assert field_for(x, "username").find("x:required", NS) is not None, form
 
 
-@pytest.mark.xfail(strict=True, reason="purple-form.c keeps only the values of a list option "
-                   "(PurpleKeyValuePair value), not libpurple's labels (key); the form has no "
-                   "option labels to carry them")
 def test_form_list_options_carry_libpurple_labels(causeway, alice):
     """A list option shows libpurple's text for each choice, as Pidgin does."""
     _r, x = get_form(alice)

@@ -94,6 +94,14 @@ test_jabber(void)
     g_assert_cmpint(sec->type, ==, CW_FIELD_LIST_SINGLE);
     g_assert_true(g_strv_contains(sec->options, "opportunistic_tls"));
     g_assert_true(g_strv_contains(sec->options, "require_tls"));
+    /* Each choice keeps libpurple's own text (the key of its PurpleKeyValuePair). */
+    g_assert_nonnull(sec->option_labels);
+    for (guint i = 0; sec->options[i]; i++) {
+        if (!strcmp(sec->options[i], "opportunistic_tls"))
+            g_assert_cmpstr(sec->option_labels[i], ==, "Use encryption if available");
+        else if (!strcmp(sec->options[i], "require_tls"))
+            g_assert_cmpstr(sec->option_labels[i], ==, "Require encryption");
+    }
     const CwFormField *port = cw_form_spec_field(spec, "port");
     g_assert_nonnull(port);
     g_assert_cmpstr(port->default_value, ==, "5222");

@@ -86,19 +86,27 @@ add_option(CwPurpleForm *f, PurpleAccountOption *opt)
         break;
     case PURPLE_PREF_STRING_LIST: {
         field.type = CW_FIELD_LIST_SINGLE;
+        /* libpurple's list: key = the text shown, value = what is stored. */
         GPtrArray *values = g_ptr_array_new();
+        GPtrArray *labels = g_ptr_array_new();
         for (GList *l = purple_account_option_get_list(opt); l; l = l->next) {
             PurpleKeyValuePair *kv = l->data;
-            if (kv && kv->value)
+            if (kv && kv->value) {
                 g_ptr_array_add(values, (gpointer)keep(f, g_strdup(kv->value)));
+                g_ptr_array_add(labels, (gpointer)keep(f, g_strdup(kv->key)));
+            }
         }
         if (values->len == 0) {
             g_ptr_array_free(values, TRUE);
+            g_ptr_array_free(labels, TRUE);
             return;
         }
         g_ptr_array_add(values, NULL);
+        g_ptr_array_add(labels, NULL);
         field.options = (const char *const *)values->pdata;
-        keep(f, (char *)g_ptr_array_free(values, FALSE)); /* the array itself, freed with g_free */
+        field.option_labels = (const char *const *)labels->pdata;
+        keep(f, (char *)g_ptr_array_free(values, FALSE)); /* the arrays themselves, freed with g_free */
+        keep(f, (char *)g_ptr_array_free(labels, FALSE));
         const char *def = purple_account_option_get_default_list_value(opt);
         field.default_value = def ? keep(f, g_strdup(def)) : field.options[0];
         break;
