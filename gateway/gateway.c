@@ -184,7 +184,7 @@ fail:
 }
 
 gboolean
-cw_gateway_check_transports(CwConfig *config, GError **error)
+cw_gateway_check_transports(CwConfig *config, gboolean deep, GError **error)
 {
     for (guint i = 0; i < config->transports->len; i++) {
         CwTransportConfig *t = config->transports->pdata[i];
@@ -194,6 +194,8 @@ cw_gateway_check_transports(CwConfig *config, GError **error)
          * stub without store or connection is enough, and deinit undoes it. */
         CwGateway gw = { .config = config, .tconf = t, .ops = t->ops };
         gboolean ok = t->ops->configure(&gw, config->kf, config->path, t->group, error);
+        if (ok && deep && t->ops->check)
+            ok = t->ops->check(&gw, error);
         if (t->ops->deinit)
             t->ops->deinit(&gw);
         if (!ok)

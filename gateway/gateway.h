@@ -74,8 +74,10 @@ struct CwUser {
 gboolean cw_gateway_check_data_dir(CwConfig *config, GError **error);
 /* Read every transport section with its type's configure op (then undo it),
  * so --check and the supervisor report a bad transport key (e.g. a missing
- * irc_servers) before any child starts. */
-gboolean cw_gateway_check_transports(CwConfig *config, GError **error);
+ * irc_servers) before any child starts. deep (--check only, never the
+ * supervisor, which stays free of legacy libraries) also runs each type's
+ * check op. */
+gboolean cw_gateway_check_transports(CwConfig *config, gboolean deep, GError **error);
 
 /* Build the process for one [transport:NAME] (opens key, store; inits the
  * transport). Takes ownership of config. */

@@ -56,7 +56,7 @@ main(int argc, char **argv)
         fprintf(stderr, "causeway: %s\n", error->message);
         return 1;
     }
-    if ((check || !transport) && !cw_gateway_check_transports(config, &error)) {
+    if ((check || !transport) && !cw_gateway_check_transports(config, check, &error)) {
         fprintf(stderr, "causeway: %s\n", error->message);
         cw_config_free(config);
         return 1;

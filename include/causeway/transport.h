@@ -60,6 +60,14 @@ struct CwTransportOps {
      * names the file, the key and the fix (use cw_config_error()). Optional. */
     gboolean (*configure)(CwGateway *gw, GKeyFile *kf, const char *file, const char *group,
                           GError **error);
+    /* `causeway --check` only, after configure: what only the legacy
+     * library can tell (libpurple: is `protocol =` an installed plugin).
+     * Runs in the short-lived --check process, without store or connection;
+     * it may load the library but must write nothing under the data
+     * directory (a temporary directory it removes is fine) and leave nothing
+     * for deinit but what configure made. Errors name file and key.
+     * Optional. */
+    gboolean (*check)(CwGateway *gw, GError **error);
     /* Called once the store is open, before connecting. Optional. */
     gboolean (*init)(CwGateway *gw, GError **error);
     /* Undo configure and init: close legacy connections, free state. Also

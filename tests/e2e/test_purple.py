@@ -121,6 +121,34 @@ def test_form_list_options_carry_libpurple_labels(causeway, alice):
                       "old_ssl": "Use old-style SSL"}, labels
 
 
+@pytest.mark.parametrize("protocol", ["prpl-jabber", "prpl-nosuch"])
+def test_check_knows_the_installed_protocols(tmp_path, protocol):
+    """causeway --check asks the real libpurple: an unknown `protocol =` is one
+    error line naming the key and listing the installed plugins; nothing is
+    written in the data directory, and the temporary directory libpurple used
+    is gone."""
+    data = tmp_path / "data"
+    cfg = harness.causeway_config(str(tmp_path / "c.conf"), 5347, str(data), domain=PURPLE_DOMAIN,
+                                  name="purple", ttype="purple", extra="protocol = %s\n" % protocol)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    r = subprocess.run([harness.causeway_bin(), "--check", "-c", cfg], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=20,
+                       env=dict(os.environ, TMPDIR=str(tmp)))
+    assert not data.exists(), "--check wrote into the data dir: %r" % list(data.rglob("*"))
+    assert list(tmp.iterdir()) == [], "--check left files behind: %r" % list(tmp.rglob("*"))
+    if protocol == "prpl-jabber":
+        assert r.returncode == 0, r.stdout + r.stderr
+        return
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, r.stderr
+    line = lines[0]
+    assert "[transport:purple] protocol" in line and "'prpl-nosuch'" in line, line
+    for installed in ("prpl-jabber", "prpl-irc"):
+        assert installed in line, line
+
+
 # ---------------------------------------------------------------- the session --
 
 UTF8_TEXT = "emoji \U0001F600\U0001F44D and 中文消息 ünïcödé"

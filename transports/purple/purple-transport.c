@@ -12,6 +12,8 @@
 #define G_LOG_DOMAIN "causeway-purple"
 #include <causeway/keyfile.h>
 #include <causeway/transport.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
 #include <string.h>
 
 #include "log.h" /* cw_log_get_level: libpurple's debug output only with --debug */
@@ -115,10 +117,59 @@ purple_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *grou
         t->reconnect_max_ms = CW_PURPLE_RECONNECT_MIN_MS;
     t->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
     cw_gateway_set_data(gw, t);
-    /* libpurple itself starts in init, in the transport's own process: --check
-     * and the supervisor stay fast and free of it. The protocol id is checked
-     * there. */
+    /* libpurple itself starts in init, in the transport's own process: the
+     * supervisor stays free of it. --check looks the protocol up in
+     * purple_check; a transport started alone, in init. */
     return TRUE;
+}
+
+/* Remove what libpurple wrote into the throwaway directory of --check
+ * (prefs.xml, blist.xml, ...): plain files and directories, no symlink
+ * followed. */
+static void
+remove_tree(const char *path)
+{
+    GDir *dir = g_dir_open(path, 0, NULL);
+    if (dir) {
+        const char *name;
+        while ((name = g_dir_read_name(dir))) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+                remove_tree(child);
+            else
+                g_unlink(child);
+        }
+        g_dir_close(dir);
+    }
+    g_rmdir(path);
+}
+
+/* --check: is `protocol =` an installed plugin? libpurple is initialised
+ * in a temporary directory (nothing under the data directory), asked for
+ * its protocols and shut down again (about 0.1 s, the plugins probed). */
+static gboolean
+purple_check(CwGateway *gw, GError **error)
+{
+    CwPurpleTransport *t = cw_purple_transport_of(gw);
+    g_autoptr(GError) tmp_error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("causeway-check-XXXXXX", &tmp_error);
+    if (!dir) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: [%s] protocol: cannot check it, no temporary directory: %s", t->file,
+                    t->group, tmp_error->message);
+        return FALSE;
+    }
+    gboolean ok = cw_purple_core_init(dir, cw_log_get_level() >= CW_LOG_DEBUG, NULL, NULL, error);
+    if (ok && !cw_purple_core_find_protocol(t->protocol)) {
+        g_autofree char *installed = cw_purple_core_protocol_list();
+        cw_keyfile_error(error, t->file, t->group, "protocol",
+                         "'%s' is not an installed libpurple protocol; write one of %s",
+                         t->protocol, installed);
+        ok = FALSE;
+    }
+    cw_purple_core_deinit();
+    remove_tree(dir);
+    return ok;
 }
 
 static gboolean
@@ -424,6 +475,7 @@ const CwTransportOps cw_purple_transport = {
     .disco_type = "xmpp",
     .config_keys = config_keys,
     .configure = purple_configure,
+    .check = purple_check,
     .init = purple_init,
     .deinit = purple_deinit,
     .registration_form = &fallback_form,
