@@ -7,6 +7,11 @@
  * then cw_purple_html_to_text() gives it back, with runs of more than 2
  * newlines cut to 2 and ASCII whitespace trimmed at both ends (the only
  * changes html_to_text makes to escaped text).
+ *
+ * XEP-0071: cw_purple_html_to_xhtml() of the input, when not NULL, is a
+ * well-formed XML fragment (GMarkup, a strict XML parser, accepts it inside a
+ * <body/>), and so is its output fed back in; cw_purple_xhtml_to_html() of it
+ * is valid UTF-8.
  */
 #include "fuzz-common.h"
 
@@ -54,6 +59,36 @@ check_text(const char *in, const char *text)
     CW_FUZZ_CHECK(len <= 4 * in_len + 64);
 }
 
+static void
+check_well_formed(const char *fragment)
+{
+    char *doc = g_strdup_printf("<body xmlns='http://www.w3.org/1999/xhtml'>%s</body>", fragment);
+    GMarkupParser parser = {0};
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, NULL, NULL);
+    gboolean ok = g_markup_parse_context_parse(ctx, doc, -1, NULL) &&
+                  g_markup_parse_context_end_parse(ctx, NULL);
+    CW_FUZZ_CHECK(ok);
+    g_markup_parse_context_free(ctx);
+    g_free(doc);
+}
+
+static void
+check_xhtml(const char *s)
+{
+    char *xhtml = cw_purple_html_to_xhtml(s);
+    if (!xhtml)
+        return;
+    check_well_formed(xhtml);
+    char *again = cw_purple_html_to_xhtml(xhtml);
+    CW_FUZZ_CHECK(again != NULL); /* its formatting survives */
+    check_well_formed(again);
+    char *html = cw_purple_xhtml_to_html(xhtml);
+    CW_FUZZ_CHECK(html == NULL || g_utf8_validate(html, -1, NULL));
+    g_free(html);
+    g_free(again);
+    g_free(xhtml);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,6 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_text(text, again);
     g_free(again);
     g_free(text);
+    check_xhtml(s);
 
     if (g_utf8_validate(s, -1, NULL)) {
         char *html = cw_purple_text_to_html(s);

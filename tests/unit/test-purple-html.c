@@ -382,6 +382,123 @@ test_deep_nesting(void)
     g_string_free(g, TRUE);
 }
 
+/* ---- XHTML-IM (XEP-0071) ---- */
+
+/* Is fragment well-formed XML inside a <body/>? GMarkup is a strict XML parser. */
+static gboolean
+well_formed(const char *fragment)
+{
+    g_autofree char *doc = g_strdup_printf("<body xmlns='http://www.w3.org/1999/xhtml'>%s</body>",
+                                           fragment);
+    GMarkupParser parser = {0};
+    g_autoptr(GMarkupParseContext) ctx = g_markup_parse_context_new(&parser, 0, NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = g_markup_parse_context_parse(ctx, doc, -1, &error) &&
+                  g_markup_parse_context_end_parse(ctx, &error);
+    if (!ok)
+        g_test_message("not well-formed (%s): %s", error->message, doc);
+    return ok;
+}
+
+static void
+test_xhtml(void)
+{
+    static const Case cases[] = {
+        /* plain messages get no XHTML-IM */
+        {"hello", NULL},
+        {"a &amp; b &lt;3", NULL},
+        {"line<br>line", NULL},
+        {"<p>just a paragraph</p>", NULL},
+        {"<html><body>plain</body></html>", NULL},
+        {"<a href='javascript:alert(1)'>x</a>", NULL},
+        {"<font face='Arial'>no colour</font>", NULL},
+        /* the whitelist */
+        {"<b>bold</b> and <i>it</i>", "<strong>bold</strong> and <em>it</em>"},
+        {"<strong>s</strong><em>e</em>", "<strong>s</strong><em>e</em>"},
+        {"<u>under</u>", "<span style='text-decoration: underline'>under</span>"},
+        {"<font color=\"#FF0000\">red</font>", "<span style='color: #ff0000'>red</span>"},
+        {"<font color=red size=3>red</font>", "<span style='color: red'>red</span>"},
+        {"<a href=\"https://example.org/?a=1&amp;b=2\">link</a>",
+         "<a href='https://example.org/?a=1&amp;b=2'>link</a>"},
+        {"<a href='mailto:x@y'>m</a> <a href='xmpp:a@b'>x</a>",
+         "<a href='mailto:x@y'>m</a> <a href='xmpp:a@b'>x</a>"},
+        {"<b>a<br>b</b>", "<strong>a<br/>b</strong>"},
+        {"<b>a\nb</b>", "<strong>a<br/>b</strong>"},
+        /* prpl-jabber's own XHTML-IM, as it hands it over */
+        {"<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'>"
+         "<p><strong>hi</strong> <span style='color: blue; font-size: 40px'>there</span></p></body></html>",
+         "<p><strong>hi</strong> <span style='color: blue'>there</span></p>"},
+        {"<span style='font-weight: bold; font-style: italic; text-decoration: underline'>x</span>",
+         "<span style='font-weight: bold; font-style: italic; text-decoration: underline'>x</span>"},
+        /* what is dropped */
+        {"<b onclick='evil()'>x</b><script>alert(1)</script>", "<strong>x</strong>"},
+        {"<span style='color: expression(alert(1))'>x</span><b>y</b>", "x<strong>y</strong>"},
+        {"<span style='background: url(http://e/)'>x</span><i>y</i>", "x<em>y</em>"},
+        {"<b>x</b><img src='http://t/' alt='[pic]'>", "<strong>x</strong>[pic]"},
+        {"<a href='http://a/\x01'>x</a><b>y</b>", "x<strong>y</strong>"},
+        {"<b>a\x01" "b</b>", "<strong>ab</strong>"},
+        {"<b>&#xFFFE;&#1;ok&#0;</b>", "<strong>ok\xEF\xBF\xBD</strong>"},
+        /* nesting repaired */
+        {"<b><i>x</b>y</i>", "<strong><em>x</em></strong>y"},
+        {"<b>open", "<strong>open</strong>"},
+        {"</i><b>x</b></b></u>", "<strong>x</strong>"},
+        {"<b>a < b & c > d \"q\" 'a'</b>", "<strong>a &lt; b &amp; c &gt; d \"q\" 'a'</strong>"},
+        {"<a href=\"http://x/'onmouseover='y\">q</a>",
+         "<a href='http://x/&apos;onmouseover=&apos;y'>q</a>"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = cw_purple_html_to_xhtml(cases[i].html);
+        if (g_strcmp0(got, cases[i].text) != 0)
+            g_test_message("input: %s", cases[i].html);
+        g_assert_cmpstr(got, ==, cases[i].text);
+        if (got)
+            g_assert_true(well_formed(got));
+    }
+    g_assert_null(cw_purple_html_to_xhtml(NULL));
+}
+
+static void
+test_xhtml_deep(void)
+{
+    GString *in = g_string_new(NULL);
+    for (int i = 0; i < 1000; i++)
+        g_string_append(in, i % 2 ? "<i>" : "<b>");
+    g_string_append(in, "deep");
+    g_autofree char *got = cw_purple_html_to_xhtml(in->str);
+    g_assert_nonnull(got);
+    g_assert_true(well_formed(got));
+    g_assert_nonnull(strstr(got, "deep"));
+    g_string_free(in, TRUE);
+}
+
+static void
+test_xhtml_to_html(void)
+{
+    static const Case cases[] = {
+        {"plain &amp; simple", NULL},
+        {"<p>one</p><p>two</p>", NULL},
+        {"<strong>b</strong> <em>i</em>", "<b>b</b> <i>i</i>"},
+        {"<span style='text-decoration: underline; color: #00F'>u</span>",
+         "<font color=\"#00f\"><u>u</u></font>"},
+        {"<p><strong>a</strong></p><p>b</p>", "<b>a</b><br>b"},
+        {"<a href='https://x.org/a?b=1&amp;c=2'>l</a>", "<a href=\"https://x.org/a?b=1&amp;c=2\">l</a>"},
+        {"<a href='data:text/html,x'>l</a><em>e</em>", "l<i>e</i>"},
+        {"<strong>x<br/>y</strong>", "<b>x<br>y</b>"},
+        {"<strong>&lt;script&gt;</strong>", "<b>&lt;script&gt;</b>"},
+        {"<img src='x' onerror='y'/><strong>z</strong><script>bad()</script>", "<b>z</b>"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = cw_purple_xhtml_to_html(cases[i].html);
+        if (g_strcmp0(got, cases[i].text) != 0)
+            g_test_message("input: %s", cases[i].html);
+        g_assert_cmpstr(got, ==, cases[i].text);
+    }
+    /* and the text a plain-text client sees of it */
+    g_autofree char *html = cw_purple_xhtml_to_html("<strong>bold</strong> <a href='http://e.org/'>site</a>");
+    g_autofree char *text = cw_purple_html_to_text(html);
+    g_assert_cmpstr(text, ==, "bold site (http://e.org/)");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,5 +516,8 @@ main(int argc, char **argv)
     g_test_add_func("/purple/html/round-trip", test_round_trip);
     g_test_add_func("/purple/html/long-input", test_long_input);
     g_test_add_func("/purple/html/deep-nesting", test_deep_nesting);
+    g_test_add_func("/purple/html/xhtml", test_xhtml);
+    g_test_add_func("/purple/html/xhtml-deep", test_xhtml_deep);
+    g_test_add_func("/purple/html/xhtml-to-html", test_xhtml_to_html);
     return g_test_run();
 }

@@ -16,7 +16,18 @@ typedef struct {
     GString *out;
     GString *href;   /* the open link's URL (decoded), or NULL */
     gsize link_from; /* where the open link's text starts in out */
+    /* Markup output (cw_purple_html_to_xhtml, cw_purple_xhtml_to_html):
+     * MODE_TEXT for plain text. */
+    int mode;
+    gboolean formatted;  /* a formatting element was written */
+    guint depth;         /* open elements on the stack */
+    struct {
+        char in[12];     /* the input element's name (lower case, cut) */
+        char out[40];    /* what closes it in the output ("" = nothing) */
+    } stack[CW_PURPLE_HTML_MAX_DEPTH];
 } Conv;
+
+enum { MODE_TEXT, MODE_XHTML, MODE_PURPLE };
 
 /* ---- UTF-8 and entities ------------------------------------------------- */
 
@@ -267,6 +278,8 @@ typedef struct {
     gsize name_len;
     const char *href, *href_end; /* the raw (undecoded) value, or NULL */
     const char *alt, *alt_end;
+    const char *color, *color_end;
+    const char *style, *style_end;
 } Tag;
 
 /* Scan the attributes of a tag from p (just after its name) to its end.
@@ -318,6 +331,12 @@ scan_attributes(Conv *cv, const char *p, Tag *tag)
         } else if (name_is(name, name_len, "alt")) {
             tag->alt = val;
             tag->alt_end = val_end;
+        } else if (name_is(name, name_len, "color")) {
+            tag->color = val;
+            tag->color_end = val_end;
+        } else if (name_is(name, name_len, "style")) {
+            tag->style = val;
+            tag->style_end = val_end;
         }
     }
 }
@@ -358,6 +377,296 @@ handle_tag(Conv *cv, const Tag *tag, gboolean closing)
         }
     } else if (name_is(n, len, "img") && !closing && tag->alt) {
         put_decoded(cv->out, tag->alt, tag->alt_end, TRUE);
+    }
+}
+
+/* ---- markup output (XHTML-IM, libpurple HTML) ---------------------------- */
+
+/* Append text (already decoded) escaped for markup: in XHTML only XML 1.0
+ * characters, a newline as <br/>; in libpurple HTML a newline as <br>. */
+static void
+put_escaped(Conv *cv, const char *p, gsize len, gboolean attribute)
+{
+    GString *out = cv->out;
+    const char *end = p + len;
+    while (p < end) {
+        gunichar c = g_utf8_get_char(p);
+        const char *next = g_utf8_next_char(p);
+        switch (c) {
+        case '&':
+            g_string_append(out, "&amp;");
+            break;
+        case '<':
+            g_string_append(out, "&lt;");
+            break;
+        case '>':
+            g_string_append(out, "&gt;");
+            break;
+        case '"':
+            g_string_append(out, attribute ? "&quot;" : "\"");
+            break;
+        case '\'':
+            g_string_append(out, attribute ? "&apos;" : "'");
+            break;
+        case '\n':
+            if (attribute)
+                break;
+            g_string_append(out, cv->mode == MODE_XHTML ? "<br/>" : "<br>");
+            break;
+        default:
+            /* XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | ...
+             * (surrogates never come out of the decoder). */
+            if ((c < 0x20 && c != '\t') || c == 0xFFFE || c == 0xFFFF)
+                break;
+            g_string_append_len(out, p, next - p);
+        }
+        p = next;
+    }
+}
+
+/* Message text [p, end) in the output, entities decoded then escaped again. */
+static void
+put_text(Conv *cv, const char *p, const char *end)
+{
+    if (cv->mode == MODE_TEXT) {
+        put_decoded(cv->out, p, end, TRUE);
+        return;
+    }
+    if (p >= end)
+        return;
+    g_autoptr(GString) plain = g_string_sized_new(end - p);
+    put_decoded(plain, p, end, FALSE);
+    put_escaped(cv, plain->str, plain->len, FALSE);
+}
+
+/* A safe CSS colour from [p, end) ("#rgb", "#rrggbb" or a name of letters),
+ * lower case, in buf; FALSE for anything else. */
+static gboolean
+safe_color(const char *p, const char *end, char buf[24])
+{
+    while (p < end && g_ascii_isspace(*p))
+        p++;
+    while (end > p && g_ascii_isspace(end[-1]))
+        end--;
+    gsize n = end - p;
+    if (n == 0 || n > 20)
+        return FALSE;
+    if (*p == '#') {
+        if (n != 4 && n != 7)
+            return FALSE;
+        for (gsize i = 1; i < n; i++)
+            if (!g_ascii_isxdigit(p[i]))
+                return FALSE;
+    } else {
+        for (gsize i = 0; i < n; i++)
+            if (!g_ascii_isalpha(p[i]))
+                return FALSE;
+    }
+    for (gsize i = 0; i < n; i++)
+        buf[i] = g_ascii_tolower(p[i]);
+    buf[n] = '\0';
+    return TRUE;
+}
+
+typedef struct {
+    gboolean bold, italic, underline;
+    char color[24]; /* "" = none */
+} Style;
+
+/* What we keep of a style attribute (its raw value, entities decoded
+ * first): color, font-weight bold, font-style italic, text-decoration
+ * underline. Everything else is dropped. */
+static void
+parse_style(const char *raw, const char *raw_end, Style *st)
+{
+    g_autoptr(GString) v = g_string_new(NULL);
+    put_decoded(v, raw, raw_end, FALSE);
+    const char *p = v->str, *end = v->str + v->len;
+    while (p < end) {
+        const char *semi = memchr(p, ';', end - p);
+        const char *decl_end = semi ? semi : end;
+        const char *colon = memchr(p, ':', decl_end - p);
+        if (colon) {
+            const char *k = p, *k_end = colon;
+            while (k < k_end && g_ascii_isspace(*k))
+                k++;
+            while (k_end > k && g_ascii_isspace(k_end[-1]))
+                k_end--;
+            const char *val = colon + 1, *val_end = decl_end;
+            while (val < val_end && g_ascii_isspace(*val))
+                val++;
+            while (val_end > val && g_ascii_isspace(val_end[-1]))
+                val_end--;
+            gsize vn = val_end - val;
+            if (name_is(k, k_end - k, "color")) {
+                if (!safe_color(val, val_end, st->color))
+                    st->color[0] = '\0';
+            } else if (name_is(k, k_end - k, "font-weight")) {
+                st->bold = name_is(val, vn, "bold") || name_is(val, vn, "bolder") ||
+                           name_is(val, vn, "700") || name_is(val, vn, "800") ||
+                           name_is(val, vn, "900");
+            } else if (name_is(k, k_end - k, "font-style")) {
+                st->italic = name_is(val, vn, "italic") || name_is(val, vn, "oblique");
+            } else if (name_is(k, k_end - k, "text-decoration")) {
+                st->underline = g_strstr_len(val, vn, "underline") != NULL;
+            }
+        }
+        p = decl_end + (semi ? 1 : 0);
+    }
+}
+
+/* Open an element: the output written now, and what closes it. */
+static void
+push(Conv *cv, const Tag *tag, const char *open, const char *close, gboolean formatting)
+{
+    if (cv->depth >= CW_PURPLE_HTML_MAX_DEPTH)
+        return; /* deeper nesting keeps its text and loses its formatting */
+    gsize n = MIN(tag->name_len, sizeof cv->stack[0].in - 1);
+    for (gsize i = 0; i < n; i++)
+        cv->stack[cv->depth].in[i] = g_ascii_tolower(tag->name[i]);
+    cv->stack[cv->depth].in[n] = '\0';
+    g_strlcpy(cv->stack[cv->depth].out, close, sizeof cv->stack[0].out);
+    cv->depth++;
+    g_string_append(cv->out, open);
+    if (formatting && *open)
+        cv->formatted = TRUE;
+}
+
+/* Close the innermost open element the end tag names, with every element
+ * opened inside it; an end tag of nothing open is ignored. */
+static void
+pop(Conv *cv, const Tag *tag)
+{
+    char in[12];
+    gsize n = MIN(tag->name_len, sizeof in - 1);
+    for (gsize i = 0; i < n; i++)
+        in[i] = g_ascii_tolower(tag->name[i]);
+    in[n] = '\0';
+    guint k = cv->depth;
+    while (k > 0 && strcmp(cv->stack[k - 1].in, in) != 0)
+        k--;
+    if (k == 0)
+        return;
+    while (cv->depth >= k) {
+        cv->depth--;
+        g_string_append(cv->out, cv->stack[cv->depth].out);
+    }
+}
+
+/* A span's opening and closing markup for a style, in the output's dialect. */
+static gboolean
+style_markup(Conv *cv, const Style *st, GString *open, GString *close)
+{
+    if (!st->bold && !st->italic && !st->underline && !st->color[0])
+        return FALSE;
+    if (cv->mode == MODE_XHTML) {
+        g_string_append(open, "<span style='");
+        const char *sep = "";
+        if (st->color[0]) {
+            g_string_append_printf(open, "color: %s", st->color);
+            sep = "; ";
+        }
+        if (st->bold) {
+            g_string_append_printf(open, "%sfont-weight: bold", sep);
+            sep = "; ";
+        }
+        if (st->italic) {
+            g_string_append_printf(open, "%sfont-style: italic", sep);
+            sep = "; ";
+        }
+        if (st->underline)
+            g_string_append_printf(open, "%stext-decoration: underline", sep);
+        g_string_append(open, "'>");
+        g_string_append(close, "</span>");
+    } else {
+        if (st->color[0]) {
+            g_string_append_printf(open, "<font color=\"%s\">", st->color);
+            g_string_prepend(close, "</font>");
+        }
+        if (st->bold) {
+            g_string_append(open, "<b>");
+            g_string_prepend(close, "</b>");
+        }
+        if (st->italic) {
+            g_string_append(open, "<i>");
+            g_string_prepend(close, "</i>");
+        }
+        if (st->underline) {
+            g_string_append(open, "<u>");
+            g_string_prepend(close, "</u>");
+        }
+    }
+    return TRUE;
+}
+
+static void
+handle_markup_tag(Conv *cv, const Tag *tag, gboolean closing)
+{
+    const char *n = tag->name;
+    gsize len = tag->name_len;
+    gboolean xhtml = cv->mode == MODE_XHTML;
+    if (name_is(n, len, "br")) {
+        g_string_append(cv->out, xhtml ? "<br/>" : "<br>");
+        return;
+    }
+    if (name_is(n, len, "img")) {
+        if (!closing && tag->alt)
+            put_text(cv, tag->alt, tag->alt_end);
+        return;
+    }
+    gboolean known = name_is(n, len, "b") || name_is(n, len, "strong") || name_is(n, len, "i") ||
+                     name_is(n, len, "em") || name_is(n, len, "u") || name_is(n, len, "font") ||
+                     name_is(n, len, "span") || name_is(n, len, "a") || name_is(n, len, "p");
+    if (!known)
+        return; /* html, body, div, ...: their text stays, the tag goes */
+    if (closing) {
+        pop(cv, tag);
+        return;
+    }
+    if (name_is(n, len, "b") || name_is(n, len, "strong")) {
+        push(cv, tag, xhtml ? "<strong>" : "<b>", xhtml ? "</strong>" : "</b>", TRUE);
+    } else if (name_is(n, len, "i") || name_is(n, len, "em")) {
+        push(cv, tag, xhtml ? "<em>" : "<i>", xhtml ? "</em>" : "</i>", TRUE);
+    } else if (name_is(n, len, "u")) {
+        push(cv, tag, xhtml ? "<span style='text-decoration: underline'>" : "<u>",
+             xhtml ? "</span>" : "</u>", TRUE);
+    } else if (name_is(n, len, "p")) {
+        if (xhtml) {
+            push(cv, tag, "<p>", "</p>", FALSE);
+        } else {
+            if (cv->out->len > 0)
+                g_string_append(cv->out, "<br>");
+            push(cv, tag, "", "", FALSE);
+        }
+    } else if (name_is(n, len, "a")) {
+        g_autoptr(GString) url = g_string_new(NULL);
+        if (tag->href)
+            put_decoded(url, tag->href, tag->href_end, FALSE);
+        g_strstrip(url->str);
+        url->len = strlen(url->str);
+        if (!tag->href || !url_shown(url->str, url->len)) {
+            push(cv, tag, "", "", FALSE);
+            return;
+        }
+        g_autoptr(GString) open = g_string_new(xhtml ? "<a href='" : "<a href=\"");
+        GString *saved = cv->out;
+        cv->out = open;
+        put_escaped(cv, url->str, url->len, TRUE);
+        cv->out = saved;
+        g_string_append(open, xhtml ? "'>" : "\">");
+        push(cv, tag, open->str, "</a>", TRUE);
+    } else { /* font, span */
+        Style st = {0};
+        if (tag->style)
+            parse_style(tag->style, tag->style_end, &st);
+        if (tag->color && name_is(n, len, "font") && !safe_color(tag->color, tag->color_end, st.color))
+            st.color[0] = '\0';
+        g_autoptr(GString) open = g_string_new(NULL);
+        g_autoptr(GString) close = g_string_new(NULL);
+        if (style_markup(cv, &st, open, close))
+            push(cv, tag, open->str, close->str, TRUE);
+        else
+            push(cv, tag, "", "", FALSE);
     }
 }
 
@@ -402,7 +711,10 @@ markup_at(Conv *cv, const char *p, gboolean *rest_is_text)
         *rest_is_text = TRUE;
         return NULL;
     }
-    handle_tag(cv, &tag, closing);
+    if (cv->mode == MODE_TEXT)
+        handle_tag(cv, &tag, closing);
+    else
+        handle_markup_tag(cv, &tag, closing);
     if (!closing &&
         (name_is(tag.name, tag.name_len, "script") || name_is(tag.name, tag.name_len, "style") ||
          name_is(tag.name, tag.name_len, "title")))
@@ -421,11 +733,10 @@ mem_last(const char *s, gsize len, char c)
     return NULL;
 }
 
-char *
-cw_purple_html_to_text(const char *html)
+/* One pass over html in cv->mode; the output, not yet trimmed. */
+static GString *
+convert(const char *html, int mode, gboolean *formatted)
 {
-    if (!html)
-        return NULL;
     gsize len = strnlen(html, CW_PURPLE_HTML_MAX_INPUT + 1);
     if (len > CW_PURPLE_HTML_MAX_INPUT) {
         len = CW_PURPLE_HTML_MAX_INPUT;
@@ -438,31 +749,44 @@ cw_purple_html_to_text(const char *html)
         .last_dq = mem_last(html, len, '"'),
         .last_sq = mem_last(html, len, '\''),
         .out = g_string_sized_new(len + 16),
+        .mode = mode,
     };
     const char *p = html;
     while (p < cv.end) {
         const char *lt = memchr(p, '<', cv.end - p);
         if (!lt) {
-            put_decoded(cv.out, p, cv.end, TRUE);
+            put_text(&cv, p, cv.end);
             break;
         }
-        put_decoded(cv.out, p, lt, TRUE);
+        put_text(&cv, p, lt);
         gboolean rest_is_text = FALSE;
         const char *next = markup_at(&cv, lt, &rest_is_text);
         if (rest_is_text) {
-            put_decoded(cv.out, lt, cv.end, TRUE);
+            put_text(&cv, lt, cv.end);
             break;
         }
         if (next) {
             p = next;
         } else {
-            g_string_append_c(cv.out, '<');
+            put_text(&cv, "&lt;", "&lt;" + 4);
             p = lt + 1;
         }
     }
-    link_close(&cv);
+    if (mode == MODE_TEXT)
+        link_close(&cv);
+    while (cv.depth > 0) /* close what is still open */
+        g_string_append(cv.out, cv.stack[--cv.depth].out);
+    if (formatted)
+        *formatted = cv.formatted;
+    return cv.out;
+}
 
-    GString *out = cv.out;
+char *
+cw_purple_html_to_text(const char *html)
+{
+    if (!html)
+        return NULL;
+    GString *out = convert(html, MODE_TEXT, NULL);
     gsize lead = 0;
     while (lead < out->len && is_space(out->str[lead]) && out->str[lead] != '\f')
         lead++;
@@ -470,6 +794,32 @@ cw_purple_html_to_text(const char *html)
     while (out->len > 0 && is_space(out->str[out->len - 1]) && out->str[out->len - 1] != '\f')
         g_string_truncate(out, out->len - 1);
     return g_string_free(out, FALSE);
+}
+
+static char *
+convert_formatted(const char *in, int mode)
+{
+    if (!in)
+        return NULL;
+    gboolean formatted = FALSE;
+    GString *out = convert(in, mode, &formatted);
+    if (!formatted) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *
+cw_purple_html_to_xhtml(const char *html)
+{
+    return convert_formatted(html, MODE_XHTML);
+}
+
+char *
+cw_purple_xhtml_to_html(const char *xhtml)
+{
+    return convert_formatted(xhtml, MODE_PURPLE);
 }
 
 char *

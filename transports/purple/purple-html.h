@@ -16,6 +16,9 @@
 
 G_BEGIN_DECLS
 
+/* Formatting elements nested deeper than this keep their text only. */
+#define CW_PURPLE_HTML_MAX_DEPTH 32
+
 /* Input longer than this is cut (at a UTF-8 character boundary) before conversion. */
 #define CW_PURPLE_HTML_MAX_INPUT (1024 * 1024)
 
@@ -58,5 +61,35 @@ char *cw_purple_html_to_text(const char *html);
  * trailing ASCII whitespace and without 3 consecutive newlines,
  * cw_purple_html_to_text() of the result is text again. */
 char *cw_purple_text_to_html(const char *text);
+
+/* XEP-0071: the content of an XHTML-IM <body/> (XHTML namespace, without the
+ * body element itself) for libpurple message HTML, allocated (g_free); NULL
+ * when html is NULL or carries no formatting, so a plain message gets no
+ * <html/> element. The same tokenizer as cw_purple_html_to_text (linear, any
+ * input), with a whitelist:
+ * - <b>/<strong> -> <strong>, <i>/<em> -> <em>, <u> -> a span underlined,
+ *   <font color> and <span style> -> <span style='...'> keeping only color
+ *   (#rgb, #rrggbb or a name of letters), font-weight bold, font-style
+ *   italic and text-decoration underline; <a href> with an http, https,
+ *   xmpp or mailto URL (no control character) -> <a href='URL'> (other
+ *   links keep their text only); <p> -> <p>; <br> and a newline in text ->
+ *   <br/>; <img alt> -> its alt text.
+ * - Every other element (script, style and title with their content, as in
+ *   cw_purple_html_to_text) and every other attribute is dropped; text is
+ *   re-escaped and characters XML 1.0 forbids are dropped.
+ * - End tags close the innermost open element of that name (and what opened
+ *   inside it); stray end tags are ignored, what is open at the end is
+ *   closed, at most CW_PURPLE_HTML_MAX_DEPTH elements nest: the output is
+ *   always a well-formed XML fragment.
+ * "Formatting" is one of strong, em, span or a written; <p> and <br> alone
+ * are not. */
+char *cw_purple_html_to_xhtml(const char *html);
+
+/* libpurple HTML for a plugin from the content of an XHTML-IM <body/> (as
+ * XML text), allocated; NULL when xhtml is NULL or carries no formatting
+ * (then send cw_purple_text_to_html of the plain body). The same whitelist,
+ * written as <b>, <i>, <u>, <font color="...">, <a href="...">, <br> (and a
+ * <br> between paragraphs). */
+char *cw_purple_xhtml_to_html(const char *xhtml);
 
 G_END_DECLS
