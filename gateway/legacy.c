@@ -8,6 +8,7 @@
 #include "roster.h"
 #include "safetext.h"
 #include "stanza.h"
+#include "xhtml.h"
 
 #define NS_DELAY "urn:xmpp:delay"
 #define NS_RECEIPTS "urn:xmpp:receipts"
@@ -48,6 +49,9 @@ cw_legacy_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
     }
     g_autoptr(xmpp_stanza_t) m = message_new(user, from, "chat", msg->id);
     cw_stanza_add_text_child(m, "body", NULL, msg->body);
+    xmpp_stanza_t *html = cw_xhtml_element(cw_gateway_ctx(user->gw), msg->xhtml);
+    if (html)
+        cw_stanza_add_child(m, html);
     cw_stanza_add_child(m, cw_stanza_new(cw_gateway_ctx(user->gw), "active", NS_CHATSTATES));
     if (msg->timestamp) {
         g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(msg->timestamp / G_USEC_PER_SEC);

@@ -11,6 +11,12 @@
 #define NS_INFO "http://jabber.org/protocol/disco#info"
 #define NS_ITEMS "http://jabber.org/protocol/disco#items"
 
+static gboolean
+strv_has(const char *const *strv, const char *s)
+{
+    return strv && g_strv_contains(strv, s);
+}
+
 static void
 add_identity(xmpp_stanza_t *query, const char *category, const char *type, const char *name)
 {
@@ -51,7 +57,10 @@ disco_info(CwRequest *req)
         add_identity(query, "client", "pc", NULL);
         add_feature(query, NS_INFO);
         add_feature(query, "http://jabber.org/protocol/chatstates");
-        add_feature(query, "urn:xmpp:receipts");
+        if (!strv_has(gw->ops->withheld_features, "urn:xmpp:receipts"))
+            add_feature(query, "urn:xmpp:receipts");
+        for (const char *const *f = gw->ops->contact_features; f && *f; f++)
+            add_feature(query, *f);
         cw_request_result(req, query);
         return;
     }

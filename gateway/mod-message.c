@@ -9,6 +9,7 @@
 #include "roster.h"
 #include "router.h"
 #include "stanza.h"
+#include "xhtml.h"
 
 #define NS_CHATSTATES "http://jabber.org/protocol/chatstates"
 #define NS_RECEIPTS "urn:xmpp:receipts"
@@ -159,11 +160,13 @@ message(CwRequest *req)
         cw_request_error(req, "service-unavailable", NULL);
         return;
     }
+    g_autofree char *xhtml = cw_xhtml_body_of(req->stanza);
     CwMessage msg = {
         .body = body,
         .id = xmpp_stanza_get_id(req->stanza),
         .want_receipt = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "request", NS_RECEIPTS) != NULL,
         .sender = req->from,
+        .xhtml = xhtml,
     };
     gw->ops->send_message(req->user, legacy, &msg);
 }

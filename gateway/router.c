@@ -78,6 +78,8 @@ cw_router_features(CwGateway *gw)
             g_hash_table_add(seen, (gpointer)*f);
     for (const char *const *f = gw->ops->features; f && *f; f++)
         g_hash_table_add(seen, (gpointer)*f);
+    for (const char *const *f = gw->ops->withheld_features; f && *f; f++)
+        g_hash_table_remove(seen, *f);
     GHashTableIter it;
     gpointer key;
     g_hash_table_iter_init(&it, seen);

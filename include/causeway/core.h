@@ -38,7 +38,16 @@ typedef struct {
     gboolean want_receipt; /* user -> legacy: XEP-0184 receipt requested */
     const char *sender;    /* user -> legacy: the full JID that sent it (errors reported
                               later go there, see cw_legacy_error_to); may be NULL */
+    /* XEP-0071 XHTML-IM: the content of the XHTML <body/> (XML text, without
+     * the body element), or NULL. user -> legacy: what the client sent (as
+     * libstrophe serialises it; untrusted, whitelist it). legacy -> user: a
+     * well-formed fragment in the XHTML namespace, only for a message with
+     * formatting; body still carries the plain text. The core drops one that
+     * does not parse or is longer than CW_XHTML_MAX bytes. */
+    const char *xhtml;
 } CwMessage;
+
+#define CW_XHTML_MAX (64 * 1024)
 
 /* Errors a transport returns from check_registration and from its ad-hoc
  * commands with a specific XMPP condition (any other GError is shown as

@@ -51,6 +51,13 @@ struct CwTransportOps {
     const char *description;   /* one line for --help and disco identity name */
     const char *disco_type;    /* XEP-0030 identity type under category "gateway" */
     const char *const *features; /* extra disco#info features, NULL-terminated; may be NULL */
+    /* Extra disco#info features of every contact JID (e.g. XHTML-IM), NULL-terminated;
+     * may be NULL. */
+    const char *const *contact_features;
+    /* Core features this transport cannot honour, taken out of the gateway's
+     * and the contacts' disco#info (e.g. urn:xmpp:receipts when the legacy
+     * network gives no delivery reports); NULL-terminated; may be NULL. */
+    const char *const *withheld_features;
 
     /* ---- life cycle ---- */
     /* Keys this type accepts in its [transport:NAME] section besides type,

@@ -36,6 +36,8 @@ from purple_rig import (LEGACY, LEGACY_USERS, PURPLE_DOMAIN, T, accept_gateway, 
                         wait_legacy_offline, wait_legacy_online, wait_roster_or_subscribe)
 
 DAVE = contact("dave")
+XHTML_IM = "http://jabber.org/protocol/xhtml-im"
+XHTML = "http://www.w3.org/1999/xhtml"
 ERIN = contact("erin")
 
 
@@ -87,6 +89,12 @@ def test_disco_gateway_identity(causeway, alice):
     assert any(c == "gateway" for c, _t in ids), "no gateway identity: %s\n%s" % (ids, xml_str(r))
     feats = {f.get("var") for f in r.findall("disco:query/disco:feature", {"disco": NS["info"]})}
     assert NS["reg"] in feats, "jabber:iq:register not advertised: %s" % sorted(feats)
+    # XEP-0071 is real both ways; libpurple gives no delivery reports, so no XEP-0184
+    assert XHTML_IM in feats, sorted(feats)
+    assert "urn:xmpp:receipts" not in feats, sorted(feats)
+    r = alice.query(DAVE, NS["info"], timeout=T)
+    feats = {f.get("var") for f in r.findall("disco:query/disco:feature", {"disco": NS["info"]})}
+    assert XHTML_IM in feats and "urn:xmpp:receipts" not in feats, xml_str(r)
 
 
 def test_registration_form_from_plugin(causeway, alice):
@@ -198,6 +206,68 @@ def test_message_from_legacy_contact(rig, causeway, alice, dave):
                 raise AssertionError("dave's message came from %r, not from %s (or %s/resource):\n%s"
                                      % (other[0].get("from"), DAVE, DAVE, xml_str(other[0])))
             raise
+    assert_alive(causeway)
+
+
+def _xhtml_body(el):
+    return el.find("{%s}html/{%s}body" % (XHTML_IM, XHTML))
+
+
+def _inner(el):
+    """The XHTML body's content as (tag, text) pairs of its descendants."""
+    return [(c.tag.split("}")[-1], (c.text or "")) for c in el.iter() if c is not el]
+
+
+def test_xhtml_im_from_legacy_contact(rig, causeway, alice, dave):
+    """dave sends XHTML-IM to carol (prpl-jabber turns it into libpurple HTML):
+    alice gets the plain body plus a whitelisted XHTML-IM body -- bold,
+    italic, a link, a colour; the script and the onclick and the
+    javascript: link are gone. A plain message gets no <html/>."""
+    online_with_carol(rig, alice, dave, causeway)
+    ma = alice.mark()
+    html = ("<html xmlns='%s'><body xmlns='%s'><p><strong>bold</strong> <em>it</em> "
+            "<a href='https://example.org/x?a=1&amp;b=2' onclick='evil()'>site</a> "
+            "<span style='color: #ff0000; background-image: url(http://t/)'>red</span> "
+            "<a href='javascript:alert(1)'>bad</a><script>alert(2)</script></p></body></html>"
+            % (XHTML_IM, XHTML))
+    dave.send_message(legacy_jid("carol"), "bold it site red bad", extra=html)
+    m = alice.wait_message(frm=DAVE, since=ma, timeout=T, pred=lambda el: _xhtml_body(el) is not None)
+    body = _xhtml_body(m)
+    text = xml_str(m)
+    assert m.findtext("c:body", None, NS), text
+    tags = _inner(body)
+    assert ("strong", "bold") in tags and ("em", "it") in tags, text
+    links = [a.get("href") for a in body.iter("{%s}a" % XHTML)]
+    assert links == ["https://example.org/x?a=1&b=2"], text
+    spans = [sp.get("style") for sp in body.iter("{%s}span" % XHTML)]
+    assert spans == ["color: #ff0000"], text
+    assert "script" not in text and "onclick" not in text and "javascript" not in text, text
+    # plain: no html element
+    ma = alice.mark()
+    dave.send_message(legacy_jid("carol"), "just text & <stuff>")
+    m = alice.wait_message(frm=DAVE, body="just text & <stuff>", since=ma, timeout=T)
+    assert _xhtml_body(m) is None and m.find("{%s}html" % XHTML_IM) is None, xml_str(m)
+    assert_alive(causeway)
+
+
+def test_xhtml_im_to_legacy_contact(rig, causeway, alice, dave):
+    """alice sends XHTML-IM: libpurple gets the whitelisted formatting as HTML,
+    and prpl-jabber sends dave XHTML-IM of it (bold, link) with the plain body."""
+    online_with_carol(rig, alice, dave, causeway)
+    md = dave.mark()
+    html = ("<html xmlns='%s'><body xmlns='%s'><p>say <strong>loud</strong> "
+            "<a href='http://example.org/'>here</a><script>x()</script></p></body></html>"
+            % (XHTML_IM, XHTML))
+    alice.send_message(DAVE, "say loud here", extra=html)
+    m = dave.wait_message(frm=legacy_jid("carol"), since=md, timeout=T)
+    text = xml_str(m)
+    assert "loud" in (m.findtext("c:body", "", NS)), text
+    body = _xhtml_body(m)
+    assert body is not None, "prpl-jabber sent no XHTML-IM: %s" % text
+    assert "loud" in "".join(body.itertext()), text
+    assert any(el.tag.split("}")[-1] in ("strong", "b", "span") for el in body.iter()), text
+    assert [a.get("href") for a in body.iter("{%s}a" % XHTML)] == ["http://example.org/"], text
+    assert "script" not in text, text
     assert_alive(causeway)
 
 

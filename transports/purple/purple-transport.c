@@ -68,6 +68,7 @@ on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, g
     if (!s)
         return;
     g_autofree char *body = cw_purple_html_to_text(html);
+    g_autofree char *xhtml = cw_purple_html_to_xhtml(html); /* NULL for a plain message */
     /* XEP-0203: prpls flag offline (and history) messages DELAYED -- except
      * prpl-jabber's 1:1 messages: it gives the <delay/> stamp as mtime, and
      * the time of parsing for a live message, so an mtime in the past
@@ -75,7 +76,8 @@ on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, g
     if (!delayed && mtime > 0 && g_strcmp0(s->t->protocol, "prpl-jabber") == 0
         && mtime + CW_PURPLE_DELAYED_AFTER_S <= time(NULL))
         delayed = TRUE;
-    CwMessage msg = { .body = body, .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
+    CwMessage msg = { .body = body, .xhtml = xhtml,
+                      .timestamp = delayed && mtime > 0 ? (gint64)mtime * G_USEC_PER_SEC : 0 };
     if (cw_purple_chats_private_in(s, who, &msg))
         return;
     g_autofree char *from = cw_purple_buddies_name(s, who);
@@ -347,7 +349,10 @@ purple_send_message(CwUser *user, const char *legacy_id, const CwMessage *msg)
     CwPurpleSession *s;
     if (!connection_or_error(user, legacy_id, msg->id, &s))
         return;
-    g_autofree char *html = cw_purple_text_to_html(msg->body ? msg->body : "");
+    /* XEP-0071: the client's formatting, whitelisted, else the plain body. */
+    g_autofree char *html = cw_purple_xhtml_to_html(msg->xhtml);
+    if (!html)
+        html = cw_purple_text_to_html(msg->body ? msg->body : "");
     PurpleConversation *conv =
         purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, legacy_id, s->account);
     if (!conv)
@@ -469,10 +474,19 @@ purple_is_room(CwGateway *gw, const char *legacy_id)
     return cw_purple_room_id_parse(legacy_id, NULL, NULL);
 }
 
+/* XEP-0071 both ways (purple-html.c). No XEP-0184: libpurple 2.14 has no
+ * delivery-report API for a UI (README, "libpurple"), so no receipt is ever
+ * sent and none is advertised. */
+static const char *const features[] = { "http://jabber.org/protocol/xhtml-im", NULL };
+static const char *const withheld_features[] = { "urn:xmpp:receipts", NULL };
+
 const CwTransportOps cw_purple_transport = {
     .type = "purple",
     .description = "libpurple",
     .disco_type = "xmpp",
+    .features = features,
+    .contact_features = features,
+    .withheld_features = withheld_features,
     .config_keys = config_keys,
     .configure = purple_configure,
     .check = purple_check,
