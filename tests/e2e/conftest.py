@@ -23,6 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "legacy_offline: test_purple.py's legacy.test keeps "
+                            "offline messages (mod_offline)")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

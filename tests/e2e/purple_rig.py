@@ -138,9 +138,14 @@ def setup_legacy(prosody):
                      {legacy_jid(u): v for u, v in items.items()})
 
 
-def start_prosody(rig):
+def start_prosody(rig, legacy_offline=False):
+    """legacy_offline: legacy.test keeps messages for offline users (mod_offline)."""
     if rig.prosody is None:
-        rig.start_prosody(domain=PURPLE_DOMAIN, extra_hosts=((LEGACY, LEGACY_HOST_OPTIONS),),
+        options = LEGACY_HOST_OPTIONS
+        if legacy_offline:
+            # the rig's global modules_disabled has offline too: enable it here
+            options = options.replace('"offline"; ', "") + 'modules_enabled = { "offline" }\n'
+        rig.start_prosody(domain=PURPLE_DOMAIN, extra_hosts=((LEGACY, options),),
                           before_start=setup_legacy)
     return rig.prosody
 

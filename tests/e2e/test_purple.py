@@ -18,6 +18,7 @@ Addresses: dave@legacy.test <-> dave\\40legacy.test@purple.localhost (XEP-0106).
 Run: CAUSEWAY_BIN=$PWD/causeway /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_purple.py
 """
 import base64
+import calendar
 import os
 import re
 import signal
@@ -44,9 +45,10 @@ ERIN = contact("erin")
 # ----------------------------------------------------------------- fixtures --
 
 @pytest.fixture
-def prosody(rig):
-    """Prosody with localhost + purple.localhost and legacy.test (overrides conftest's)."""
-    return start_prosody(rig)
+def prosody(rig, request):
+    """Prosody with localhost + purple.localhost and legacy.test (overrides conftest's);
+    a test marked legacy_offline gets legacy.test with mod_offline."""
+    return start_prosody(rig, legacy_offline=request.node.get_closest_marker("legacy_offline") is not None)
 
 
 @pytest.fixture
@@ -268,6 +270,31 @@ def test_xhtml_im_to_legacy_contact(rig, causeway, alice, dave):
     assert any(el.tag.split("}")[-1] in ("strong", "b", "span") for el in body.iter()), text
     assert [a.get("href") for a in body.iter("{%s}a" % XHTML)] == ["http://example.org/"], text
     assert "script" not in text, text
+    assert_alive(causeway)
+
+
+@pytest.mark.legacy_offline
+def test_offline_message_from_legacy_has_delay(rig, causeway, alice, dave):
+    """dave writes to carol while carol is offline on legacy.test (alice is not
+    online yet); legacy.test stores it (mod_offline) with its own <delay/>.
+    alice comes online, carol logs in, prpl-jabber gets the stored message:
+    alice receives it from dave's contact address with a XEP-0203 delay whose
+    stamp is the time dave sent it (not the time of delivery). A live message
+    afterwards has no delay."""
+    sent_at = time.time()
+    dave.send_message(legacy_jid("carol"), "while you were away")
+    time.sleep(3)  # older than CW_PURPLE_DELAYED_AFTER_S when it is delivered
+    ma = alice.mark()
+    online_with_carol(rig, alice, dave, causeway)
+    m = alice.wait_message(frm=DAVE, body="while you were away", since=ma, timeout=T)
+    delay = m.find("{urn:xmpp:delay}delay")
+    assert delay is not None, "no XEP-0203 delay: %s" % xml_str(m)
+    stamp = calendar.timegm(time.strptime(delay.get("stamp"), "%Y-%m-%dT%H:%M:%SZ"))
+    assert abs(stamp - sent_at) < 2.5, "stamp %s, sent at %s: %s" % (delay.get("stamp"), sent_at, xml_str(m))
+    ma = alice.mark()
+    dave.send_message(legacy_jid("carol"), "and now live")
+    m = alice.wait_message(frm=DAVE, body="and now live", since=ma, timeout=T)
+    assert m.find("{urn:xmpp:delay}delay") is None, xml_str(m)
     assert_alive(causeway)
 
 
