@@ -104,27 +104,44 @@ cw_legacy_contact_presence(CwUser *user, const char *legacy_id, CwShow show, con
 void
 cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name)
 {
+    cw_legacy_contact_add_in_group(user, legacy_id, name, NULL);
+}
+
+void
+cw_legacy_contact_add_in_group(CwUser *user, const char *legacy_id, const char *name,
+                               const char *group)
+{
     g_return_if_fail(user && legacy_id);
     CW_ID_BOUNDARY(legacy_id);
     if (!legacy_id)
         return;
     CW_TEXT_BOUNDARY(name, CW_TEXT_MAX_NAME);
+    CW_TEXT_BOUNDARY(group, CW_TEXT_MAX_NAME);
+    if (group && !*group)
+        group = NULL;
     g_autofree char *jid = cw_legacy_id_to_jid(user->gw, legacy_id);
     if (!jid)
         return;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) known = cw_store_contact_list(user->gw->store, user->jid, &error);
+    gboolean group_only = FALSE; /* known, with this name: only the group changes */
     for (guint i = 0; known && i < known->len; i++) {
         CwStoredContact *c = known->pdata[i];
-        if (g_strcmp0(c->jid, jid) == 0 && g_strcmp0(c->name, name) == 0)
-            return; /* already in the roster */
+        if (g_strcmp0(c->jid, jid) != 0 || g_strcmp0(c->name, name) != 0)
+            continue;
+        if (g_strcmp0(c->group, group) == 0)
+            return; /* already in the roster, as it is */
+        group_only = TRUE;
     }
     if (user->registered &&
-        !cw_store_contact_add(user->gw->store, user->jid, jid, legacy_id, name, &error))
+        (!cw_store_contact_add(user->gw->store, user->jid, jid, legacy_id, name, &error) ||
+         !cw_store_contact_set_group(user->gw->store, user->jid, jid, group, &error)))
         g_warning("cannot remember contact %s of %s: %s", jid, user->jid, error->message);
     if (!user->registered)
         cw_limits_note_contact(user, jid, TRUE); /* max_contacts_per_user */
-    cw_roster_add(user->gw, user->jid, jid, name);
+    if (group_only && !cw_roster_can_push(user->gw))
+        return; /* a subscription request again would carry no group: noise */
+    cw_roster_add(user->gw, user->jid, jid, name, group);
 }
 
 void

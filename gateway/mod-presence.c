@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "muc.h"
+#include "roster.h"
 #include "router.h"
 #include "stanza.h"
 
@@ -88,6 +89,22 @@ reply_presence(CwRequest *req, const char *type)
     cw_gateway_send(req->gw, p);
 }
 
+typedef struct {
+    char *user_jid, *legacy_id;
+} GroupedAdd;
+
+static void
+on_contact_group(CwGateway *gw, const char *group, gpointer data)
+{
+    GroupedAdd *a = data;
+    CwUser *user = cw_gateway_lookup_user(gw, a->user_jid);
+    if (user)
+        gw->ops->add_contact_in_group(user, a->legacy_id, group);
+    g_free(a->user_jid);
+    g_free(a->legacy_id);
+    g_free(a);
+}
+
 static void
 contact_subscription(CwRequest *req, gboolean subscribe)
 {
@@ -111,8 +128,18 @@ contact_subscription(CwRequest *req, gboolean subscribe)
             return;
         }
         reply_presence(req, "subscribed");
-        if (gw->ops->add_contact)
+        if (gw->ops->add_contact_in_group) {
+            /* The client put the item in its roster (with a group) before
+             * subscribing: read it before the transport adds the contact,
+             * whose roster push would overwrite the group. */
+            GroupedAdd *a = g_new0(GroupedAdd, 1);
+            a->user_jid = g_strdup(req->from_bare);
+            a->legacy_id = g_strdup(legacy);
+            g_autofree char *contact_jid = cw_legacy_id_to_jid(gw, legacy);
+            cw_roster_read_group(gw, req->from_bare, contact_jid, on_contact_group, a);
+        } else if (gw->ops->add_contact) {
             gw->ops->add_contact(req->user, legacy);
+        }
     } else {
         reply_presence(req, "unsubscribed");
         if (gw->ops->remove_contact)

@@ -47,8 +47,8 @@ cw_roster_handle_privilege(CwGateway *gw, xmpp_stanza_t *message)
     return TRUE;
 }
 
-static gboolean
-can_push(CwGateway *gw)
+gboolean
+cw_roster_can_push(CwGateway *gw)
 {
     return gw->roster_perm == CW_ROSTER_PERM_SET || gw->roster_perm == CW_ROSTER_PERM_BOTH;
 }
@@ -76,7 +76,7 @@ send_presence(CwGateway *gw, const char *from, const char *to, const char *type,
 }
 
 typedef struct {
-    char *user_jid, *contact_jid, *name;
+    char *user_jid, *contact_jid, *name, *group;
     gboolean remove;
 } PushRequest;
 
@@ -86,6 +86,7 @@ push_request_free(PushRequest *r)
     g_free(r->user_jid);
     g_free(r->contact_jid);
     g_free(r->name);
+    g_free(r->group);
     g_free(r);
 }
 
@@ -119,7 +120,7 @@ on_push_reply(CwGateway *gw, xmpp_stanza_t *reply, gpointer data)
 static void
 push(CwGateway *gw, PushRequest *r)
 {
-    if (!can_push(gw)) {
+    if (!cw_roster_can_push(gw)) {
         log_fallback_once(gw, "the server granted no XEP-0356 roster permission");
         subscribe_fallback(gw, r);
         push_request_free(r);
@@ -136,18 +137,20 @@ push(CwGateway *gw, PushRequest *r)
         xmpp_stanza_set_attribute(item, "subscription", "both");
         if (r->name)
             xmpp_stanza_set_attribute(item, "name", r->name);
-        cw_stanza_add_text_child(item, "group", NULL, cw_gateway_domain(gw));
+        cw_stanza_add_text_child(item, "group", NULL, r->group ? r->group : cw_gateway_domain(gw));
     }
     cw_gateway_send_iq(gw, iq, on_push_reply, r);
 }
 
 void
-cw_roster_add(CwGateway *gw, const char *user_jid, const char *contact_jid, const char *name)
+cw_roster_add(CwGateway *gw, const char *user_jid, const char *contact_jid, const char *name,
+              const char *group)
 {
     PushRequest *r = g_new0(PushRequest, 1);
     r->user_jid = g_strdup(user_jid);
     r->contact_jid = g_strdup(contact_jid);
     r->name = g_strdup(name);
+    r->group = g_strdup(group);
     push(gw, r);
 }
 
@@ -159,4 +162,54 @@ cw_roster_remove(CwGateway *gw, const char *user_jid, const char *contact_jid)
     r->contact_jid = g_strdup(contact_jid);
     r->remove = TRUE;
     push(gw, r);
+}
+
+/* ---- reading a contact's group (XEP-0356 roster get) ---- */
+
+typedef struct {
+    char *contact_jid;
+    CwRosterGroupCallback callback;
+    gpointer data;
+} GroupRead;
+
+static void
+on_roster_read(CwGateway *gw, xmpp_stanza_t *reply, gpointer data)
+{
+    GroupRead *r = data;
+    g_autofree char *group = NULL;
+    xmpp_stanza_t *query = reply && g_strcmp0(xmpp_stanza_get_type(reply), "result") == 0
+                               ? xmpp_stanza_get_child_by_name_and_ns(reply, "query", NS_ROSTER)
+                               : NULL;
+    for (xmpp_stanza_t *it = query ? xmpp_stanza_get_children(query) : NULL; it && !group;
+         it = xmpp_stanza_get_next(it)) {
+        if (!xmpp_stanza_is_tag(it) || g_strcmp0(xmpp_stanza_get_name(it), "item") ||
+            g_strcmp0(xmpp_stanza_get_attribute(it, "jid"), r->contact_jid))
+            continue;
+        group = cw_stanza_child_text(it, "group", NULL);
+        break;
+    }
+    /* our own default group (the domain) is no choice of the user's */
+    if (group && (!*group || !strcmp(group, cw_gateway_domain(gw))))
+        g_clear_pointer(&group, g_free);
+    r->callback(gw, group, r->data);
+    g_free(r->contact_jid);
+    g_free(r);
+}
+
+void
+cw_roster_read_group(CwGateway *gw, const char *user_jid, const char *contact_jid,
+                     CwRosterGroupCallback callback, gpointer data)
+{
+    if (gw->roster_perm != CW_ROSTER_PERM_GET && gw->roster_perm != CW_ROSTER_PERM_BOTH) {
+        callback(gw, NULL, data);
+        return;
+    }
+    GroupRead *r = g_new0(GroupRead, 1);
+    r->contact_jid = g_strdup(contact_jid);
+    r->callback = callback;
+    r->data = data;
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
+    g_autoptr(xmpp_stanza_t) iq = cw_iq_new(ctx, "get", cw_gateway_domain(gw), user_jid);
+    cw_stanza_add_child(iq, cw_stanza_new(ctx, "query", NS_ROSTER));
+    cw_gateway_send_iq(gw, iq, on_roster_read, r);
 }

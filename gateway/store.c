@@ -62,6 +62,8 @@ static const StoreMigration store_migrations[] = {
     /* 3: secrets become AEAD ciphertexts bound to their row (secrets.h); keys
      * now flagged encrypted (after_connect) are encrypted. */
     { NULL, store_migrate_3 },
+    /* 4: the legacy side's roster group of a contact (NULL = the default). */
+    { "ALTER TABLE contacts ADD COLUMN grp TEXT;", NULL },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == CW_STORE_SCHEMA_VERSION);
 
@@ -680,6 +682,7 @@ void cw_stored_contact_free(CwStoredContact *c)
     g_free(c->jid);
     g_free(c->legacy_id);
     g_free(c->name);
+    g_free(c->group);
     g_free(c);
 }
 
@@ -704,12 +707,21 @@ gboolean cw_store_contact_remove(CwStore *store, const char *user, const char *c
                       contact_jid);
 }
 
+gboolean cw_store_contact_set_group(CwStore *store, const char *user, const char *contact_jid,
+                                    const char *group, GError **error)
+{
+    g_return_val_if_fail(store != NULL && user != NULL && contact_jid != NULL, FALSE);
+    return store_exec(store, "setting a contact's group",
+                      "UPDATE contacts SET grp = ?3 WHERE user = ?1 AND jid = ?2", error, 3, user,
+                      contact_jid, group);
+}
+
 GPtrArray *cw_store_contact_list(CwStore *store, const char *user, GError **error)
 {
     g_return_val_if_fail(store != NULL && user != NULL, NULL);
     const char *op = "listing contacts";
     g_autoptr(CwStmt) st = store_stmt(store, op,
-                                      "SELECT jid, legacy_id, name FROM contacts "
+                                      "SELECT jid, legacy_id, name, grp FROM contacts "
                                       "WHERE user = ?1 ORDER BY jid",
                                       error, 1, user);
     if (st == NULL)
@@ -722,6 +734,7 @@ GPtrArray *cw_store_contact_list(CwStore *store, const char *user, GError **erro
         c->jid = store_column_dup(st, 0);
         c->legacy_id = store_column_dup(st, 1);
         c->name = store_column_dup(st, 2);
+        c->group = store_column_dup(st, 3);
         g_ptr_array_add(contacts, c);
     }
     return row ? NULL : g_steal_pointer(&contacts);

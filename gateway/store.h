@@ -52,7 +52,7 @@ typedef enum {
 } CwStoreError;
 
 /* Latest schema version that cw_store_open() migrates to. */
-#define CW_STORE_SCHEMA_VERSION 3
+#define CW_STORE_SCHEMA_VERSION 4
 
 typedef struct CwStore CwStore;
 
@@ -60,6 +60,7 @@ typedef struct {
     char *jid;        /* contact JID (bare) */
     char *legacy_id;
     char *name;       /* may be NULL */
+    char *group;      /* the roster group the legacy side gives; NULL = the default */
 } CwStoredContact;
 void cw_stored_contact_free(CwStoredContact *c);
 
@@ -120,6 +121,9 @@ gboolean cw_store_contact_add(CwStore *store, const char *user, const char *cont
                               const char *legacy_id, const char *name, GError **error);
 gboolean cw_store_contact_remove(CwStore *store, const char *user,
                                  const char *contact_jid, GError **error);
+/* The roster group of a stored contact (NULL = the default); TRUE if absent. */
+gboolean cw_store_contact_set_group(CwStore *store, const char *user, const char *contact_jid,
+                                    const char *group, GError **error);
 /* Array of CwStoredContact* (with free func); NULL on error. */
 GPtrArray *cw_store_contact_list(CwStore *store, const char *user, GError **error);
 

@@ -135,6 +135,12 @@ void cw_legacy_contact_presence(CwUser *user, const char *legacy_id, CwShow show
  * grants it, else a subscription request from the contact). Remembered in the
  * store; idempotent. name may be NULL. */
 void cw_legacy_contact_add(CwUser *user, const char *legacy_id, const char *name);
+/* The same in a roster group (the legacy side's; NULL or "" = the gateway's
+ * domain, as cw_legacy_contact_add). Called again with another name or
+ * group, it updates the roster item (XEP-0356 push; the subscription
+ * fallback cannot carry a group, so there the user's client keeps its own). */
+void cw_legacy_contact_add_in_group(CwUser *user, const char *legacy_id, const char *name,
+                                    const char *group);
 /* Remove a contact from the user's roster and the store. */
 void cw_legacy_contact_remove(CwUser *user, const char *legacy_id);
 /* A contact's chat state. */

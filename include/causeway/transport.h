@@ -136,6 +136,12 @@ struct CwTransportOps {
     /* The user added / removed a contact in their roster (subscribe /
      * unsubscribe presence to a contact JID). Optional. */
     void (*add_contact)(CwUser *user, const char *legacy_id);
+    /* Instead of add_contact when set: the contact and the roster group the
+     * user put it in (read from their roster with XEP-0356 when the server
+     * grants roster "get"; NULL when unknown or none: the legacy default).
+     * Called a moment after the subscription (the roster read), for a user
+     * still known to the process. Optional. */
+    void (*add_contact_in_group)(CwUser *user, const char *legacy_id, const char *group);
     void (*remove_contact)(CwUser *user, const char *legacy_id);
 
     /* ---- group chats (XEP-0045 facade; all optional as a set) ---- */

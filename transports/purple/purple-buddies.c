@@ -43,7 +43,9 @@ add_to_roster(CwPurpleSession *s, PurpleBuddy *b)
     const char *alias = purple_buddy_get_alias_only(b);
     if (!alias)
         alias = purple_buddy_get_server_alias(b);
-    cw_legacy_contact_add(s->user, name, alias && strcmp(alias, name) ? alias : NULL);
+    PurpleGroup *group = purple_buddy_get_group(b);
+    cw_legacy_contact_add_in_group(s->user, name, alias && strcmp(alias, name) ? alias : NULL,
+                                   group ? purple_group_get_name(group) : NULL);
     send_presence(s, b);
 }
 
@@ -69,17 +71,42 @@ cw_purple_buddies_all_offline(CwPurpleSession *s)
     g_slist_free(buddies);
 }
 
+#define DEFAULT_GROUP "Buddies" /* libpurple's own default */
+
 void
 cw_purple_buddies_add(CwPurpleSession *s, const char *name)
 {
     if (!s->account || purple_find_buddy(s->account, name))
         return;
-    PurpleGroup *group = purple_find_group("Buddies");
+    cw_purple_buddies_add_in_group(s, name, NULL);
+}
+
+void
+cw_purple_buddies_add_in_group(CwPurpleSession *s, const char *name, const char *group_name)
+{
+    if (!s->account)
+        return;
+    if (!group_name || !*group_name) {
+        if (purple_find_buddy(s->account, name))
+            return; /* no group asked for: an existing buddy stays where it is */
+        group_name = DEFAULT_GROUP;
+    }
+    PurpleGroup *group = purple_find_group(group_name);
     if (!group) {
-        group = purple_group_new("Buddies");
+        group = purple_group_new(group_name);
         purple_blist_add_group(group, NULL);
     }
-    PurpleBuddy *b = purple_buddy_new(s->account, name, NULL);
+    PurpleBuddy *b = purple_find_buddy(s->account, name);
+    if (b) {
+        if (purple_buddy_get_group(b) == group)
+            return;
+        /* Moving it: libpurple tells the plugin (serv_move_buddy). */
+        purple_blist_add_buddy(b, NULL, group, NULL);
+        if (cw_purple_session_connection(s))
+            add_to_roster(s, b);
+        return;
+    }
+    b = purple_buddy_new(s->account, name, NULL);
     purple_blist_add_buddy(b, NULL, group, NULL);
     if (cw_purple_session_connection(s))
         purple_account_add_buddy(s->account, b);
@@ -154,7 +181,20 @@ static void
 on_buddy_removed(PurpleBuddy *b, gpointer data)
 {
     CwPurpleSession *s = session_of_buddy(data, b);
-    if (s)
+    if (!s)
+        return;
+    /* A buddy moved to another group on the legacy side is a new buddy in
+     * the new group, then this one removed (prpl-jabber's roster push): the
+     * contact stays, in the group of the buddy that remains. */
+    GSList *same = purple_find_buddies(s->account, purple_buddy_get_name(b));
+    PurpleBuddy *other = NULL;
+    for (GSList *l = same; l && !other; l = l->next)
+        if (l->data != b)
+            other = l->data;
+    g_slist_free(same);
+    if (other)
+        add_to_roster(s, other);
+    else
         cw_legacy_contact_remove(s->user, purple_buddy_get_name(b));
 }
 

@@ -384,6 +384,15 @@ purple_add_contact(CwUser *user, const char *legacy_id)
 }
 
 static void
+purple_add_contact_in_group(CwUser *user, const char *legacy_id, const char *group)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (s)
+        cw_purple_buddies_add_in_group(s, legacy_id, group);
+}
+
+static void
 purple_remove_contact(CwUser *user, const char *legacy_id)
 {
     CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
@@ -503,6 +512,7 @@ const CwTransportOps cw_purple_transport = {
     .send_message = purple_send_message,
     .send_chat_state = purple_send_chat_state,
     .add_contact = purple_add_contact,
+    .add_contact_in_group = purple_add_contact_in_group,
     .remove_contact = purple_remove_contact,
     .join_room = purple_join_room,
     .leave_room = purple_leave_room,
