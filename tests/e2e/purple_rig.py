@@ -49,7 +49,7 @@ LEGACY_USERS = {
 }
 # rosters written before Prosody starts: owner -> {contact: (subscription, name)}
 LEGACY_ROSTERS = {
-    "carol": {"dave": ("both", "Dave")},
+    "carol": {"dave": ("both", "Dave", "Friends")},
     "dave": {"carol": ("both", "Carol")},
 }
 
@@ -95,9 +95,10 @@ def write_roster(prosody, host, user, items):
     d = os.path.join(_host_dir(prosody, host), "roster")
     os.makedirs(d, exist_ok=True)
     out = ["return {", '\t[false] = { ["version"] = 1; ["pending"] = {}; };']
-    for jid, (sub, name) in items.items():
-        out.append('\t[%s] = { ["subscription"] = %s; ["groups"] = {}; ["name"] = %s; };'
-                   % (_lua_str(jid), _lua_str(sub), _lua_str(name)))
+    for jid, (sub, name, *groups) in items.items():
+        lua_groups = "".join("[%s] = true; " % _lua_str(g) for g in groups)
+        out.append('\t[%s] = { ["subscription"] = %s; ["groups"] = { %s}; ["name"] = %s; };'
+                   % (_lua_str(jid), _lua_str(sub), lua_groups, _lua_str(name)))
     out.append("};")
     with open(os.path.join(d, "%s.dat" % user), "w") as f:
         f.write("\n".join(out) + "\n")
@@ -106,7 +107,13 @@ def write_roster(prosody, host, user, items):
 _ROSTER_DUMP = r"""
 local t = dofile(arg[1])
 for jid, item in pairs(t) do
-    if jid then print(jid .. "\t" .. tostring(item.subscription) .. "\t" .. tostring(item.ask)) end
+    if jid then
+        local groups = {}
+        for g in pairs(item.groups or {}) do groups[#groups + 1] = g end
+        table.sort(groups)
+        print(jid .. "\t" .. tostring(item.subscription) .. "\t" .. tostring(item.ask) .. "\t" ..
+              table.concat(groups, ","))
+    end
 end
 """
 
@@ -125,8 +132,27 @@ def read_roster(prosody, host, user):
     assert r.returncode == 0, "reading %s: %s" % (path, r.stderr)
     out = {}
     for ln in r.stdout.splitlines():
-        jid, sub, _ask = ln.split("\t")
+        jid, sub, _ask, _groups = ln.split("\t")
         out[jid] = sub
+    return out
+
+
+def read_roster_groups(prosody, host, user):
+    """{jid: [groups]} from Prosody's roster file of user@host, as read_roster."""
+    path = os.path.join(_host_dir(prosody, host), "roster", "%s.dat" % user)
+    if not os.path.exists(path):
+        return {}
+    for _attempt in range(2):
+        r = subprocess.run([LUA, "-", path], input=_ROSTER_DUMP, capture_output=True, text=True,
+                           timeout=10)
+        if r.returncode == 0:
+            break
+        time.sleep(0.05)
+    assert r.returncode == 0, "reading %s: %s" % (path, r.stderr)
+    out = {}
+    for ln in r.stdout.splitlines():
+        jid, _sub, _ask, groups = ln.split("\t")
+        out[jid] = groups.split(",") if groups else []
     return out
 
 

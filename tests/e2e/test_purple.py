@@ -31,7 +31,7 @@ import harness
 from harness import NS, xml_str, error_of, field_values
 from irc_harness import IrcClient, NgIrcd
 from purple_rig import (LEGACY, LEGACY_USERS, PURPLE_DOMAIN, T, accept_gateway, assert_alive,
-                        carol_values, contact, describe_form, field_for, get_form,
+                        carol_values, contact, describe_form, read_roster_groups, field_for, get_form,
                         is_registered, legacy_client, legacy_jid, read_roster, register,
                         register_online, start_prosody, start_purple_causeway, text_of_stanza,
                         wait_legacy_offline, wait_legacy_online, wait_roster_or_subscribe)
@@ -370,6 +370,55 @@ def test_restart_restores_session(rig, causeway, alice, dave):
     md = dave.mark()
     alice.send_message(DAVE, "after the restart")
     dave.wait_message(frm=legacy_jid("carol"), body="after the restart", since=md, timeout=T)
+    assert_alive(causeway)
+
+
+def _groups(item):
+    return sorted(g.text or "" for g in item.findall("roster:group", NS))
+
+
+def test_roster_groups_from_legacy(rig, causeway, alice, dave):
+    """dave is in carol's legacy group Friends: his roster item for alice is in
+    Friends (XEP-0356 push). carol moves him to Work from another legacy
+    client: alice's item follows, and he stays in her roster."""
+    m_alice = alice.mark()
+    online_with_carol(rig, alice, dave, causeway)
+    how = wait_roster_or_subscribe(alice, DAVE, since=m_alice)
+    assert how == "push", "this rig grants XEP-0356 roster access: %s" % how
+    item = harness.wait_until(lambda: (lambda r: r.get(DAVE) if r.get(DAVE) is not None
+                                       and _groups(r[DAVE]) == ["Friends"] else None)(alice.roster()),
+                              T, "dave in Friends in alice's roster")
+    assert item.get("name") == "Dave", xml_str(item)
+    carol = legacy_client(rig, "carol", resource="other")
+    r = carol.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s' name='Dave'>"
+                 "<group>Work</group></item></query></iq>" % legacy_jid("dave"))
+    assert r.get("type") == "result", xml_str(r)
+    harness.wait_until(lambda: (lambda r: r.get(DAVE) is not None
+                                and _groups(r[DAVE]) == ["Work"])(alice.roster()),
+                       T, "dave moved to Work in alice's roster")
+    time.sleep(1)  # the old buddy's removal comes after the new one: dave must stay
+    assert DAVE in alice.roster()
+    assert_alive(causeway)
+
+
+def test_contact_added_in_group_goes_to_legacy_group(rig, causeway, alice, dave):
+    """alice adds erin in her group Colleagues (roster set, then subscribe): the
+    buddy is added to carol's legacy roster in Colleagues; alice's item keeps
+    the group. Added without a group, a contact lands in libpurple's default."""
+    online_with_carol(rig, alice, dave, causeway)
+    prosody = rig.prosody
+    alice.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s' name='Erin'>"
+             "<group>Colleagues</group></item></query></iq>" % ERIN)
+    alice.send_presence(to=ERIN, ptype="subscribe")
+    harness.wait_until(lambda: read_roster_groups(prosody, LEGACY, "carol").get(legacy_jid("erin"))
+                       == ["Colleagues"], T, "erin in carol's legacy group Colleagues")
+    time.sleep(0.5)
+    assert _groups(alice.roster()[ERIN]) == ["Colleagues"], xml_str(alice.roster()[ERIN])
+    frank = contact("frank")
+    alice.iq("<iq type='set'><query xmlns='jabber:iq:roster'><item jid='%s'/></query></iq>" % frank)
+    alice.send_presence(to=frank, ptype="subscribe")
+    harness.wait_until(lambda: read_roster_groups(prosody, LEGACY, "carol").get(legacy_jid("frank"))
+                       == ["Buddies"], T, "frank in carol's legacy group Buddies")
     assert_alive(causeway)
 
 
