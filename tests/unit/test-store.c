@@ -312,6 +312,24 @@ static void test_contacts(Fixture *f, gconstpointer data)
     g_assert_cmpstr(c0->name, ==, "Bobby");
     g_assert_cmpstr(c1->jid, ==, "zed%irc@gw");
     g_assert_cmpstr(c1->name, ==, "Zed");
+    g_assert_null(c1->group);
+
+    /* the legacy group: set, kept by an upsert, cleared with NULL */
+    g_assert_true(cw_store_contact_set_group(f->store, u, "zed%irc@gw", "Friends", &error));
+    g_assert_true(cw_store_contact_add(f->store, u, "zed%irc@gw", "zed", "Zed", &error));
+    g_assert_true(cw_store_contact_set_group(f->store, u, "nobody@gw", "X", &error));
+    g_assert_no_error(error);
+    {
+        g_autoptr(GPtrArray) grouped = cw_store_contact_list(f->store, u, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(((CwStoredContact *)grouped->pdata[1])->group, ==, "Friends");
+        g_assert_null(((CwStoredContact *)grouped->pdata[0])->group);
+    }
+    g_assert_true(cw_store_contact_set_group(f->store, u, "zed%irc@gw", NULL, &error));
+    {
+        g_autoptr(GPtrArray) cleared = cw_store_contact_list(f->store, u, &error);
+        g_assert_null(((CwStoredContact *)cleared->pdata[1])->group);
+    }
 
     g_assert_true(cw_store_contact_add(f->store, u, "zed%irc@gw", "zed", NULL, &error));
     g_assert_true(cw_store_contact_remove(f->store, u, "bob%irc@gw", &error));
@@ -392,7 +410,8 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_true(cw_store_user_add(f->store, "bob@example.org", &error));
     g_clear_pointer(&f->store, cw_store_close);
     sqlite3 *db = raw_open(f->db_path);
-    raw_exec(db, "DROP TABLE room_resources; PRAGMA user_version = 1");
+    raw_exec(db, "DROP TABLE room_resources; ALTER TABLE contacts DROP COLUMN grp; "
+                 "PRAGMA user_version = 1");
     sqlite3_close(db);
     f->store = cw_store_open(f->db_path, f->secrets, &error);
     g_assert_no_error(error);
