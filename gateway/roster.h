@@ -24,8 +24,9 @@ void cw_roster_add(CwGateway *gw, const char *user_jid, const char *contact_jid,
 /* The group the user put contact_jid in, read from their roster (XEP-0356
  * "get" or "both"): callback gets the item's first group, or NULL (no such
  * item, no group, an error, no permission: then called at once). user_jid
- * and data are the caller's; the callback always runs exactly once (with
- * group NULL when the connection drops first). */
+ * and data are the caller's; the callback runs once (with group NULL when
+ * the connection drops first), or never when the process shuts down with
+ * the read pending (like every pending iq's data, not freed then). */
 typedef void (*CwRosterGroupCallback)(CwGateway *gw, const char *group, gpointer data);
 void cw_roster_read_group(CwGateway *gw, const char *user_jid, const char *contact_jid,
                           CwRosterGroupCallback callback, gpointer data);
