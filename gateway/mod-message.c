@@ -128,6 +128,8 @@ message(CwRequest *req)
         cw_request_error(req, "not-acceptable", "This address is not a group chat.");
         return;
     }
+    if (cw_muc_handle_direct_invite(req)) /* XEP-0249, to a contact */
+        return;
     g_autofree char *body = cw_stanza_child_text(req->stanza, "body", NULL);
     if (!req->to_node) {
         xmpp_stanza_t *addresses =

@@ -13,6 +13,8 @@
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define NS_DELAY "urn:xmpp:delay"
 #define NS_SID "urn:xmpp:sid:0"
+#define NS_CONFERENCE "jabber:x:conference"
+#define MAX_INVITES 10 /* <invite/> elements acted on in one message */
 
 /* How one occupant looks to the user: immutable and shared. Every user in
  * a channel of N people holds N occupants, mostly the very same N (same
@@ -88,6 +90,7 @@ typedef struct {
     char *subject, *subject_nick;
     GQueue history;        /* HistoryEntry, oldest first */
     gboolean joined;
+    gboolean lost;         /* out for a while, the transport rejoins (cw_legacy_room_lost) */
 } CwRoom;
 
 static const char *const role_names[] = { "none", "visitor", "participant", "moderator" };
@@ -196,7 +199,7 @@ static void
 persist_resource_gone(CwUser *user, CwRoom *room, const char *resource)
 {
     g_autoptr(GError) error = NULL;
-    if (persisted(user) && room->joined &&
+    if (persisted(user) && (room->joined || room->lost) &&
         !cw_store_room_resource_remove(user->gw->store, user->jid, room->jid, resource, &error))
         store_warn("forgetting a room's resource", error);
 }
@@ -442,6 +445,100 @@ cw_muc_handle_presence(CwRequest *req, const char *room_id)
         send_room_state(user, room, req->from);
 }
 
+/* The legacy id of an invitee's JID (a contact of this gateway), or NULL
+ * with *why set. */
+static char *
+invitee_legacy_id(CwGateway *gw, const char *jid, const char **why)
+{
+    g_autofree char *node = NULL, *domain = NULL;
+    *why = "Only contacts of this gateway can be invited to its rooms.";
+    if (!jid || !cw_jid_split(jid, &node, &domain, NULL) || !node
+        || g_strcmp0(domain, cw_gateway_domain(gw)) != 0)
+        return NULL;
+    char *legacy = cw_gateway_node_to_legacy(gw, node);
+    if (legacy && gw->ops->is_room && gw->ops->is_room(gw, legacy)) {
+        *why = "A room cannot be invited.";
+        g_clear_pointer(&legacy, g_free);
+    }
+    return legacy;
+}
+
+/* Refused before anything reaches the legacy network: *why says why. */
+static gboolean
+can_invite(CwRequest *req, CwRoom *room, const char **condition, const char **why)
+{
+    if (!req->gw->ops->invite) {
+        *condition = "feature-not-implemented";
+        *why = "This legacy network has no invitations.";
+        return FALSE;
+    }
+    if (!room || !room->joined || !g_hash_table_contains(room->resources, req->from)) {
+        *condition = "not-acceptable";
+        *why = "Join the room before inviting someone.";
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* XEP-0045 §7.8.2: <x xmlns='muc#user'><invite to='contact'><reason/></invite></x>. */
+static void
+mediated_invites(CwRequest *req, CwRoom *room, const char *room_id, xmpp_stanza_t *x)
+{
+    CwGateway *gw = req->gw;
+    const char *condition, *why;
+    if (!can_invite(req, room, &condition, &why)) {
+        cw_request_error(req, condition, why);
+        return;
+    }
+    guint n = 0;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c && n < MAX_INVITES; c = xmpp_stanza_get_next(c)) {
+        const char *name = xmpp_stanza_get_name(c);
+        if (!name || strcmp(name, "invite") != 0)
+            continue;
+        n++;
+        g_autofree char *legacy = invitee_legacy_id(gw, xmpp_stanza_get_attribute(c, "to"), &why);
+        if (!legacy) {
+            cw_request_error(req, "item-not-found", why);
+            return;
+        }
+        g_autofree char *reason = cw_stanza_child_text(c, "reason", NULL);
+        gw->ops->invite(req->user, room_id, legacy, reason && *reason ? reason : NULL);
+    }
+}
+
+gboolean
+cw_muc_handle_direct_invite(CwRequest *req)
+{
+    CwGateway *gw = req->gw;
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", NS_CONFERENCE);
+    if (!x || !req->to_node || !gw->ops->is_room)
+        return FALSE;
+    const char *room_jid = xmpp_stanza_get_attribute(x, "jid");
+    g_autofree char *node = NULL, *domain = NULL;
+    g_autofree char *room_id = room_jid && cw_jid_split(room_jid, &node, &domain, NULL) && node
+                                   && !g_strcmp0(domain, cw_gateway_domain(gw))
+                                   ? cw_gateway_node_to_legacy(gw, node) : NULL;
+    if (!room_id || !gw->ops->is_room(gw, room_id)) {
+        cw_request_error(req, "item-not-found",
+                         "Only rooms of this gateway can be invited to by its contacts.");
+        return TRUE;
+    }
+    const char *condition, *why;
+    CwRoom *room = room_lookup(req->user, room_id);
+    if (!can_invite(req, room, &condition, &why)) {
+        cw_request_error(req, condition, why);
+        return TRUE;
+    }
+    g_autofree char *legacy = invitee_legacy_id(gw, req->to, &why);
+    if (!legacy) {
+        cw_request_error(req, "item-not-found", why);
+        return TRUE;
+    }
+    const char *reason = xmpp_stanza_get_attribute(x, "reason");
+    gw->ops->invite(req->user, room_id, legacy, reason && *reason ? reason : NULL);
+    return TRUE;
+}
+
 void
 cw_muc_handle_message(CwRequest *req, const char *room_id)
 {
@@ -468,6 +565,13 @@ cw_muc_handle_message(CwRequest *req, const char *room_id)
         gw->ops->send_private(user, room_id, req->to_resource, &msg);
         return;
     }
+    xmpp_stanza_t *mx = xmpp_stanza_get_child_by_name_and_ns(req->stanza, "x", NS_MUC_USER);
+    if (mx && xmpp_stanza_get_child_by_name(mx, "decline"))
+        return; /* declining a legacy invitation: it was never accepted */
+    if (mx && xmpp_stanza_get_child_by_name(mx, "invite")) {
+        mediated_invites(req, room, room_id, mx);
+        return;
+    }
     if (!room || !room->joined || !g_hash_table_contains(room->resources, req->from)) {
         cw_request_error(req, "not-acceptable", "You are not in this room.");
         return;
@@ -489,6 +593,107 @@ cw_muc_handle_message(CwRequest *req, const char *room_id)
         return;
     }
     gw->ops->send_groupchat(user, room_id, &msg);
+}
+
+/* The nick or legacy id an outcast item names: its nick, else its jid (an
+ * occupant's JID in the room: the nick; a contact of this gateway: its
+ * legacy id; any other JID as it is, for a legacy network of JIDs). */
+static char *
+ban_target(CwRequest *req, CwRoom *room, xmpp_stanza_t *item)
+{
+    const char *nick = xmpp_stanza_get_attribute(item, "nick");
+    if (nick && *nick)
+        return g_strdup(nick);
+    const char *jid = xmpp_stanza_get_attribute(item, "jid");
+    g_autofree char *node = NULL, *domain = NULL, *resource = NULL;
+    if (!jid || !cw_jid_split(jid, &node, &domain, &resource))
+        return NULL;
+    if (g_strcmp0(domain, cw_gateway_domain(req->gw)) != 0)
+        return g_strdup(jid);
+    g_autofree char *bare = cw_jid_bare(jid);
+    if (resource && !g_strcmp0(bare, room->jid))
+        return g_steal_pointer(&resource);
+    return node ? invitee_legacy_id(req->gw, jid, &(const char *){ NULL }) : NULL;
+}
+
+void
+cw_muc_handle_admin(CwRequest *req, const char *room_id)
+{
+    CwGateway *gw = req->gw;
+    if (!strcmp(req->type, "get")) {
+        cw_request_error(req, "feature-not-implemented",
+                         "Member, admin, owner and outcast lists are not available through this gateway.");
+        return;
+    }
+    CwRoom *room = room_lookup(req->user, room_id);
+    if (!room || !room->joined || !g_hash_table_contains(room->resources, req->from)) {
+        cw_request_error(req, "not-acceptable", "You are not in this room.");
+        return;
+    }
+    guint n = 0;
+    for (xmpp_stanza_t *item = xmpp_stanza_get_children(req->payload); item;
+         item = xmpp_stanza_get_next(item)) {
+        const char *name = xmpp_stanza_get_name(item);
+        if (!name || strcmp(name, "item") != 0)
+            continue;
+        if (++n > MAX_INVITES) {
+            cw_request_error(req, "policy-violation", "Too many items in one request.");
+            return;
+        }
+        const char *role = xmpp_stanza_get_attribute(item, "role");
+        const char *aff = xmpp_stanza_get_attribute(item, "affiliation");
+        g_autofree char *reason = cw_stanza_child_text(item, "reason", NULL);
+        if (reason && !*reason)
+            g_clear_pointer(&reason, g_free);
+        g_autoptr(GError) error = NULL;
+        gboolean ok;
+        if (!g_strcmp0(role, "none") && !aff) {
+            const char *nick = xmpp_stanza_get_attribute(item, "nick");
+            if (!nick || !*nick) {
+                cw_request_error(req, "bad-request", "A kick names the occupant's nick.");
+                return;
+            }
+            if (!gw->ops->kick) {
+                cw_request_error(req, "feature-not-implemented", "This legacy network has no kicks.");
+                return;
+            }
+            ok = gw->ops->kick(req->user, room_id, nick, reason, &error);
+        } else if (!g_strcmp0(aff, "outcast") && !role) {
+            g_autofree char *who = ban_target(req, room, item);
+            if (!who) {
+                cw_request_error(req, "bad-request", "A ban names a JID (or a nick).");
+                return;
+            }
+            if (!gw->ops->ban) {
+                cw_request_error(req, "feature-not-implemented", "This legacy network has no bans.");
+                return;
+            }
+            ok = gw->ops->ban(req->user, room_id, who, reason, &error);
+        } else {
+            cw_request_error(req, "feature-not-implemented",
+                             "Only kicks (role none) and bans (affiliation outcast) are available here.");
+            return;
+        }
+        if (!ok) {
+            cw_request_error(req, error ? cw_error_condition_for(error) : "undefined-condition",
+                             error ? error->message : NULL);
+            return;
+        }
+    }
+    if (n == 0) {
+        cw_request_error(req, "bad-request", "No item in the request.");
+        return;
+    }
+    cw_request_result(req, NULL);
+}
+
+void
+cw_muc_handle_owner(CwRequest *req, const char *room_id)
+{
+    (void)room_id;
+    cw_request_error(req, "feature-not-implemented",
+                     "Room configuration (and destruction) is not available through this gateway: "
+                     "configure the room on the legacy network.");
 }
 
 void
@@ -682,6 +887,7 @@ cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRol
     room->nick = g_strdup(nick);
     occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role, affiliation, NULL);
     room->joined = TRUE;
+    room->lost = FALSE;
     GHashTableIter it;
     gpointer to;
     g_hash_table_iter_init(&it, room->resources);
@@ -743,6 +949,76 @@ cw_legacy_room_left(CwUser *user, const char *room_id, const char *status)
     while (g_hash_table_iter_next(&it, &to, NULL))
         send_self_unavailable(user, room, to, status);
     room_remove(user, room);
+}
+
+void
+cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status)
+{
+    g_return_if_fail(user && room_id);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
+    CwRoom *room = room_lookup(user, room_id);
+    if (!room || !room->joined)
+        return;
+    static const int codes[] = { 110, 333, 0 };
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL)) {
+        g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, room->nick, NULL, TRUE,
+                                                       codes, NULL, NULL);
+        if (status)
+            cw_stanza_add_text_child(p, "status", NULL, status);
+        cw_gateway_send(user->gw, p);
+    }
+    room->joined = FALSE;
+    room->lost = TRUE;
+    g_free(room->requested_nick);
+    room->requested_nick = g_strdup(room->nick);
+    g_hash_table_remove_all(room->occupants);
+    g_queue_clear_full(&room->history, history_entry_free);
+    g_queue_init(&room->history);
+}
+
+void
+cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
+                      const char *reason, const char *password)
+{
+    g_return_if_fail(user && room_id);
+    CW_ID_BOUNDARY(room_id);
+    if (!room_id)
+        return;
+    CW_ID_BOUNDARY(inviter_id);
+    CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
+    CW_TEXT_BOUNDARY(password, CW_TEXT_MAX_NAME);
+    CwGateway *gw = user->gw;
+    g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
+    if (!room_jid || !cw_jid_is_valid(room_jid))
+        return;
+    g_autofree char *inviter = inviter_id ? cw_legacy_id_to_jid(gw, inviter_id) : NULL;
+    if (inviter && !cw_jid_is_valid(inviter))
+        g_clear_pointer(&inviter, g_free);
+    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
+    g_autoptr(xmpp_stanza_t) m = cw_stanza_new(ctx, "message", NULL);
+    xmpp_stanza_set_from(m, room_jid);
+    xmpp_stanza_set_to(m, user->jid);
+    char *uuid = xmpp_uuid_gen(ctx);
+    xmpp_stanza_set_id(m, uuid);
+    xmpp_free(ctx, uuid);
+    g_autofree char *body = g_strdup_printf("%s invites you to the room %s%s%s", inviter ? inviter : "Someone",
+                                            room_jid, reason ? ": " : ".", reason ? reason : "");
+    cw_stanza_add_text_child(m, "body", NULL, body);
+    xmpp_stanza_t *x = cw_stanza_add_child(m, cw_stanza_new(ctx, "x", NS_MUC_USER));
+    xmpp_stanza_t *inv = cw_stanza_add_child(x, cw_stanza_new(ctx, "invite", NULL));
+    if (inviter)
+        xmpp_stanza_set_attribute(inv, "from", inviter);
+    if (reason)
+        cw_stanza_add_text_child(inv, "reason", NULL, reason);
+    if (password)
+        cw_stanza_add_text_child(x, "password", NULL, password);
+    cw_gateway_send(gw, m);
 }
 
 void
@@ -863,7 +1139,23 @@ cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, c
     if (room->joined) {
         static const int codes[] = { 307, 0 };
         static const int self_codes[] = { 307, 110, 0 };
-        broadcast_presence(user, room, nick, o, TRUE, codes, self_codes, NULL, reason);
+        GHashTableIter it;
+        gpointer to;
+        g_hash_table_iter_init(&it, room->resources);
+        while (g_hash_table_iter_next(&it, &to, NULL)) {
+            g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, nick, o, TRUE,
+                                                           self ? self_codes : codes, NULL, reason);
+            if (actor && *actor) {
+                /* XEP-0045 §8.2: who kicked, by the name the legacy network gives */
+                xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
+                xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
+                xmpp_stanza_t *a = item ? cw_stanza_add_child(item, cw_stanza_new(cw_gateway_ctx(user->gw),
+                                                                                  "actor", NULL)) : NULL;
+                if (a)
+                    xmpp_stanza_set_attribute(a, "nick", actor);
+            }
+            cw_gateway_send(user->gw, p);
+        }
     }
     if (self)
         room_remove(user, room);

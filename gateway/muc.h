@@ -19,6 +19,17 @@ void cw_muc_handle_presence(CwRequest *req, const char *room_id);
 void cw_muc_handle_message(CwRequest *req, const char *room_id);
 void cw_muc_handle_disco_info(CwRequest *req, const char *room_id);
 void cw_muc_handle_ping(CwRequest *req, const char *room_id);
+/* muc#admin get/set on a room (XEP-0045 §8.2 kick, §9.1 ban, through the
+ * transport's kick/ban ops; other items and list retrieval:
+ * feature-not-implemented) and muc#owner (room configuration: always
+ * feature-not-implemented). */
+void cw_muc_handle_admin(CwRequest *req, const char *room_id);
+void cw_muc_handle_owner(CwRequest *req, const char *room_id);
+/* A message to a contact carrying a XEP-0249 direct invitation
+ * (<x xmlns='jabber:x:conference' jid='ROOM'/>) to one of the gateway's
+ * rooms: handed to the transport's invite op (or answered with an error),
+ * TRUE; FALSE when the message has none. */
+gboolean cw_muc_handle_direct_invite(CwRequest *req);
 
 /* Most rooms listed in one disco#items answer. */
 #define CW_ROOM_LIST_MAX 200

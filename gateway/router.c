@@ -9,11 +9,12 @@
 #include "stanza.h"
 
 extern const CwModule cw_mod_disco, cw_mod_ping, cw_mod_version, cw_mod_register,
-    cw_mod_gateway, cw_mod_adhoc, cw_mod_presence, cw_mod_message, cw_mod_vcard;
+    cw_mod_gateway, cw_mod_adhoc, cw_mod_presence, cw_mod_message, cw_mod_vcard,
+    cw_mod_muc_admin;
 
 const CwModule *const cw_modules[] = {
     &cw_mod_disco,    &cw_mod_ping,     &cw_mod_version, &cw_mod_register, &cw_mod_gateway,
-    &cw_mod_adhoc,    &cw_mod_presence, &cw_mod_message, &cw_mod_vcard, NULL,
+    &cw_mod_adhoc,    &cw_mod_presence, &cw_mod_message, &cw_mod_vcard, &cw_mod_muc_admin, NULL,
 };
 
 static GHashTable *table; /* "stanza/type/ns" -> CwHandlerFunc */

@@ -261,6 +261,7 @@ cw_condition_name(int code)
         [CW_CONDITION_NOT_ALLOWED] = "not-allowed",
         [CW_CONDITION_ITEM_NOT_FOUND] = "item-not-found",
         [CW_CONDITION_SERVICE_UNAVAILABLE] = "service-unavailable",
+        [CW_CONDITION_FEATURE_NOT_IMPLEMENTED] = "feature-not-implemented",
     };
     return code >= 0 && (gsize)code < G_N_ELEMENTS(names) && names[code] ? names[code]
                                                                          : "undefined-condition";

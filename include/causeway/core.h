@@ -62,6 +62,7 @@ typedef enum {
     CW_CONDITION_NOT_ALLOWED,
     CW_CONDITION_ITEM_NOT_FOUND,
     CW_CONDITION_SERVICE_UNAVAILABLE,
+    CW_CONDITION_FEATURE_NOT_IMPLEMENTED,
 } CwCondition;
 /* The RFC 6120 name of a CW_CONDITION_ERROR code ("conflict", ...). */
 const char *cw_condition_name(int code);
@@ -190,6 +191,23 @@ void cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *c
                                 const char *text);
 /* The user is no longer in the room (parted, or the network closed). */
 void cw_legacy_room_left(CwUser *user, const char *room_id, const char *status);
+/* The user is out of the room for a while (the legacy connection dropped)
+ * and the transport will join it again: every joined resource gets its
+ * self-presence unavailable with status codes 110 and 333 (XEP-0045: removed
+ * because of a technical problem) and status; the room stays, with its
+ * resources, nick, password and subject (occupants and history go), and is
+ * kept in the store. The transport then reports the rejoin as a join
+ * (occupants, cw_legacy_room_joined: the whole join sequence is sent to each
+ * resource again), or cw_legacy_room_join_failed / cw_legacy_room_left when
+ * it gives up. Messages from the user meanwhile get not-acceptable. */
+void cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status);
+/* A legacy user invites the user to a room: a XEP-0045 mediated invitation
+ * (<x xmlns='muc#user'><invite from=.../></x>, from the room's JID, with a
+ * body for clients that show neither) to the user's bare JID. inviter_id is
+ * the inviter's legacy id (shown as its contact JID; may be NULL), reason
+ * and password may be NULL. The user accepts by joining the room. */
+void cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
+                           const char *reason, const char *password);
 /* Someone is in the room (on join: each member; later: a join) or their role
  * changed. real_id: their legacy id for 1:1 (muc#non-anonymous), may be NULL. */
 void cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick,

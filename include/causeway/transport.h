@@ -153,6 +153,24 @@ struct CwTransportOps {
     /* Private message to an occupant (room JID with resource). */
     void (*send_private)(CwUser *user, const char *room_id, const char *nick,
                          const CwMessage *msg);
+    /* XEP-0045 mediated invitation (<invite to=.../> in a message to the
+     * room) or XEP-0249 direct invitation (to a contact): invite legacy
+     * contact invitee_id into the room the user is in; reason may be NULL.
+     * Report failure with cw_legacy_error() (to the room id). Optional:
+     * without it the core answers feature-not-implemented. */
+    void (*invite)(CwUser *user, const char *room_id, const char *invitee_id, const char *reason);
+    /* Moderation from a muc#admin set on the room (XEP-0045 §8.2, §9.1): kick
+     * the occupant nick (role='none'), or ban who (affiliation='outcast': an
+     * occupant's nick, else the legacy id of the item's jid). Return at once:
+     * TRUE when the legacy network was asked (the kick shows later as an
+     * occupant_kicked / occupant_left), else FALSE with a CW_CONDITION_ERROR
+     * (not-allowed: the user may not; feature-not-implemented: the network
+     * cannot; item-not-found: no such occupant). Optional: NULL answers
+     * feature-not-implemented. */
+    gboolean (*kick)(CwUser *user, const char *room_id, const char *nick, const char *reason,
+                     GError **error);
+    gboolean (*ban)(CwUser *user, const char *room_id, const char *who, const char *reason,
+                    GError **error);
     /* disco#items on a legacy entity's JID (e.g. an IRC server): list its
      * rooms, at most max_items, through cw_room_list_add()/_done(). Optional. */
     void (*list_rooms)(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list);

@@ -101,6 +101,38 @@ test_conditions(void)
     g_assert_cmpstr(cw_purple_room_condition("something else"), ==, "service-unavailable");
 }
 
+static void
+check_kick(const char *text, gboolean kick, const char *actor, const char *reason)
+{
+    g_autofree char *a = NULL, *r = NULL;
+    g_assert_cmpint(cw_purple_room_kick_text(text, &a, &r), ==, kick);
+    g_assert_cmpstr(a, ==, actor);
+    g_assert_cmpstr(r, ==, reason);
+}
+
+static void
+test_kick_text(void)
+{
+    check_kick("Kicked by ircbob (go away)", TRUE, "ircbob", "go away");
+    check_kick("Kicked by ircbob (ircbob)", TRUE, "ircbob", "ircbob");
+    check_kick("Kicked by dave@legacy.test (No reason)", TRUE, "dave@legacy.test", NULL);
+    check_kick("Kicked (out (really))", TRUE, NULL, "out (really)");
+    check_kick("Kicked (No reason)", TRUE, NULL, NULL);
+    check_kick("You have been kicked by ircbob: (bye)", TRUE, "ircbob", "bye");
+    check_kick("You have been kicked: (spam)", TRUE, NULL, "spam");
+    /* not kicks */
+    check_kick(NULL, FALSE, NULL, NULL);
+    check_kick("", FALSE, NULL, NULL);
+    check_kick("Quit: Kicked by x (y)", FALSE, NULL, NULL);
+    check_kick("Kicked by ircbob", FALSE, NULL, NULL);
+    check_kick("Kicked by  (x)", FALSE, NULL, NULL);
+    check_kick("Kicked by x (y", FALSE, NULL, NULL);
+    check_kick("Kickedx (y)", FALSE, NULL, NULL);
+    check_kick("Kicked ()", TRUE, NULL, NULL);
+    check_kick("Kicked (", FALSE, NULL, NULL);
+    check_kick("leaving", FALSE, NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -109,5 +141,6 @@ main(int argc, char **argv)
     g_test_add_func("/purple-room/format", test_format);
     g_test_add_func("/purple-room/roles", test_roles);
     g_test_add_func("/purple-room/conditions", test_conditions);
+    g_test_add_func("/purple-room/kick-text", test_kick_text);
     return g_test_run();
 }

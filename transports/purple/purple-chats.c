@@ -36,6 +36,7 @@ struct CwPurpleRoom {
     char *key;      /* casefolded name */
     char *nick, *password;
     RoomState state;
+    gboolean lost;      /* was joined, the connection dropped: rejoined at sign-on */
     gboolean in_conv;   /* chat-joined seen */
     guint fallback;     /* JOIN_FALLBACK_MS timer */
     guint fail_idle;    /* chat-join-failed: reported from idle (the prpl's error text follows) */
@@ -296,6 +297,7 @@ announce_joined(CwPurpleRoom *r, PurpleConversation *conv)
     if (r->state == ROOM_JOINED)
         return;
     r->state = ROOM_JOINED;
+    r->lost = FALSE;
     if (r->fallback) {
         g_source_remove(r->fallback);
         r->fallback = 0;
@@ -425,7 +427,11 @@ on_chat_buddy_left(PurpleConversation *conv, const char *name, const char *reaso
     if (!r || !name)
         return;
     g_autofree char *text = reason && *reason ? cw_purple_html_to_text(reason) : NULL;
-    cw_legacy_occupant_left(r->s->user, r->id, name, text && *text ? text : NULL);
+    g_autofree char *actor = NULL, *why = NULL;
+    if (cw_purple_room_kick_text(text, &actor, &why))
+        cw_legacy_occupant_kicked(r->s->user, r->id, name, actor, why);
+    else
+        cw_legacy_occupant_left(r->s->user, r->id, name, text && *text ? text : NULL);
 }
 
 static void
@@ -577,12 +583,17 @@ on_chat_left(PurpleConversation *conv, gpointer data)
     if (!r)
         return;
     CwPurpleSession *s = r->s;
+    if (r->state == ROOM_PENDING)
+        return; /* the connection is going (rooms_down): rejoined at sign-on */
     if (r->state != ROOM_JOINED) {
         if (!r->fail_idle)
             r->fail_idle = g_idle_add(report_join_failed, r);
         return;
     }
-    if (r->kick_text)
+    g_autofree char *actor = NULL, *why = NULL;
+    if (r->kick_text && cw_purple_room_kick_text(r->kick_text, &actor, &why))
+        cw_legacy_occupant_kicked(s->user, r->id, r->nick, actor, why);
+    else if (r->kick_text)
         cw_legacy_occupant_kicked(s->user, r->id, r->nick, NULL, r->kick_text);
     else
         cw_legacy_room_left(s->user, r->id, NULL);
@@ -607,31 +618,65 @@ cw_purple_chats_connected(CwPurpleSession *s)
 
 static void listing_finish(Listing *ls, const char *condition, const char *text);
 
+/* The connection is going (signing-off, before libpurple leaves each chat;
+ * again at signed-off). When the session reconnects (s->wanted: the error
+ * was not fatal and the user still wants it), every room stays to be joined
+ * again at sign-on: a joined one is lost (the user is told, XEP-0045 status
+ * 333); else the joined and lost ones are left and the user told. Joins
+ * under way are asked again at sign-on either way (a session not wanted any
+ * more has no rooms: the core left them when the user went offline). */
+static void
+rooms_down(CwPurpleSession *s)
+{
+    if (!s->rooms)
+        return;
+    GList *rooms = g_hash_table_get_values(s->rooms);
+    for (GList *l = rooms; l; l = l->next) {
+        CwPurpleRoom *r = l->data;
+        if (r->fail_idle)
+            continue; /* its join failure is being reported */
+        if (r->state == ROOM_JOINED || r->lost) {
+            if (!s->wanted) {
+                cw_legacy_room_left(s->user, r->id, "Disconnected from the legacy network.");
+                room_remove(r);
+                continue;
+            }
+            if (r->state == ROOM_JOINED) {
+                g_info("%s: lost %s; rejoining when reconnected", cw_user_jid(s->user), r->name);
+                cw_legacy_room_lost(s->user, r->id,
+                                    "Disconnected from the legacy network; back in the room "
+                                    "once reconnected.");
+            }
+            r->lost = TRUE;
+        }
+        r->state = ROOM_PENDING;
+        r->in_conv = FALSE;
+        g_clear_pointer(&r->kick_text, g_free);
+        g_queue_clear_full(&r->sent, sent_free);
+        g_queue_init(&r->sent);
+        if (r->fallback) {
+            g_source_remove(r->fallback);
+            r->fallback = 0;
+        }
+    }
+    g_list_free(rooms);
+}
+
+static void
+on_signing_off(PurpleConnection *gc, gpointer data)
+{
+    CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
+    if (s)
+        rooms_down(s);
+}
+
 void
 cw_purple_chats_disconnected(CwPurpleSession *s)
 {
     while (s->listings)
         listing_finish(s->listings->data, "remote-server-timeout",
                        "Disconnected from the legacy network.");
-    if (!s->rooms)
-        return;
-    GList *rooms = g_hash_table_get_values(s->rooms);
-    for (GList *l = rooms; l; l = l->next) {
-        CwPurpleRoom *r = l->data;
-        if (r->state == ROOM_JOINED) {
-            cw_legacy_room_left(s->user, r->id, "Disconnected from the legacy network.");
-            room_remove(r);
-        } else if (r->state == ROOM_JOINING && !r->fail_idle) {
-            /* asked again once connected */
-            r->state = ROOM_PENDING;
-            r->in_conv = FALSE;
-            if (r->fallback) {
-                g_source_remove(r->fallback);
-                r->fallback = 0;
-            }
-        }
-    }
-    g_list_free(rooms);
+    rooms_down(s);
 }
 
 void
@@ -773,6 +818,163 @@ cw_purple_chats_private_in(CwPurpleSession *s, const char *who, const CwMessage 
         return FALSE;
     cw_legacy_room_private(s->user, r->id, slash + 1, msg);
     return TRUE;
+}
+
+/* ---- invitations ---- */
+
+/* The room id of libpurple's chat name ("room@server" for prpl-jabber, the
+ * channel on the account's server for the others), or NULL. */
+static char *
+room_id_of_name(CwPurpleSession *s, const char *name)
+{
+    if (!name)
+        return NULL;
+    if (is_jabber(s)) {
+        const char *at = strrchr(name, '@');
+        if (!at || at == name)
+            return NULL;
+        g_autofree char *room = g_strndup(name, at - name);
+        return cw_purple_room_id_format(room, at + 1);
+    }
+    const char *server = account_server(s);
+    return server ? cw_purple_room_id_format(name, server) : NULL;
+}
+
+/* chat-invited: told to the user as an invitation from the room (they accept
+ * by joining it); libpurple is told no at once (-1: the plugin's reject_chat,
+ * which prpl-jabber and prpl-irc do not have, so the inviter hears nothing),
+ * since nothing here may wait for the user. */
+static gint
+on_chat_invited(PurpleAccount *account, const char *inviter, const char *name,
+                const char *message, GHashTable *components, gpointer data)
+{
+    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    if (!s)
+        return 0;
+    g_autofree char *room_id = room_id_of_name(s, name);
+    if (!room_id) {
+        g_info("%s: an invitation to %s, which is no room address here", cw_user_jid(s->user),
+               name ? name : "?");
+        return -1;
+    }
+    g_autofree char *who = inviter ? g_strdup(inviter) : NULL;
+    if (who && is_jabber(s) && strchr(who, '/'))
+        *strchr(who, '/') = '\0'; /* the inviter's bare JID: its contact */
+    const char *password = components ? g_hash_table_lookup(components, "password") : NULL;
+    g_autofree char *reason = message && *message ? cw_purple_html_to_text(message) : NULL;
+    g_info("%s: invited to %s", cw_user_jid(s->user), name);
+    cw_legacy_room_invite(s->user, room_id, who && *who ? who : NULL,
+                          reason && *reason ? reason : NULL, password && *password ? password : NULL);
+    return -1;
+}
+
+void
+cw_purple_chats_invite(CwPurpleSession *s, const char *room_id, const char *who,
+                       const char *reason)
+{
+    CwPurpleRoom *r = room_by_id(s, room_id);
+    PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
+    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurplePluginProtocolInfo *info = prpl_info_of(s);
+    if (!conv || !gc) {
+        cw_legacy_error(s->user, room_id, NULL, "not-acceptable", "You are not in this room.");
+        return;
+    }
+    if (!info || !info->chat_invite) {
+        cw_legacy_error(s->user, room_id, NULL, "feature-not-implemented",
+                        "This legacy network has no invitations.");
+        return;
+    }
+    g_autofree char *name = is_jabber(s) ? g_strdup(who) : cw_purple_buddies_name(s, who);
+    if (!name || !*name || strpbrk(name, "\r\n")) {
+        cw_legacy_error(s->user, room_id, NULL, "jid-malformed", "Not a contact to invite.");
+        return;
+    }
+    g_info("%s: inviting someone to %s", cw_user_jid(s->user), r->name);
+    serv_chat_invite(gc, purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)), reason ? reason : "", name);
+}
+
+/* ---- moderation (the plugin's /kick and /ban commands) ---- */
+
+static gboolean
+moderate(CwPurpleSession *s, const char *room_id, const char *command, const char *who,
+         const char *reason, GError **error)
+{
+    CwPurpleRoom *r = room_by_id(s, room_id);
+    PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
+    if (!conv || !cw_purple_session_connection(s)) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
+                    "You are not in this room on the legacy network (yet).");
+        return FALSE;
+    }
+    GList *cmds = purple_cmd_list(conv);
+    gboolean has = g_list_find_custom(cmds, command, (GCompareFunc)g_strcmp0) != NULL;
+    g_list_free(cmds);
+    if (!has) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_FEATURE_NOT_IMPLEMENTED,
+                    "This legacy network has no %s command.", command);
+        return FALSE;
+    }
+    /* What the network would refuse, refused here: it would tell libpurple
+     * only (prpl-jabber sends its muc#admin request without waiting for the
+     * answer). A kick needs a moderator, a ban an admin or owner (XEP-0045). */
+    PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
+    const char *mine = purple_conv_chat_get_nick(chat);
+    PurpleConvChatBuddy *me = mine ? purple_conv_chat_cb_find(chat, mine) : NULL;
+    PurpleConvChatBuddyFlags flags = me ? me->flags : PURPLE_CBFLAGS_NONE;
+    gboolean may = !strcmp(command, "ban") ? cw_purple_room_affiliation(flags) >= CW_AFFILIATION_ADMIN
+                                           : cw_purple_room_role(flags) == CW_ROLE_MODERATOR;
+    if (!may) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ALLOWED,
+                    !strcmp(command, "ban") ? "Only the room's admins and owners may ban."
+                                            : "Only the room's moderators may kick.");
+        return FALSE;
+    }
+    /* The command line splits on spaces: one word for whom */
+    if (!who || !*who || strpbrk(who, " \t\r\n") || (reason && strpbrk(reason, "\r\n"))) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
+                    "This legacy network's /%s takes a name without spaces and a one-line reason.",
+                    command);
+        return FALSE;
+    }
+    if (!strcmp(command, "kick") && !purple_conv_chat_cb_find(chat, who)) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_ITEM_NOT_FOUND,
+                    "No occupant %s in this room.", who);
+        return FALSE;
+    }
+    g_autofree char *cmd = reason ? g_strdup_printf("%s %s %s", command, who, reason)
+                                  : g_strdup_printf("%s %s", command, who);
+    g_autofree char *markup = g_markup_escape_text(cmd, -1);
+    char *err = NULL;
+    PurpleCmdStatus st = purple_cmd_do_command(conv, cmd, markup, &err);
+    gboolean ok = st == PURPLE_CMD_STATUS_OK;
+    if (!ok) {
+        int code = st == PURPLE_CMD_STATUS_NOT_FOUND || st == PURPLE_CMD_STATUS_WRONG_PRPL
+                           || st == PURPLE_CMD_STATUS_WRONG_TYPE
+                       ? CW_CONDITION_FEATURE_NOT_IMPLEMENTED
+                   : st == PURPLE_CMD_STATUS_FAILED ? CW_CONDITION_ITEM_NOT_FOUND
+                                                    : CW_CONDITION_NOT_ACCEPTABLE;
+        g_set_error(error, CW_CONDITION_ERROR, code, "The legacy network's /%s failed%s%s.", command,
+                    err ? ": " : "", err ? err : "");
+    } else {
+        g_info("%s: /%s in %s", cw_user_jid(s->user), command, r->name);
+    }
+    g_free(err);
+    return ok;
+}
+
+gboolean
+cw_purple_chats_kick(CwPurpleSession *s, const char *room_id, const char *nick, const char *reason,
+                     GError **error)
+{
+    return moderate(s, room_id, "kick", nick, reason, error);
+}
+
+gboolean
+cw_purple_chats_ban(CwPurpleSession *s, const char *room_id, const char *who, const char *reason,
+                    GError **error)
+{
+    return moderate(s, room_id, "ban", who, reason, error);
 }
 
 /* ---- room lists ---- */
@@ -931,6 +1133,9 @@ cw_purple_chats_signals_connect(CwPurpleTransport *t)
     purple_signal_connect(convs, "chat-buddy-flags", t, PURPLE_CALLBACK(on_chat_buddy_flags), t);
     purple_signal_connect(convs, "chat-buddy-left", t, PURPLE_CALLBACK(on_chat_buddy_left), t);
     purple_signal_connect(convs, "chat-topic-changed", t, PURPLE_CALLBACK(on_chat_topic), t);
+    purple_signal_connect(convs, "chat-invited", t, PURPLE_CALLBACK(on_chat_invited), t);
+    purple_signal_connect(purple_connections_get_handle(), "signing-off", t,
+                          PURPLE_CALLBACK(on_signing_off), t);
 }
 
 /* purple-core's events for chats (the UI ops without a signal) */

@@ -86,3 +86,41 @@ cw_purple_room_condition(const char *text)
             return map[i].condition;
     return "service-unavailable";
 }
+
+gboolean
+cw_purple_room_kick_text(const char *text, char **actor, char **reason)
+{
+    *actor = *reason = NULL;
+    if (!text)
+        return FALSE;
+    const char *p;
+    const char *who = NULL;
+    gsize who_len = 0;
+    if (g_str_has_prefix(text, "Kicked by ") || g_str_has_prefix(text, "You have been kicked by ")) {
+        who = strstr(text, " by ") + 4;
+        who_len = strcspn(who, " :");
+        if (who_len == 0)
+            return FALSE;
+        p = who + who_len;
+        if (*p == ':')
+            p++;
+    } else if (g_str_has_prefix(text, "Kicked")) {
+        p = text + strlen("Kicked");
+    } else if (g_str_has_prefix(text, "You have been kicked:")) {
+        p = text + strlen("You have been kicked:");
+    } else {
+        return FALSE;
+    }
+    /* then " (REASON)" to the end */
+    if (p[0] != ' ' || p[1] != '(')
+        return FALSE;
+    p += 2;
+    gsize len = strlen(p);
+    if (len == 0 || p[len - 1] != ')')
+        return FALSE;
+    if (who)
+        *actor = g_strndup(who, who_len);
+    if (len > 1 && strcmp(p, "No reason)") != 0)
+        *reason = g_strndup(p, len - 1);
+    return TRUE;
+}

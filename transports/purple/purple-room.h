@@ -31,4 +31,14 @@ CwAffiliation cw_purple_room_affiliation(PurpleConvChatBuddyFlags flags);
  * match: "service-unavailable". Returns a static string. */
 const char *cw_purple_room_condition(const char *text);
 
+/* Does libpurple's text of a leave say it was a kick? The prpls word it
+ * (untranslated, as the transport runs): prpl-irc and prpl-jabber for
+ * another occupant "Kicked by ACTOR (REASON)" (prpl-jabber also "Kicked
+ * (REASON)"), for the user "You have been kicked by ACTOR: (REASON)" or "You
+ * have been kicked: (REASON)". TRUE with *actor and *reason (allocated, NULL
+ * when not given; prpl-jabber's stand-in "No reason" is none). A part or
+ * quit message that copies this wording reads as a kick: the prpl passes it
+ * the same way. */
+gboolean cw_purple_room_kick_text(const char *text, char **actor, char **reason);
+
 G_END_DECLS

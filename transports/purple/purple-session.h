@@ -99,6 +99,16 @@ void cw_purple_chats_send_private(CwPurpleSession *s, const char *room_id, const
                                   const CwMessage *msg);
 void cw_purple_chats_list(CwPurpleSession *s, const char *legacy_id, guint max_items,
                           CwRoomList *list);
+/* Invite legacy contact who into the room (serv_chat_invite); errors go to
+ * the user with cw_legacy_error. */
+void cw_purple_chats_invite(CwPurpleSession *s, const char *room_id, const char *who,
+                            const char *reason);
+/* Kick nick / ban who (a nick or, for prpl-jabber, a JID) through the
+ * plugin's /kick and /ban commands (transport.h's kick/ban contract). */
+gboolean cw_purple_chats_kick(CwPurpleSession *s, const char *room_id, const char *nick,
+                              const char *reason, GError **error);
+gboolean cw_purple_chats_ban(CwPurpleSession *s, const char *room_id, const char *who,
+                             const char *reason, GError **error);
 /* An IM from who ("room@server/nick", prpl-jabber) is a private message from
  * an occupant of a room the user is in: told to the core, TRUE. */
 gboolean cw_purple_chats_private_in(CwPurpleSession *s, const char *who, const CwMessage *msg);
@@ -106,8 +116,10 @@ gboolean cw_purple_chats_private_in(CwPurpleSession *s, const char *who, const C
  * room whose join just failed, it is that failure's text, TRUE (not to be
  * told otherwise); remembered for a join failure signalled right after. */
 gboolean cw_purple_chats_note_notify(CwPurpleTransport *t, const char *text);
-/* signed-on: pending joins go out; signed-off: rooms are left (joins pending
- * again); free: the session goes. */
+/* signed-on: pending joins go out, lost rooms rejoined; signing-off and
+ * signed-off: while the session reconnects, joined rooms are lost
+ * (cw_legacy_room_lost) and joined again at sign-on, else left; free: the
+ * session goes. */
 void cw_purple_chats_connected(CwPurpleSession *s);
 void cw_purple_chats_disconnected(CwPurpleSession *s);
 void cw_purple_chats_free(CwPurpleSession *s);

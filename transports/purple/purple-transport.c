@@ -467,6 +467,34 @@ purple_send_private(CwUser *user, const char *room_id, const char *nick, const C
 }
 
 static void
+purple_invite(CwUser *user, const char *room_id, const char *who, const char *reason)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        cw_purple_chats_invite(s, room_id, who, reason);
+}
+
+static gboolean
+purple_kick(CwUser *user, const char *room_id, const char *nick, const char *reason, GError **error)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        return cw_purple_chats_kick(s, room_id, nick, reason, error);
+    g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE, "You are not in this room.");
+    return FALSE;
+}
+
+static gboolean
+purple_ban(CwUser *user, const char *room_id, const char *who, const char *reason, GError **error)
+{
+    CwPurpleSession *s = session_of(user);
+    if (s)
+        return cw_purple_chats_ban(s, room_id, who, reason, error);
+    g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE, "You are not in this room.");
+    return FALSE;
+}
+
+static void
 purple_list_rooms(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list)
 {
     CwPurpleSession *s = session_of(user);
@@ -520,6 +548,9 @@ const CwTransportOps cw_purple_transport = {
     .set_subject = purple_set_subject,
     .change_nick = purple_change_nick,
     .send_private = purple_send_private,
+    .invite = purple_invite,
+    .kick = purple_kick,
+    .ban = purple_ban,
     .list_rooms = purple_list_rooms,
     .is_room = purple_is_room,
     .gateway_prompt = "Contact's user name",
