@@ -1,0 +1,162 @@
+"""End-to-end tests of [metrics] (/metrics, /health) and sd_notify.
+
+Real Prosody, the real causeway binary (supervisor and children), a real
+AF_UNIX datagram socket as NOTIFY_SOCKET (the sd_notify protocol itself).
+"""
+import os
+import re
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import harness
+
+GW = harness.GW_DOMAIN
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+
+
+def metrics_extra(port):
+    return "\n[metrics]\nlisten = 127.0.0.1:%d\n" % port
+
+
+def get(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def parse(text):
+    """{(name, frozenset(labels)): value}; asserts the exposition is well formed."""
+    out, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            name = line.split()[2]
+            assert name not in typed, "family %s typed twice:\n%s" % (name, text)
+            typed.add(name)
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, "bad sample line %r" % line
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+        assert m.group(1) in typed or m.group(1).rsplit("_", 1)[0] in typed, line
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def value(samples, name, **labels):
+    want = set(labels.items())
+    for (n, ls), v in samples.items():
+        if n == name and want <= set(ls):
+            return v
+    return None
+
+
+def wait_value(port, name, pred, timeout=15, **labels):
+    last = [None]
+
+    def check():
+        last[0] = value(parse(get(port, "/metrics")[1]), name, **labels)
+        return last[0] is not None and pred(last[0])
+    try:
+        harness.wait_until(check, timeout, "%s%s" % (name, labels))
+    except Exception:
+        raise AssertionError("%s %s: last value %s" % (name, labels, last[0]))
+    return last[0]
+
+
+def test_metrics_supervisor(rig):
+    rig.start_prosody()
+    port, = harness.free_ports(1)
+    cw = rig.new_causeway(extra=metrics_extra(port))
+    cw.start(supervisor=True)
+    harness.wait_until(lambda: harness.port_open(port), 10, "metrics port")
+    wait_value(port, "causeway_component_connected", lambda v: v == 1, transport="loop")
+    st, body = get(port, "/health")
+    assert st == 200, body
+
+    # a message sent to the gateway makes it send one back: stanzas out by kind moves
+    before = wait_value(port, "causeway_stanzas_out_total", lambda v: True, kind="message",
+                        transport="loop", type="loopback")
+    alice = rig.client("alice")
+    alice.send_message(GW, "help")
+    alice.wait_message(frm=GW)
+    wait_value(port, "causeway_stanzas_out_total", lambda v: v > before, kind="message",
+               transport="loop")
+    assert value(parse(get(port, "/metrics")[1]), "causeway_stanzas_in_total",
+                 kind="message") >= 1
+
+    # kill -9 of the child: the supervisor counts a restart, the child comes back
+    assert value(parse(get(port, "/metrics")[1]), "causeway_child_restarts_total",
+                 transport="loop") == 0
+    sup = cw.proc.pid
+    kids = [p for p in harness.children_of(sup)]
+    assert len(kids) == 1, kids
+    os.kill(kids[0], signal.SIGKILL)
+    wait_value(port, "causeway_child_restarts_total", lambda v: v == 1, transport="loop")
+    cw.wait_connected(2, timeout=20)
+    wait_value(port, "causeway_component_connected", lambda v: v == 1, transport="loop")
+
+    # /health follows the XMPP server
+    rig.prosody.kill()
+    harness.wait_until(lambda: get(port, "/health")[0] == 503, 15, "/health 503")
+    st, body = get(port, "/health")
+    assert "transport loop" in body and "since" in body, body
+    rig.prosody.start()
+    harness.wait_until(lambda: get(port, "/health")[0] == 200, 30, "/health 200 again")
+    assert get(port, "/nothing")[0] == 404
+
+
+def test_metrics_single_transport(rig):
+    """--transport NAME alone serves its own /metrics and /health."""
+    rig.start_prosody()
+    port, = harness.free_ports(1)
+    cw = rig.start_causeway(extra=metrics_extra(port))
+    harness.wait_until(lambda: harness.port_open(port), 10, "metrics port")
+    samples = parse(get(port, "/metrics")[1])
+    assert value(samples, "causeway_component_connected", transport="loop") == 1
+    assert value(samples, "causeway_child_restarts_total") is None  # no supervisor here
+    assert get(port, "/health")[0] == 200
+    cw.stop()
+
+
+def test_sd_notify(rig, tmp_path):
+    rig.start_prosody()
+    path = str(tmp_path / "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(0.2)
+    cw = rig.new_causeway()
+    os.environ["NOTIFY_SOCKET"] = path
+    os.environ["WATCHDOG_USEC"] = "400000"  # pings every 200 ms
+    try:
+        cw.start(supervisor=True)
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+        del os.environ["WATCHDOG_USEC"]
+    got = []
+    deadline = time.time() + 10
+    while time.time() < deadline and not ("READY=1" in got and got.count("WATCHDOG=1") >= 3):
+        try:
+            got.append(s.recv(4096).decode())
+        except socket.timeout:
+            pass
+    assert "READY=1" in got, got
+    assert got.count("WATCHDOG=1") >= 3, got
+    assert any(g.startswith("STATUS=1 of 1 transports connected") for g in got), got
+    # the child never talks to systemd itself: only the supervisor's status lines
+    assert not any("disconnected" in g or g.startswith("STATUS=connecting") for g in got), got
+    cw.proc.signal(signal.SIGTERM)
+    cw.wait_exit(10)
+    rest = []
+    try:
+        while True:
+            rest.append(s.recv(4096).decode())
+    except socket.timeout:
+        pass
+    assert "STOPPING=1" in rest, rest
+    s.close()
