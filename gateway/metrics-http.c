@@ -38,6 +38,10 @@ cw_metrics_listen_parse(const char *listen, char **host, guint16 *port, char **w
             return FALSE;
         }
         h = g_strndup(listen, colon - listen);
+        if (strchr(h, ':')) {
+            *why = g_strdup_printf("'%s': write an IPv6 address in brackets, [ADDR]:PORT", listen);
+            return FALSE;
+        }
     }
     if (!g_hostname_is_ip_address(h)) {
         *why = g_strdup_printf("'%s' is not a numeric IP address", h);
