@@ -11,9 +11,20 @@ typedef struct {
     double gauge;        /* gauges */
 } Series;
 
+#define HISTOGRAM_MAX_BOUNDS 16
+
+struct CwMetricsHistogram {
+    double bounds[HISTOGRAM_MAX_BOUNDS];
+    guint64 buckets[HISTOGRAM_MAX_BOUNDS + 1]; /* not cumulative; the last is +Inf */
+    guint n;
+    double sum;
+    guint64 count;
+};
+
 typedef struct {
     char *name, *help;
     CwMetricType type;
+    CwMetricsHistogram *histogram; /* CW_METRIC_HISTOGRAM only */
     GPtrArray *series;   /* Series*, in creation order */
     GHashTable *by_key;  /* "label\x1fvalue" -> Series* (borrowed) */
 } Family;
@@ -47,6 +58,7 @@ family_free(gpointer p)
     Family *f = p;
     g_free(f->name);
     g_free(f->help);
+    g_free(f->histogram);
     g_hash_table_unref(f->by_key);
     g_ptr_array_unref(f->series);
     g_free(f);
@@ -193,10 +205,50 @@ cw_metrics_gauge_clear(const char *name)
     g_ptr_array_set_size(f->series, 0);
 }
 
+CwMetricsHistogram *
+cw_metrics_histogram(const char *name, const char *help, const double *bounds, guint n_bounds)
+{
+    g_return_val_if_fail(n_bounds <= HISTOGRAM_MAX_BOUNDS, NULL);
+    if (!reg)
+        return NULL;
+    Family *f = g_hash_table_lookup(reg->by_name, name);
+    if (f) {
+        g_return_val_if_fail(f->type == CW_METRIC_HISTOGRAM, NULL);
+        return f->histogram;
+    }
+    g_return_val_if_fail(valid_name(name), NULL);
+    f = g_new0(Family, 1);
+    f->name = g_strdup(name);
+    f->help = g_strdup(help ? help : name);
+    f->type = CW_METRIC_HISTOGRAM;
+    f->series = g_ptr_array_new_with_free_func(series_free);
+    f->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->histogram = g_new0(CwMetricsHistogram, 1);
+    memcpy(f->histogram->bounds, bounds, n_bounds * sizeof *bounds);
+    f->histogram->n = n_bounds;
+    g_ptr_array_add(reg->families, f);
+    g_hash_table_insert(reg->by_name, f->name, f);
+    return f->histogram;
+}
+
+void
+cw_metrics_observe(CwMetricsHistogram *h, double v)
+{
+    if (!h)
+        return;
+    guint i = 0;
+    while (i < h->n && v > h->bounds[i])
+        i++;
+    h->buckets[i]++;
+    h->sum += v;
+    h->count++;
+}
+
 void
 cw_metrics_add_collector(CwMetricsCollector fn, gpointer data)
 {
-    g_return_if_fail(reg != NULL);
+    if (!reg) /* no registry (causeway --check): nothing to collect for */
+        return;
     Collector c = { fn, data };
     g_array_append_val(reg->collectors, c);
 }
@@ -228,6 +280,30 @@ append_double(GString *out, double v)
     }
 }
 
+static void
+render_histogram(GString *out, Family *f)
+{
+    CwMetricsHistogram *h = f->histogram;
+    const char *own = reg->own_labels, *sep = *own ? "," : "";
+    g_string_append_printf(out, "# HELP %s ", f->name);
+    escape_help(out, f->help);
+    g_string_append_printf(out, "\n# TYPE %s histogram\n", f->name);
+    guint64 cumulative = 0;
+    for (guint i = 0; i <= h->n; i++) {
+        cumulative += h->buckets[i];
+        g_string_append_printf(out, "%s_bucket{%s%sle=\"", f->name, own, sep);
+        if (i < h->n)
+            append_double(out, h->bounds[i]);
+        else
+            g_string_append(out, "+Inf");
+        g_string_append_printf(out, "\"} %" G_GUINT64_FORMAT "\n", cumulative);
+    }
+    g_string_append_printf(out, "%s_sum%s%s%s ", f->name, *own ? "{" : "", own, *own ? "}" : "");
+    append_double(out, h->sum);
+    g_string_append_printf(out, "\n%s_count%s%s%s %" G_GUINT64_FORMAT "\n", f->name,
+                           *own ? "{" : "", own, *own ? "}" : "", h->count);
+}
+
 char *
 cw_metrics_render(void)
 {
@@ -239,6 +315,10 @@ cw_metrics_render(void)
     GString *out = g_string_sized_new(4096);
     for (guint i = 0; i < reg->families->len; i++) {
         Family *f = reg->families->pdata[i];
+        if (f->type == CW_METRIC_HISTOGRAM) {
+            render_histogram(out, f);
+            continue;
+        }
         if (f->series->len == 0)
             continue;
         g_string_append_printf(out, "# HELP %s ", f->name);

@@ -18,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-typedef enum { CW_METRIC_COUNTER, CW_METRIC_GAUGE } CwMetricType;
+typedef enum { CW_METRIC_COUNTER, CW_METRIC_GAUGE, CW_METRIC_HISTOGRAM } CwMetricType;
 
 /* Start / stop the registry (init/deinit in pairs; deinit frees every series). */
 void cw_metrics_init(const char *transport, const char *type);
@@ -36,6 +36,14 @@ void cw_metrics_gauge_set(const char *name, const char *help, const char *label,
                           const char *value, double v);
 /* Drop every series of a gauge family (before a collector sets the current ones). */
 void cw_metrics_gauge_clear(const char *name);
+
+/* A histogram with fixed upper bounds (ascending, +Inf implied), no labels of
+ * its own. cw_metrics_observe() is a short linear scan over the bounds and two
+ * additions: cheap enough for every SQLite statement. NULL-safe. */
+typedef struct CwMetricsHistogram CwMetricsHistogram;
+CwMetricsHistogram *cw_metrics_histogram(const char *name, const char *help, const double *bounds,
+                                         guint n_bounds);
+void cw_metrics_observe(CwMetricsHistogram *h, double v);
 
 typedef void (*CwMetricsCollector)(gpointer data);
 void cw_metrics_add_collector(CwMetricsCollector fn, gpointer data);

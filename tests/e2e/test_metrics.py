@@ -160,3 +160,32 @@ def test_sd_notify(rig, tmp_path):
         pass
     assert "STOPPING=1" in rest, rest
     s.close()
+
+
+def test_metrics_irc_reconnects(rig):
+    """A killed IRC server: legacy reconnects counted, connection states follow, errors by condition."""
+    from irc_harness import NgIrcd
+    from test_irc import IRC_DOMAIN, join, groupchat
+    rig.start_prosody(domain=IRC_DOMAIN)
+    ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
+    port, = harness.free_ports(1)
+    cw = rig.new_causeway(domain=IRC_DOMAIN, ttype="irc", transport="irc",
+                          extra="irc_port = %d\nflood_burst = 0\nirc_servers = 127.0.0.1\n%s" % (ngircd.port,
+                                                                         metrics_extra(port)))
+    cw.start(supervisor=True)
+    alice = rig.client("alice")
+    join(alice, "#chan", "alicenick")
+    wait_value(port, "causeway_legacy_connections", lambda v: v == 1, state="connected",
+               transport="irc", type="irc")
+    assert value(parse(get(port, "/metrics")[1]), "causeway_legacy_reconnects_total") in (None, 0)
+    ngircd.kill()
+    wait_value(port, "causeway_legacy_reconnects_total", lambda v: v >= 1, transport="irc")
+    wait_value(port, "causeway_legacy_connections", lambda v: v == 0, state="connected")
+    groupchat(alice, "#chan", "sent while down")
+    wait_value(port, "causeway_errors_sent_total", lambda v: v >= 1, transport="irc")
+    ngircd.start()
+    wait_value(port, "causeway_legacy_connections", lambda v: v == 1, state="connected",
+               timeout=30)
+    samples = parse(get(port, "/metrics")[1])
+    assert value(samples, "causeway_store_statement_seconds_count", transport="irc") > 0
+    assert value(samples, "causeway_legacy_queue_bytes", transport="irc") is not None
