@@ -220,7 +220,7 @@ load(GKeyFile *kf, const char *path, GError **error)
     static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
                                              "server_domain", "resume_grace", NULL };
     static const char *const gateway_keys[] = { "data_dir", "key_file", "allowed_domains", "admins",
-                                                NULL };
+                                                "log", "log_user_jids", NULL };
     static const char *const metrics_keys[] = { "listen", NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
         !check_known_keys(c, "metrics", metrics_keys, NULL, error) ||
@@ -256,6 +256,28 @@ load(GKeyFile *kf, const char *path, GError **error)
     }
     if (!cw_limits_load(&c->limits, kf, path, "gateway", error))
         return NULL;
+    g_autofree char *log = NULL, *log_users = NULL;
+    if (!get_string(c, "gateway", "log", "auto", FALSE, &log, error) ||
+        !get_string(c, "gateway", "log_user_jids", "plain", FALSE, &log_users, error))
+        return NULL;
+    static const char *const log_targets[] = { "auto", "stderr", "journal", NULL };
+    c->log_target = -1;
+    for (int i = 0; log_targets[i]; i++)
+        if (strcmp(log, log_targets[i]) == 0)
+            c->log_target = i;
+    if (c->log_target < 0) {
+        cw_config_set_error(error, path, "gateway", "log",
+                            "'%s' is not a log target; use auto (the journal under systemd, else "
+                            "stderr), stderr or journal", log);
+        return NULL;
+    }
+    if (strcmp(log_users, "plain") && strcmp(log_users, "hash")) {
+        cw_config_set_error(error, path, "gateway", "log_user_jids",
+                            "'%s' is not plain or hash; use plain (JIDs in CAUSEWAY_USER) or hash",
+                            log_users);
+        return NULL;
+    }
+    c->log_hash_users = strcmp(log_users, "hash") == 0;
     if (g_key_file_has_key(kf, "metrics", "listen", NULL)) {
         g_autofree char *host = NULL, *why = NULL;
         guint16 port;

@@ -58,6 +58,7 @@ main(int argc, char **argv)
         fprintf(stderr, "causeway: %s\n", error->message);
         return 1;
     }
+    cw_log_set_target((CwLogTarget)config->log_target, transport, config->log_hash_users);
     if ((check || !transport) && !cw_gateway_check_transports(config, &error)) {
         fprintf(stderr, "causeway: %s\n", error->message);
         cw_config_free(config);
@@ -86,5 +87,6 @@ main(int argc, char **argv)
     int status = cw_gateway_run(gw);
     cw_gateway_free(gw);
     cw_notify_deinit();
+    cw_log_deinit();
     return status;
 }

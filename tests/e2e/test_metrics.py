@@ -189,3 +189,71 @@ def test_metrics_irc_reconnects(rig):
     samples = parse(get(port, "/metrics")[1])
     assert value(samples, "causeway_store_statement_seconds_count", transport="irc") > 0
     assert value(samples, "causeway_legacy_queue_bytes", transport="irc") is not None
+
+
+def parse_journal(data):
+    """The journal's native protocol: KEY=VALUE\\n, or KEY\\n<le64 length><bytes>\\n."""
+    fields, i = {}, 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        line = data[i:nl]
+        if b"=" in line:
+            k, v = line.split(b"=", 1)
+            i = nl + 1
+        else:
+            k = line
+            n = int.from_bytes(data[nl + 1:nl + 9], "little")
+            v = data[nl + 9:nl + 9 + n]
+            assert data[nl + 9 + n:nl + 10 + n] == b"\n", data
+            i = nl + 10 + n
+        assert re.match(rb"^[A-Z0-9_]+$", k), k
+        fields[k.decode()] = v.decode()
+    return fields
+
+
+def test_journal_logging(rig, tmp_path):
+    """[gateway] log = journal: records reach a real AF_UNIX datagram socket in the
+    journal's native protocol (systemd-journald cannot run here), with PRIORITY,
+    CAUSEWAY_TRANSPORT and, hashed, CAUSEWAY_USER."""
+    import hashlib
+    from irc_harness import NgIrcd
+    from test_irc import IRC_DOMAIN, join
+    rig.start_prosody(domain=IRC_DOMAIN)
+    ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
+    path = str(tmp_path / "journal.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(0.2)
+    cw = rig.new_causeway(domain=IRC_DOMAIN, ttype="irc", transport="irc",
+                          extra="irc_port = %d\nflood_burst = 0\nirc_servers = 127.0.0.1\n" % ngircd.port,
+                          gateway_extra="log = journal\nlog_user_jids = hash\n")
+    os.environ["CAUSEWAY_JOURNAL_SOCKET"] = path
+    try:
+        cw.start(supervisor=True, wait_connected=False)
+    finally:
+        del os.environ["CAUSEWAY_JOURNAL_SOCKET"]
+    records = []
+
+    def wait_record(pred, what, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for r in records:
+                if pred(r):
+                    return r
+            try:
+                records.append(parse_journal(s.recv(1 << 20)))
+            except socket.timeout:
+                pass
+        raise AssertionError("no journal record %s in %r" % (what, records))
+
+    r = wait_record(lambda r: "component %s connected" % IRC_DOMAIN in r.get("MESSAGE", ""), "connected")
+    assert r["CAUSEWAY_TRANSPORT"] == "irc" and r["PRIORITY"] == "5" and r["SYSLOG_IDENTIFIER"] == "causeway", r
+    sup = wait_record(lambda r: r.get("MESSAGE", "").startswith("started transport irc"), "supervisor")
+    assert "CAUSEWAY_TRANSPORT" not in sup, sup
+    alice = rig.client("alice")
+    join(alice, "#chan", "alicenick")
+    ngircd.kill()
+    r = wait_record(lambda r: "Lost the connection" in r.get("MESSAGE", ""), "about alice")
+    assert r.get("CAUSEWAY_USER") == hashlib.sha256(b"alice@localhost").hexdigest()[:16], r
+    assert cw.log() == "" or "Lost the connection" not in cw.log()  # not on stderr as well
+    s.close()

@@ -421,7 +421,7 @@ static void
 give_up(CwIrcSession *s, const char *text)
 {
     g_autofree char *escaped = cw_irc_log_escape(text);
-    g_message("%s: %s", cw_user_jid(s->user), escaped);
+    CW_LOG_USER(G_LOG_LEVEL_MESSAGE, cw_user_jid(s->user), "%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
     fail_channel_joins(s, "remote-server-not-found", text);
     forget_session(s);
@@ -489,7 +489,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
                         was_registered ? "Lost the connection to" : "Cannot connect to", s->server,
                         why, (delay + 999) / 1000);
     g_autofree char *escaped = cw_irc_log_escape(text);
-    g_message("%s: %s", cw_user_jid(s->user), escaped);
+    CW_LOG_USER(G_LOG_LEVEL_MESSAGE, cw_user_jid(s->user), "%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
     GHashTableIter it;
     gpointer value;
@@ -580,7 +580,7 @@ session_connect(CwIrcSession *s)
                                     &public_only, &refused)) {
         /* The user set another port than the admin pinned after the session
          * was opened (irc-transport.c checked it then): the admin's wins. */
-        g_message("%s: %s", cw_user_jid(user), refused->message);
+        CW_LOG_USER(G_LOG_LEVEL_MESSAGE, cw_user_jid(user), "%s: %s", cw_user_jid(user), refused->message);
         if (!cw_irc_policy_check_server(t->policy, s->server, 0, t->port, &port, &public_only, NULL))
             public_only = TRUE;
     }
