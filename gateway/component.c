@@ -3,6 +3,7 @@
 #include "component.h"
 
 #include <causeway/backoff.h>
+#include <causeway/metrics.h>
 
 #include "log-redact.h"
 #include "log.h"
@@ -39,6 +40,9 @@ struct CwComponent {
     gboolean connected, stopped;
     guint attempt;
     guint64 stanzas_in, stanzas_out;
+    guint64 *in_kind[4], *out_kind[4]; /* metrics series: message, presence, iq, other */
+    guint64 sink;                      /* where they point without a metrics registry */
+    gsize out_mark;                    /* comp->out->len when the stanza being written began */
     guint64 trimmed_at_out; /* stanzas_out at the last malloc_trim() */
 
     GString *out;           /* serialised stanzas not yet handed to libstrophe */
@@ -278,11 +282,42 @@ on_tick(gpointer data)
 
 /* ---- connection events ---- */
 
+static const char *const kind_names[] = { "message", "presence", "iq", "other" };
+
+static guint
+stanza_kind(const char *name)
+{
+    if (!name)
+        return 3;
+    for (guint i = 0; i < 3; i++)
+        if (strcmp(name, kind_names[i]) == 0)
+            return i;
+    return 3;
+}
+
+static void
+init_counters(CwComponent *comp)
+{
+    for (guint i = 0; i < 4; i++) {
+        comp->in_kind[i] = cw_metrics_counter("causeway_stanzas_in_total",
+                                              "Stanzas received from the XMPP server, by kind",
+                                              "kind", kind_names[i]);
+        comp->out_kind[i] = cw_metrics_counter("causeway_stanzas_out_total",
+                                               "Stanzas sent to the XMPP server, by kind", "kind",
+                                               kind_names[i]);
+        if (!comp->in_kind[i])
+            comp->in_kind[i] = &comp->sink;
+        if (!comp->out_kind[i])
+            comp->out_kind[i] = &comp->sink;
+    }
+}
+
 static int
 stanza_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     CwComponent *comp = userdata;
     comp->stanzas_in++;
+    (*comp->in_kind[stanza_kind(xmpp_stanza_get_name(stanza))])++;
     if (comp->events.stanza)
         comp->events.stanza(comp, stanza, comp->user_data);
     return 1; /* keep the handler */
@@ -463,6 +498,7 @@ cw_component_new(const char *domain, const char *secret, const char *host, guint
                  const CwComponentEvents *events, gpointer user_data)
 {
     CwComponent *comp = g_new0(CwComponent, 1);
+    init_counters(comp);
     comp->domain = g_strdup(domain);
     comp->secret = g_strdup(secret);
     comp->host = g_strdup(host);
@@ -574,6 +610,7 @@ cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza)
                 xmpp_stanza_get_name(stanza));
         return FALSE;
     }
+    comp->out_mark = comp->out->len;
     cw_stanza_serialize(comp->out, stanza);
     cw_component_end_xml(comp);
     return TRUE;
@@ -582,13 +619,19 @@ cw_component_send(CwComponent *comp, xmpp_stanza_t *stanza)
 GString *
 cw_component_begin_xml(CwComponent *comp)
 {
-    return comp->connected ? comp->out : NULL;
+    if (!comp->connected)
+        return NULL;
+    comp->out_mark = comp->out->len;
+    return comp->out;
 }
 
 void
 cw_component_end_xml(CwComponent *comp)
 {
     comp->stanzas_out++;
+    /* The kind from the first letter of the tag just written: <message, <presence, <iq. */
+    char c = comp->out_mark + 1 < comp->out->len ? comp->out->str[comp->out_mark + 1] : 0;
+    (*comp->out_kind[c == 'm' ? 0 : c == 'p' ? 1 : c == 'i' ? 2 : 3])++;
     if (!comp->congested && backlog(comp) > BACKLOG_HIGH)
         update_congestion(comp);
     /* At the sources' own priority, not idle: written after the current

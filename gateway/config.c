@@ -1,5 +1,6 @@
 /* config.c — GKeyFile INI -> typed configuration; every error names file, key and fix. */
 #include "config.h"
+#include "metrics-http.h"
 #include "transports.h"
 
 #include <causeway/jid.h>
@@ -63,6 +64,7 @@ cw_config_free(CwConfig *config)
     g_clear_pointer(&config->kf, g_key_file_unref);
     g_free(config->data_dir);
     g_free(config->key_file);
+    g_free(config->metrics_listen);
     g_strfreev(config->allowed_domains);
     g_strfreev(config->admins);
     g_clear_pointer(&config->transports, g_ptr_array_unref);
@@ -206,9 +208,11 @@ load(GKeyFile *kf, const char *path, GError **error)
 
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     for (char **g = groups; *g; g++) {
-        if (strcmp(*g, "xmpp") && strcmp(*g, "gateway") && !g_str_has_prefix(*g, "transport:")) {
+        if (strcmp(*g, "xmpp") && strcmp(*g, "gateway") && strcmp(*g, "metrics") &&
+            !g_str_has_prefix(*g, "transport:")) {
             cw_config_set_error(error, path, *g, NULL,
-                                "unknown section; sections are [xmpp], [gateway] and [transport:NAME]");
+                                "unknown section; sections are [xmpp], [gateway], [metrics] and "
+                                "[transport:NAME]");
             return NULL;
         }
     }
@@ -216,8 +220,10 @@ load(GKeyFile *kf, const char *path, GError **error)
     static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
                                              "server_domain", "resume_grace", NULL };
     static const char *const gateway_keys[] = { "data_dir", "key_file", "allowed_domains", "admins",
-                                                NULL };
+                                                "log", "log_user_jids", NULL };
+    static const char *const metrics_keys[] = { "listen", NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
+        !check_known_keys(c, "metrics", metrics_keys, NULL, error) ||
         !check_known_keys(c, "gateway", gateway_keys, cw_limits_keys, error))
         return NULL;
 
@@ -250,6 +256,40 @@ load(GKeyFile *kf, const char *path, GError **error)
     }
     if (!cw_limits_load(&c->limits, kf, path, "gateway", error))
         return NULL;
+    g_autofree char *log = NULL, *log_users = NULL;
+    if (!get_string(c, "gateway", "log", "auto", FALSE, &log, error) ||
+        !get_string(c, "gateway", "log_user_jids", "plain", FALSE, &log_users, error))
+        return NULL;
+    static const char *const log_targets[] = { "auto", "stderr", "journal", NULL };
+    c->log_target = -1;
+    for (int i = 0; log_targets[i]; i++)
+        if (strcmp(log, log_targets[i]) == 0)
+            c->log_target = i;
+    if (c->log_target < 0) {
+        cw_config_set_error(error, path, "gateway", "log",
+                            "'%s' is not a log target; use auto (the journal under systemd, else "
+                            "stderr), stderr or journal", log);
+        return NULL;
+    }
+    if (strcmp(log_users, "plain") && strcmp(log_users, "hash")) {
+        cw_config_set_error(error, path, "gateway", "log_user_jids",
+                            "'%s' is not plain or hash; use plain (JIDs in CAUSEWAY_USER) or hash",
+                            log_users);
+        return NULL;
+    }
+    c->log_hash_users = strcmp(log_users, "hash") == 0;
+    if (g_key_file_has_key(kf, "metrics", "listen", NULL)) {
+        g_autofree char *host = NULL, *why = NULL;
+        guint16 port;
+        if (!get_string(c, "metrics", "listen", NULL, TRUE, &c->metrics_listen, error))
+            return NULL;
+        if (!cw_metrics_listen_parse(c->metrics_listen, &host, &port, &why)) {
+            cw_config_set_error(error, path, "metrics", "listen",
+                                "%s; give a numeric address and port, e.g. listen = 127.0.0.1:9375 "
+                                "(or remove the key to turn metrics off)", why);
+            return NULL;
+        }
+    }
     c->allowed_domains = get_list(c, "gateway", "allowed_domains");
     c->admins = get_list(c, "gateway", "admins");
     for (char **a = c->admins; *a; a++) {

@@ -1,8 +1,9 @@
 /* config.h — the INI configuration (GKeyFile) turned into typed values.
  *
  * [xmpp]            host, port, reconnect_min, reconnect_max, resume_grace (seconds), server_domain
- * [gateway]         data_dir, key_file, allowed_domains, admins, and the per-user
+ * [gateway]         data_dir, key_file, allowed_domains, admins, log, log_user_jids, and the per-user
  *                   limits (user-limits.h: max_rooms_per_user, ...)
+ * [metrics]         listen (HOST:PORT of the /metrics and /health endpoint; absent = off)
  * [transport:NAME]  type, domain, secret, host, port, server_domain, resume_grace, and the keys the
  *                   transport type declares (CwTransportOps.config_keys)
  *
@@ -47,6 +48,9 @@ typedef struct {
     CwLimits limits;          /* per-user limits (user-limits.h) */
     guint reconnect_min_ms, reconnect_max_ms;
     guint resume_grace_ms;    /* after a reconnect: resources not heard from by then are gone */
+    char *metrics_listen;     /* [metrics] listen, NULL when off */
+    int log_target;           /* [gateway] log: CwLogTarget (auto, stderr, journal) */
+    gboolean log_hash_users;  /* [gateway] log_user_jids = hash */
     GPtrArray *transports;    /* CwTransportConfig* */
 } CwConfig;
 

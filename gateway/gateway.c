@@ -1,6 +1,9 @@
 /* gateway.c — one transport process: wiring of config, store, component and router; main loop. */
 #define G_LOG_DOMAIN "causeway"
 #include "gateway.h"
+#include "gateway-metrics.h"
+
+#include <causeway/metrics.h>
 
 #include "resume.h"
 
@@ -33,6 +36,7 @@ static void
 on_connected(CwComponent *comp, gpointer data)
 {
     CwGateway *gw = data;
+    cw_gateway_metrics_connected(gw, TRUE);
     if (gw->was_connected)
         cw_resume_begin(gw); /* the resources we know may be ghosts now */
     gw->was_connected = TRUE;
@@ -70,6 +74,7 @@ fail_pending_iqs(CwGateway *gw)
 static void
 on_disconnected(CwComponent *comp, gpointer data)
 {
+    cw_gateway_metrics_connected(data, FALSE);
     fail_pending_iqs(data);
 }
 
@@ -162,6 +167,7 @@ cw_gateway_new(CwConfig *config, const char *transport_name, GError **error)
     gw->pending_iqs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     gw->unconfirmed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     cw_router_init();
+    cw_metrics_init(t->name, t->type);
 
     if (gw->ops->configure &&
         !gw->ops->configure(gw, config->kf, config->path, t->group, error))
@@ -225,6 +231,7 @@ cw_gateway_free(CwGateway *gw)
     g_free(gw->privilege_ns);
     g_free(gw->caps_ver);
     cw_router_deinit();
+    cw_metrics_deinit();
     g_free(gw);
 }
 
@@ -289,10 +296,12 @@ cw_gateway_run(CwGateway *gw)
     guint term = g_unix_signal_add(SIGTERM, on_sigterm, gw);
     guint intr = g_unix_signal_add(SIGINT, on_sigterm, gw);
     guint hup = g_unix_signal_add(SIGHUP, on_sighup, gw);
+    cw_gateway_metrics_start(gw);
     cw_component_start(gw->component);
     g_main_loop_run(gw->loop);
     if (gw->exit_status == 0 && cw_component_is_connected(gw->component))
         say_goodbye(gw);
+    cw_gateway_metrics_stop(gw);
     cw_component_stop(gw->component);
     g_source_remove(term);
     g_source_remove(intr);

@@ -208,6 +208,7 @@ cw_legacy_error(CwUser *user, const char *legacy_id, const char *msg_id, const c
 {
     g_return_if_fail(user && condition);
     condition = cw_error_condition_checked(condition);
+    cw_stanza_count_error(condition);
     CW_ID_BOUNDARY(legacy_id); /* one no JID can carry: the error comes from the gateway */
     CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
     CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
@@ -252,6 +253,7 @@ cw_legacy_error_to(CwUser *user, const char *legacy_id, const char *to, const ch
                          g_ascii_strncasecmp(to, user->jid, slash - to) == 0;
     if (same_user && g_hash_table_contains(user->resources, slash + 1)) {
         condition = cw_error_condition_checked(condition);
+        cw_stanza_count_error(condition);
         CW_TEXT_BOUNDARY(msg_id, CW_TEXT_MAX_NAME);
         CW_TEXT_BOUNDARY(text, CW_TEXT_MAX_TEXT);
         CW_ID_BOUNDARY(legacy_id);

@@ -15,4 +15,15 @@ void cw_log_init(CwLogLevel level, const char *prefix);
 void cw_log_set_prefix(const char *prefix);
 CwLogLevel cw_log_get_level(void);
 
+/* Where records go: stderr lines, or the systemd journal with structured
+ * fields (log-journal.h). AUTO: the journal when stderr is the journal's stream
+ * (JOURNAL_STREAM), else stderr. transport: CAUSEWAY_TRANSPORT (NULL in the
+ * supervisor); hash_users: CAUSEWAY_USER carries a hash instead of the JID.
+ * Falls back to stderr when the journal socket cannot be used. */
+typedef enum { CW_LOG_TARGET_AUTO = 0, CW_LOG_TARGET_STDERR, CW_LOG_TARGET_JOURNAL } CwLogTarget;
+void cw_log_set_target(CwLogTarget target, const char *transport, gboolean hash_users);
+void cw_log_deinit(void);
+
+/* CW_LOG_USER (a record about one user) is in <causeway/core.h>. */
+
 G_END_DECLS

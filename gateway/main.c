@@ -7,6 +7,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
+#include "notify.h"
 #include "supervisor.h"
 #include "transports.h"
 
@@ -48,6 +49,7 @@ main(int argc, char **argv)
         fprintf(stderr, "causeway: no configuration file; run causeway -c FILE (see conf/causeway.conf)\n");
         return 1;
     }
+    cw_notify_init(); /* takes NOTIFY_SOCKET and WATCHDOG_USEC out of the children's environment */
     CwLogLevel level = debug ? CW_LOG_DEBUG : verbose ? CW_LOG_VERBOSE : CW_LOG_NORMAL;
     cw_log_init(level, transport);
 
@@ -56,6 +58,7 @@ main(int argc, char **argv)
         fprintf(stderr, "causeway: %s\n", error->message);
         return 1;
     }
+    cw_log_set_target((CwLogTarget)config->log_target, transport, config->log_hash_users);
     if ((check || !transport) && !cw_gateway_check_transports(config, check, &error)) {
         fprintf(stderr, "causeway: %s\n", error->message);
         cw_config_free(config);
@@ -83,5 +86,7 @@ main(int argc, char **argv)
     }
     int status = cw_gateway_run(gw);
     cw_gateway_free(gw);
+    cw_notify_deinit();
+    cw_log_deinit();
     return status;
 }

@@ -904,6 +904,7 @@ cw_legacy_room_join_failed(CwUser *user, const char *room_id, const char *condit
 {
     g_return_if_fail(user && room_id && condition);
     condition = cw_error_condition_checked(condition);
+    cw_stanza_count_error(condition);
     CW_ID_BOUNDARY(room_id);
     if (!room_id)
         return;

@@ -1,6 +1,8 @@
 /* stanza.c — helpers around libstrophe stanzas, including the one error reply builder. */
 #include "stanza.h"
 
+#include <causeway/metrics.h>
+
 #include <string.h>
 
 #include "safetext.h"
@@ -222,6 +224,13 @@ cw_error_condition_checked(const char *condition)
     return condition_index(condition) >= 0 ? condition : "undefined-condition";
 }
 
+void
+cw_stanza_count_error(const char *condition)
+{
+    cw_metrics_count("causeway_errors_sent_total", "Error stanzas the gateway sent, by condition",
+                     "condition", cw_error_condition_checked(condition), 1);
+}
+
 xmpp_stanza_t *
 cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text)
 {
@@ -246,6 +255,7 @@ cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text)
     cw_stanza_add_child(error, cw_stanza_new(ctx, condition, CW_NS_STANZAS));
     if (text)
         cw_stanza_add_text_child(error, "text", CW_NS_STANZAS, text);
+    cw_stanza_count_error(condition);
     return reply;
 }
 

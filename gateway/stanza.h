@@ -54,6 +54,9 @@ xmpp_stanza_t *cw_iq_new(xmpp_ctx_t *ctx, const char *type, const char *from, co
  * or an iq result). */
 xmpp_stanza_t *cw_reply_error(xmpp_stanza_t *stanza, const char *condition, const char *text);
 
+/* Count one error stanza sent, by its (checked) condition: causeway_errors_sent_total.
+ * cw_reply_error() counts its own; the other builders call this. */
+void cw_stanza_count_error(const char *condition);
 /* Default error type for a defined condition (RFC 6120 §8.3.3). */
 const char *cw_error_type_for(const char *condition);
 /* condition when it is one of RFC 6120's defined conditions, else

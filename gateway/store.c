@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway"
 #include "store.h"
 
+#include <causeway/metrics.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -71,6 +73,7 @@ struct CwStore {
     sqlite3 *db;
     CwSecrets *secrets; /* borrowed; may be NULL */
     GHashTable *stmts;  /* SQL text (a literal) -> prepared sqlite3_stmt */
+    CwMetricsHistogram *step_seconds; /* NULL without a metrics registry */
 };
 
 G_DEFINE_QUARK(cw-store-error-quark, cw_store_error)
@@ -146,10 +149,20 @@ static CwStmt *store_stmt(CwStore *store, const char *op, const char *sql, GErro
     return st;
 }
 
+/* sqlite3_step, timed into causeway_store_statement_seconds (two vDSO clock reads). */
+static int
+store_timed_step(CwStore *store, sqlite3_stmt *st)
+{
+    gint64 t0 = g_get_monotonic_time();
+    int rc = sqlite3_step(st);
+    cw_metrics_observe(store->step_seconds, (g_get_monotonic_time() - t0) / 1e6);
+    return rc;
+}
+
 /* Step st to completion (a statement returning no rows). */
 static gboolean store_step_done(CwStore *store, CwStmt *st, const char *op, GError **error)
 {
-    int rc = sqlite3_step(st);
+    int rc = store_timed_step(store, st);
     if (rc == SQLITE_DONE)
         return TRUE;
     store_set_error(store, error, rc, CW_STORE_ERROR_QUERY, op);
@@ -160,7 +173,7 @@ static gboolean store_step_done(CwStore *store, CwStmt *st, const char *op, GErr
 static gboolean store_step_row(CwStore *store, CwStmt *st, const char *op, gboolean *row,
                                GError **error)
 {
-    int rc = sqlite3_step(st);
+    int rc = store_timed_step(store, st);
     *row = rc == SQLITE_ROW;
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         return TRUE;
@@ -419,6 +432,10 @@ CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error)
     close(fd);
 
     g_autoptr(CwStore) store = g_new0(CwStore, 1);
+    static const double bounds[] = { 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1 };
+    store->step_seconds = cw_metrics_histogram("causeway_store_statement_seconds",
+                                               "Time of one SQLite statement step in the core store",
+                                               bounds, G_N_ELEMENTS(bounds));
     store->secrets = secrets;
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, store_stmt_finalize);
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);

@@ -104,6 +104,10 @@ gboolean cw_user_register(CwUser *user, GHashTable *values, GError **error);
 /* Unregister user (the transport's unregistered op runs). */
 gboolean cw_user_unregister(CwUser *user, GError **error);
 
+/* A record about one user: on the systemd journal (gateway/log-journal.h), CAUSEWAY_USER = bare JID (or its hash). */
+#define CW_LOG_USER(level, jid, ...) \
+    g_log_structured(G_LOG_DOMAIN, (level), "CAUSEWAY_USER", (jid), "MESSAGE", __VA_ARGS__)
+
 /* ---- users ---- */
 const char *cw_user_jid(CwUser *user);            /* bare JID */
 CwGateway *cw_user_gateway(CwUser *user);

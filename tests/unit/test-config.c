@@ -253,7 +253,7 @@ static const ErrorCase error_cases[] = {
     { "unknown-key-transport", LOOP "password = x\n", "transport:loop", "password",
       MUST("unknown key", "the keys of [transport:loop] are: type, domain, secret, host, port") },
     { "unknown-section", "[xmpp]\n[gatway]\ndata_dir = /x\n" LOOP, "gatway", NULL,
-      MUST("unknown section", "sections are [xmpp], [gateway] and [transport:NAME]") },
+      MUST("unknown section", "sections are [xmpp], [gateway], [metrics] and [transport:NAME]") },
     { "no-transport", "[xmpp]\nhost = 127.0.0.1\n", NULL, NULL,
       MUST("no [transport:NAME] section", "add one with type, domain and secret") },
     { "empty-file", "", NULL, NULL, MUST("no [transport:NAME] section") },

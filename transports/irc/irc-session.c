@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway-irc"
 #include "irc-session.h"
 
+#include <causeway/metrics.h>
+
 #include <causeway/strpool.h>
 
 #include <causeway/backoff.h>
@@ -87,6 +89,8 @@ static void
 session_free(gpointer p)
 {
     CwIrcSession *s = p;
+    if (s->transport->sessions)
+        g_hash_table_remove(s->transport->sessions, s);
     cw_irc_policy_count_connection(s->transport->policy, s->server, FALSE);
     fail_listings(s, "The connection to the IRC server closed.");
     g_clear_handle_id(&s->reconnect_id, g_source_remove);
@@ -417,7 +421,7 @@ static void
 give_up(CwIrcSession *s, const char *text)
 {
     g_autofree char *escaped = cw_irc_log_escape(text);
-    g_message("%s: %s", cw_user_jid(s->user), escaped);
+    CW_LOG_USER(G_LOG_LEVEL_MESSAGE, cw_user_jid(s->user), "%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
     fail_channel_joins(s, "remote-server-not-found", text);
     forget_session(s);
@@ -485,7 +489,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
                         was_registered ? "Lost the connection to" : "Cannot connect to", s->server,
                         why, (delay + 999) / 1000);
     g_autofree char *escaped = cw_irc_log_escape(text);
-    g_message("%s: %s", cw_user_jid(s->user), escaped);
+    CW_LOG_USER(G_LOG_LEVEL_MESSAGE, cw_user_jid(s->user), "%s: %s", cw_user_jid(s->user), escaped);
     server_notice(s, text);
     GHashTableIter it;
     gpointer value;
@@ -495,6 +499,8 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
         c->joined = FALSE;
         g_queue_clear_full(&c->echoes, cw_irc_echo_free); /* reported as unsent above */
     }
+    cw_metrics_count("causeway_legacy_reconnects_total",
+                     "Legacy connections lost or failed and scheduled to reconnect", NULL, NULL, 1);
     s->reconnect_id = g_timeout_add(delay, on_reconnect, s);
 }
 
@@ -574,7 +580,7 @@ session_connect(CwIrcSession *s)
                                     &public_only, &refused)) {
         /* The user set another port than the admin pinned after the session
          * was opened (irc-transport.c checked it then): the admin's wins. */
-        g_message("%s: %s", cw_user_jid(user), refused->message);
+        CW_LOG_USER(G_LOG_LEVEL_MESSAGE, cw_user_jid(user), "%s: %s", cw_user_jid(user), refused->message);
         if (!cw_irc_policy_check_server(t->policy, s->server, 0, t->port, &port, &public_only, NULL))
             public_only = TRUE;
     }
@@ -661,6 +667,8 @@ cw_irc_session_get(CwUser *user, const char *server, const char *nick)
     s->owner = u;
     s->user = user;
     s->transport = cw_gateway_get_data(gw);
+    if (s->transport->sessions)
+        g_hash_table_add(s->transport->sessions, s);
     s->server = g_strdup(server);
     g_autofree char *scope = g_strdup_printf("server:%s", server);
     g_autofree char *server_nick = cw_user_get_value(user, scope, "nick");

@@ -74,6 +74,7 @@ struct CwIrcTransport {
     guint reconnect_max_ms;
     guint register_timeout_ms; /* connected but no 001 after this long: close and retry */
     CwIrcPolicy *policy; /* irc_servers and the connection limits */
+    GHashTable *sessions; /* every live CwIrcSession (a set, borrowed): the metrics collector */
 };
 
 struct CwIrcUser {

@@ -9,6 +9,8 @@
 #include "irc-cert.h"
 #include "irc-policy.h"
 #include "irc-session.h"
+
+#include <causeway/metrics.h>
 #include "irc-text.h"
 
 /* ---- configuration ---- */
@@ -20,9 +22,41 @@ static const char *const irc_config_keys[] = {
     "max_connections_per_server", "max_queued_bytes", NULL,
 };
 
+/* Legacy connections by state and the bytes waiting in their send queues. */
+static void
+collect_metrics(gpointer data)
+{
+    CwIrcTransport *t = data;
+    guint n[4] = { 0 };
+    static const char *const states[] = { "connecting", "connected", "backoff", "failing" };
+    guint64 queued = 0;
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, t->sessions);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        CwIrcSession *s = k;
+        if (s->registered)
+            n[1]++;
+        else if (s->reconnect_id)
+            n[s->attempt >= 3 ? 3 : 2]++;
+        else
+            n[0]++;
+        if (s->conn)
+            queued += cw_irc_conn_unsent_bytes(s->conn);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(states); i++)
+        cw_metrics_gauge_set("causeway_legacy_connections",
+                             "Legacy network connections, by state (backoff: waiting to reconnect; "
+                             "failing: after 3 or more failed attempts)", "state", states[i], n[i]);
+    cw_metrics_gauge_set("causeway_legacy_queue_bytes",
+                         "Bytes waiting in the legacy connections' send queues", NULL, NULL,
+                         (double)queued);
+}
+
 static void
 irc_transport_free(CwIrcTransport *t)
 {
+    g_clear_pointer(&t->sessions, g_hash_table_unref);
     g_free(t->default_server);
     g_free(t->realname);
     g_free(t->charset);
@@ -112,7 +146,9 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
         irc_transport_free(t);
         return FALSE;
     }
+    t->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
     cw_gateway_set_data(gw, t);
+    cw_metrics_add_collector(collect_metrics, t);
     cw_gateway_set_room_history(gw, (guint)history);
     cw_gateway_set_requires_registration(gw, required);
     return TRUE;
@@ -122,6 +158,7 @@ static void
 irc_deinit(CwGateway *gw)
 {
     CwIrcTransport *t = cw_gateway_get_data(gw);
+    cw_metrics_remove_collector(collect_metrics, t);
     if (t)
         irc_transport_free(t);
     cw_gateway_set_data(gw, NULL);

@@ -14,6 +14,7 @@
  * sms-keywords (STOP/START/HELP). This file joins them to the core.
  */
 #define G_LOG_DOMAIN "causeway-sms"
+#include <causeway/metrics.h>
 #include <causeway/jid.h>
 #include <causeway/transport.h>
 #include <string.h>
@@ -490,6 +491,23 @@ sms_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
     return TRUE;
 }
 
+/* The outbox as Prometheus sees it: one indexed count per scrape (once a second). */
+static void
+collect_metrics(gpointer data)
+{
+    SmsTransport *t = data;
+    if (!t->store)
+        return;
+    gint64 oldest = 0;
+    gint64 depth = cw_sms_outbox_depth(t->store, &oldest);
+    cw_metrics_gauge_set("causeway_sms_outbox_messages", "SMS messages waiting in the outbox", NULL,
+                         NULL, (double)depth);
+    gint64 now = g_get_real_time();
+    cw_metrics_gauge_set("causeway_sms_outbox_oldest_age_seconds",
+                         "Age of the oldest message in the SMS outbox (0 when empty)", NULL, NULL,
+                         depth > 0 && oldest > 0 && oldest < now ? (now - oldest) / 1e6 : 0);
+}
+
 static gboolean
 sms_init(CwGateway *gw, GError **error)
 {
@@ -517,6 +535,7 @@ sms_init(CwGateway *gw, GError **error)
     if (!(t->listener = cw_sms_listener_new(t->cfg->callback_listen, t->cfg->callback_token,
                                             &handlers, t, error)))
         return FALSE;
+    cw_metrics_add_collector(collect_metrics, t);
     gint64 oldest = 0;
     gint64 depth = cw_sms_outbox_depth(t->store, &oldest);
     g_message("SMS: Kannel at %s, callbacks on %s, %" G_GINT64_FORMAT " messages in the outbox",
@@ -528,6 +547,7 @@ static void
 sms_deinit(CwGateway *gw)
 {
     SmsTransport *t = cw_sms_transport_of(gw);
+    cw_metrics_remove_collector(collect_metrics, t);
     if (t)
         transport_free(t);
     cw_gateway_set_data(gw, NULL);
