@@ -33,6 +33,9 @@ Settings (environment):
   E2E_TIMEOUT    seconds any single wait may take (120)
   E2E_GATEWAYS   "causeway biboumi" (add causeway-base with E2E_BASE_BIN)
   E2E_BASE_BIN   the causeway-base binary
+  E2E_WRAP       a command line put before the gateway's ({d}: the run directory), e.g. strace to
+                 capture what it writes to the component socket (the CPU figures are then strace's)
+  E2E_PROSODY_LOG  Prosody's log level (info)
 """
 import importlib.util
 import json
@@ -100,7 +103,7 @@ allow_registration = false
 modules_enabled = {{ "roster"; "saslauth"; "disco"; "posix"; }}
 modules_disabled = {{ "s2s"; "offline"; "carbons"; "pep"; "vcard"; "vcard_legacy"; "private"; "blocklist";
                      "smacks"; "csi_simple"; "mam"; "bookmarks"; "limits" }}
-log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = "{d}/prosody.log" }}; }}
+log = {{ {{ levels = {{ min = "{level}" }}, to = "file", filename = "{d}/prosody.log" }}; }}
 VirtualHost "{host}"
 Component "{gw}"
 	component_secret = "{secret}"
@@ -124,7 +127,7 @@ class Prosody:
         self.cfg = os.path.join(d, "prosody.cfg.lua")
         with open(self.cfg, "w") as f:
             f.write(PROSODY_CFG.format(d=d, c2s=self.c2s, comp=self.comp, host=USER_DOMAIN, gw=DOMAIN,
-                                       secret=SECRET, root="true" if os.geteuid() == 0 else "false"))
+                                       secret=SECRET, level=env("E2E_PROSODY_LOG", "info"), root="true" if os.geteuid() == 0 else "false"))
         self.log = os.path.join(d, "prosody.log")
         self.proc = None
 
@@ -173,6 +176,9 @@ def start_gateway(gw, d, prosody, ircd, n):
         with open(tmpl) as f, open(cfg, "w") as g:
             g.write(f.read().replace("@XMPP_PORT@", port))
         argv = ["biboumi", cfg]
+    wrap = os.environ.get("E2E_WRAP", "").strip()   # e.g. "strace -f -e trace=write,writev,sendto -s 4000 -o {d}/strace.txt"
+    if wrap:
+        argv = wrap.replace("{d}", d).split() + argv
     out = open(os.path.join(d, gw + ".log"), "wb")
     proc = subprocess.Popen(argv, cwd=d, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
