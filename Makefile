@@ -8,6 +8,7 @@
 #   make fuzz             libFuzzer harnesses, FUZZ_SECONDS each (make check: 20 s each)
 #   make valgrind         unit tests under valgrind memcheck
 #   make bench            side-by-side benchmark against biboumi     make soak   soak test
+#   make bench-e2e        the same with Prosody in the path (raw c2s users; tests/bench/bench-e2e.py)
 #   make bench-sms        the sms transport against Kannel's own ceiling (MT and MO; printed figures)
 #   make bench-purple     the purple transport (prpl-jabber) beside BitlBee (libpurple) and libpurple's
 #                         own floor on one legacy Prosody: RSS, login storm, messages/s (printed figures)
@@ -50,7 +51,7 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 .DEFAULT_GOAL := all
 NODEPS_GOALS := clean fuzz-clean help format deps
 TEST_GOALS   := check check-asan unit e2e fuzz fuzz-build valgrind soak bench-sms deps
-goal_profile  = $(if $(filter bench,$(1)),bench,$(if $(filter $(TEST_GOALS),$(1)),test,$(if $(filter run,$(1)),run,build)))
+goal_profile  = $(if $(filter bench bench-e2e,$(1)),bench,$(if $(filter $(TEST_GOALS),$(1)),test,$(if $(filter run,$(1)),run,build)))
 DEPS_PROFILE ?= $(call goal_profile,$(or $(MAKECMDGOALS),all))
 export DEPS_PROFILE
 DEPS_MK      := build/deps/$(DEPS_PROFILE).mk
@@ -204,6 +205,20 @@ bench: causeway $(BENCH_DRIVER)
 	@CAUSEWAY_BIN=$(CURDIR)/causeway BENCH_DRIVER=$(CURDIR)/$(BENCH_DRIVER) /usr/bin/python3 tests/bench/bench.py
 
 .PHONY: bench
+
+# End to end with Prosody in the path (tests/bench/bench-e2e.py documents the
+# E2E_* settings): raw c2s users (tests/bench/e2edriver.c) -> Prosody -> the
+# gateway -> ngIRCd, Causeway and biboumi side by side. A benchmark, not a test:
+# never part of make check.
+E2E_DRIVER := build/bench/e2edriver
+$(E2E_DRIVER): tests/bench/e2edriver.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) -O2 -g $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench-e2e: causeway $(E2E_DRIVER)
+	@CAUSEWAY_BIN=$(CURDIR)/causeway E2E_DRIVER=$(CURDIR)/$(E2E_DRIVER) /usr/bin/python3 tests/bench/bench-e2e.py
+
+.PHONY: bench-e2e
 
 # The sms transport against Kannel's own ceiling, MT and MO (tests/bench/sms-bench.py
 # documents the SMS_BENCH_* settings; Kannel comes with the test profile). Printed

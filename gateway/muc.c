@@ -1202,8 +1202,11 @@ cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, cons
     if (!room || !room->joined)
         return;
     CwGateway *gw = user->gw;
-    xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
-    char *uuid = xmpp_uuid_gen(ctx);
+    /* A short XEP-0359 stanza-id (cw_short_id: 9-12 characters instead of a
+     * 36-character UUID), also the message id unless the line reflects an
+     * XMPP user's own message, whose id the client matches. */
+    char sid[CW_SHORT_ID_SIZE];
+    cw_short_id(sid);
     g_autofree char *stamp = NULL;
     if (msg->timestamp) {
         g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(msg->timestamp / G_USEC_PER_SEC);
@@ -1226,11 +1229,11 @@ cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, cons
         }
         g_string_append_c(out, '"');
         cw_xml_append_attr(out, "to", to);
-        cw_xml_append_attr(out, "id", msg->id ? msg->id : uuid);
+        cw_xml_append_attr(out, "id", msg->id ? msg->id : sid);
         g_string_append(out, "><body>");
         cw_xml_append_escaped(out, msg->body, FALSE);
         g_string_append(out, "</body><stanza-id xmlns=\"" NS_SID "\"");
-        cw_xml_append_attr(out, "id", uuid);
+        cw_xml_append_attr(out, "id", sid);
         cw_xml_append_attr(out, "by", room->jid);
         g_string_append(out, "/>");
         if (stamp) {
@@ -1242,7 +1245,6 @@ cw_legacy_room_message(CwUser *user, const char *room_id, const char *nick, cons
         g_string_append(out, "</message>");
         cw_gateway_end_xml(gw);
     }
-    xmpp_free(ctx, uuid);
 
     if (gw->room_history_max == 0)
         return;

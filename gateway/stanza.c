@@ -170,6 +170,28 @@ cw_iq_result(xmpp_stanza_t *iq)
     return r;
 }
 
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+gsize
+cw_short_id(char buf[CW_SHORT_ID_SIZE])
+{
+    static char prefix[9];
+    static guint64 counter;
+    if (!prefix[0]) {
+        for (int i = 0; i < 8; i++)
+            prefix[i] = b64url[g_random_int_range(0, 64)];
+    }
+    memcpy(buf, prefix, 8);
+    gsize n = 8;
+    guint64 c = counter++;
+    do {
+        buf[n++] = b64url[c & 63];
+        c >>= 6;
+    } while (c);
+    buf[n] = '\0';
+    return n;
+}
+
 xmpp_stanza_t *
 cw_iq_new(xmpp_ctx_t *ctx, const char *type, const char *from, const char *to)
 {

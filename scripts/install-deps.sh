@@ -10,7 +10,7 @@
 #          its legacy network is that Prosody (scripts/mod_sandbox_buddy.lua)
 #   test   + the test tools: slixmpp, pytest, InspIRCd + atheme,
 #          openssl, valgrind, clang/libFuzzer, libexpat1-dev  (make check, unit, e2e, fuzz)
-#   bench  + biboumi, the comparison of make bench
+#   bench  + biboumi, the comparison of make bench; python3-matplotlib (make bench-e2e plots)
 # Without a profile name the arguments are extra packages on top of `test`.
 # Idempotent: one line and nothing else when everything is installed.
 # Progress is a few lines; apt's full output goes to $CW_DEPS_LOG (default
@@ -32,7 +32,7 @@ BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-
 RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd kannel kannel-extras"
 TEST_PKGS="$RUN_PKGS purple-discord python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
 openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
-BENCH_PKGS="$TEST_PKGS biboumi"
+BENCH_PKGS="$TEST_PKGS biboumi python3-matplotlib"
 
 profile="test"
 case "${1:-}" in

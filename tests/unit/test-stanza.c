@@ -122,6 +122,23 @@ static void test_many_attributes(void)
     g_assert_cmpstr(xmpp_stanza_get_ns(again), ==, "urn:many");
 }
 
+/* cw_short_id: unique, short, and only characters safe in any attribute */
+static void
+test_short_id(void)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char id[CW_SHORT_ID_SIZE];
+    for (int i = 0; i < 300000; i++) {
+        gsize n = cw_short_id(id);
+        g_assert_cmpuint(n, ==, strlen(id));
+        g_assert_cmpuint(n, >=, 9);
+        g_assert_cmpuint(n, <=, 12);
+        for (gsize k = 0; k < n; k++)
+            g_assert_true(g_ascii_isalnum(id[k]) || id[k] == '-' || id[k] == '_');
+        g_assert_true(g_hash_table_add(seen, g_strdup(id)));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -131,6 +148,7 @@ int main(int argc, char **argv)
     g_test_add_func("/stanza/serialize/escaping", test_escaping);
     g_test_add_func("/stanza/serialize/many-attributes", test_many_attributes);
     g_test_add_func("/stanza/serialize/controls", test_controls);
+    g_test_add_func("/stanza/short-id", test_short_id);
     int rc = g_test_run();
     xmpp_ctx_free(ctx);
     xmpp_shutdown();
