@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "admin-cli.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -16,24 +17,38 @@ main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     g_autofree char *config_path = NULL, *transport = NULL;
+    g_autofree char *show_user = NULL, *delete_user = NULL;
     gboolean verbose = FALSE, debug = FALSE, version = FALSE, check = FALSE;
+    gboolean list_users = FALSE, stats = FALSE;
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
         { "transport", 't', 0, G_OPTION_ARG_STRING, &transport,
           "Run only the transport of [transport:NAME], in the foreground", "NAME" },
         { "check", 0, 0, G_OPTION_ARG_NONE, &check, "Check the configuration and exit", NULL },
+        { "list-users", 0, 0, G_OPTION_ARG_NONE, &list_users,
+          "List the registered users (of TRANSPORT, else of all): TRANSPORT JID REGISTERED "
+          "CONTACTS ROOMS, tab-separated", NULL },
+        { "show-user", 0, 0, G_OPTION_ARG_STRING, &show_user,
+          "Show a user's registrations, settings (never secrets) and counts", "JID" },
+        { "delete-user", 0, 0, G_OPTION_ARG_STRING, &delete_user,
+          "Delete a user's registration(s) and all their data, as unregistering does", "JID" },
+        { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
+          "Per-transport counts: users, contacts, rooms, SMS outbox", NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log informational messages", NULL },
         { "debug", 'd', 0, G_OPTION_ARG_NONE, &debug,
           "Log everything, including stanzas (contains message bodies)", NULL },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
         { NULL },
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- XMPP gateway to IRC, SMS and libpurple networks");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[TRANSPORT] - XMPP gateway to IRC, SMS and libpurple networks");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autofree char *types = g_strdup_printf(
         "Without --transport, one child process runs per [transport:NAME] section and is\n"
         "restarted when it dies. Transport types in this build: %s.\n"
-        "Exit status: 0 stopped, 1 configuration error, 78 the XMPP server rejected a secret.",
+        "Exit status: 0 stopped, 1 configuration error, 78 the XMPP server rejected a secret.\n"
+        "Administration (--list-users, --show-user, --delete-user, --stats; safe while the\n"
+        "service runs; an optional TRANSPORT argument limits them to one transport):\n"
+        "exit status 0 done, 1 error, 2 user not registered.",
         cw_transports_names());
     g_option_context_set_description(ctx, types);
     g_autoptr(GError) error = NULL;
@@ -44,6 +59,16 @@ main(int argc, char **argv)
     if (version) {
         printf("causeway %s\n", CW_VERSION);
         return 0;
+    }
+    int n_admin = list_users + stats + (show_user != NULL) + (delete_user != NULL);
+    if (n_admin > 1 || (n_admin && (check || transport))) {
+        fprintf(stderr, "causeway: give one of --list-users, --show-user, --delete-user, --stats "
+                        "(without --check or --transport); see causeway --help\n");
+        return 1;
+    }
+    if (argc > (n_admin ? 2 : 1)) {
+        fprintf(stderr, "causeway: unexpected argument '%s'; see causeway --help\n", argv[n_admin ? 2 : 1]);
+        return 1;
     }
     if (!config_path) {
         fprintf(stderr, "causeway: no configuration file; run causeway -c FILE (see conf/causeway.conf)\n");
@@ -59,6 +84,17 @@ main(int argc, char **argv)
         return 1;
     }
     cw_log_set_target((CwLogTarget)config->log_target, transport, config->log_hash_users);
+    if (n_admin) {
+        CwAdminCliCommand cmd = list_users ? CW_ADMIN_CLI_LIST_USERS
+                              : stats      ? CW_ADMIN_CLI_STATS
+                              : show_user  ? CW_ADMIN_CLI_SHOW_USER
+                                           : CW_ADMIN_CLI_DELETE_USER;
+        int status = cw_admin_cli_run(config, cmd, show_user ? show_user : delete_user,
+                                      argc > 1 ? argv[1] : NULL);
+        cw_config_free(config);
+        cw_log_deinit();
+        return status;
+    }
     if ((check || !transport) && !cw_gateway_check_transports(config, check, &error)) {
         fprintf(stderr, "causeway: %s\n", error->message);
         cw_config_free(config);

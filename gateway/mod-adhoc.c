@@ -1,4 +1,5 @@
-/* mod-adhoc.c — XEP-0050 ad-hoc commands: Configure, Unregister; admin: Statistics, Reload. */
+/* mod-adhoc.c — XEP-0050 ad-hoc commands: Configure, Unregister; admin: Statistics, Reload
+ * (and the admin commands of mod-adhoc-admin.c). */
 #define G_LOG_DOMAIN "causeway"
 #include <gio/gio.h>
 #include <string.h>
@@ -9,19 +10,10 @@
 #include "router.h"
 #include "stanza.h"
 
-typedef enum { WHO_REGISTERED, WHO_ADMIN } Who;
-
-typedef struct Command Command;
-struct Command {
-    const char *node;
-    const char *name;
-    Who who;
-    /* First step: return the form to fill, or NULL when done in one step
-     * (then *note is the result text and *result an optional result form). */
-    xmpp_stanza_t *(*execute)(CwRequest *req, char **note, xmpp_stanza_t **result);
-    /* Second step with the submitted values: FALSE + error shows the error. */
-    gboolean (*complete)(CwRequest *req, GHashTable *values, char **note, GError **error);
-};
+typedef CwAdhocWho Who;
+#define WHO_REGISTERED CW_ADHOC_REGISTERED
+#define WHO_ADMIN CW_ADHOC_ADMIN
+typedef CwAdhocCommand Command;
 
 typedef struct {
     char *owner; /* bare JID that started the session */
@@ -104,7 +96,8 @@ entity_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+entity_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                GError **error)
 {
     CwGateway *gw = req->gw;
     g_autofree char *legacy = NULL, *scope = NULL;
@@ -158,7 +151,8 @@ configure_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-configure_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+configure_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                   GError **error)
 {
     CwGateway *gw = req->gw;
     if (!gw->ops->settings_form) {
@@ -198,7 +192,8 @@ unregister_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-unregister_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+unregister_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                    GError **error)
 {
     if (!cw_form_validate(&confirm_spec, values, error))
         return FALSE;
@@ -235,6 +230,7 @@ stats_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
                              "Stanzas sent", "Uptime (seconds)", NULL };
     const char *values[] = { users, on, in, out, up, NULL };
     *result = cw_dataform_result(cw_gateway_ctx(gw), "Statistics", vars, labels, values);
+    g_message("admin %s: read the statistics", req->from);
     return NULL;
 }
 
@@ -244,6 +240,7 @@ static xmpp_stanza_t *
 reload_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 {
     g_autoptr(GError) error = NULL;
+    g_message("admin %s: reload of the configuration", req->from);
     if (cw_gateway_reload(req->gw, &error))
         *note = g_strdup("Configuration reloaded: allowed domains and admins are in effect.");
     else
@@ -270,6 +267,9 @@ find_command(CwGateway *gw, const char *node)
     for (gsize i = 0; node && i < G_N_ELEMENTS(commands); i++)
         if (strcmp(commands[i].node, node) == 0)
             return &commands[i];
+    for (gsize i = 0; node && i < cw_adhoc_admin_n_commands; i++)
+        if (strcmp(cw_adhoc_admin_commands[i].node, node) == 0)
+            return &cw_adhoc_admin_commands[i];
     return find_transport_command(gw, node) ? &transport_command : NULL;
 }
 
@@ -328,6 +328,15 @@ cw_adhoc_items(CwRequest *req)
         xmpp_stanza_set_attribute(item, "node", commands[i].node);
         xmpp_stanza_set_attribute(item, "name", commands[i].name);
     }
+    for (gsize i = 0; i < cw_adhoc_admin_n_commands; i++) {
+        const Command *c = &cw_adhoc_admin_commands[i];
+        if (!user || !allowed(gw, user, c, c->node))
+            continue;
+        xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
+        xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
+        xmpp_stanza_set_attribute(item, "node", c->node);
+        xmpp_stanza_set_attribute(item, "name", c->name);
+    }
     for (const CwTransportCommand *const *c = gw->ops->commands; user && c && *c; c++) {
         if (!allowed_who(gw, user, (*c)->admin_only ? WHO_ADMIN : WHO_REGISTERED))
             continue;
@@ -372,7 +381,8 @@ transport_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-transport_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+transport_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                   GError **error)
 {
     return request_transport_command(req)->complete(req->user, values, note, error);
 }
@@ -496,13 +506,16 @@ command_set(CwRequest *req)
         return;
     }
     char *note = NULL;
-    if (!cmd->complete(req, values, &note, &error)) {
+    xmpp_stanza_t *result = NULL;
+    if (!cmd->complete(req, values, &note, &result, &error)) {
         cw_request_error(req, cw_error_condition_for(error), error->message);
         return; /* the session stays open for a corrected submission */
     }
     g_hash_table_remove(gw->adhoc_sessions, sessionid);
     xmpp_stanza_t *c = command_reply(req, node, sessionid, "completed");
     add_note(c, "info", note);
+    if (result)
+        cw_stanza_add_child(c, result);
     g_free(note);
     cw_request_result(req, c);
 }
