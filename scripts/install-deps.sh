@@ -30,7 +30,7 @@ POLICY=/usr/sbin/policy-rc.d
 # through libsysprof-4-dev it pulls in ~240 packages (107 MB download).
 BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev libgnutls28-dev libsoup-3.0-dev libpurple-dev"
 RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd kannel kannel-extras"
-TEST_PKGS="$RUN_PKGS purple-discord python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
+TEST_PKGS="$RUN_PKGS purple-discord purple-rocketchat python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
 openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
 BENCH_PKGS="$TEST_PKGS biboumi python3-matplotlib"
 

@@ -696,9 +696,9 @@ def test_legacy_connection_reset_reconnects(rig, causeway, alice, dave):
 
 
 @pytest.mark.parametrize("protocol,option", [("prpl-eionrobb-discord", "token"),
-                                             ("prpl-sipe", "transport")])
+                                             ("prpl-eionrobb-rocketchat", "personal_access_token")])
 def test_form_of_other_plugins(rig, prosody, alice, protocol, option):
-    """The form comes from whatever plugin is configured (purple-discord, pidgin-sipe)."""
+    """The form comes from whatever plugin is configured (purple-discord, purple-rocketchat)."""
     start_purple_causeway(rig, protocol=protocol)
     r = alice.query(PURPLE_DOMAIN, NS["info"], timeout=T)
     assert r.get("type") == "result", xml_str(r)
