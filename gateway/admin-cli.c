@@ -9,10 +9,13 @@
 #include "admin.h"
 #include "store.h"
 
-/* Who ran the command, for the audit line. */
+/* Who ran the command, for the audit line (and who became root with sudo). */
 static char *
 shell_actor(void)
 {
+    const char *sudo = g_getenv("SUDO_USER");
+    if (sudo && *sudo && getuid() == 0)
+        return g_strdup_printf("%s (shell, uid 0, sudo by %s)", g_get_user_name(), sudo);
     return g_strdup_printf("%s (shell, uid %u)", g_get_user_name(), (unsigned)getuid());
 }
 
@@ -117,10 +120,12 @@ delete_user(CwConfig *config, GPtrArray *transports, const char *jid, const char
             continue;
         g_autoptr(GError) error = NULL;
         /* Read-write, without the key: deleting needs no secret. */
-        g_autoptr(CwStore) store = cw_store_open(path, NULL, &error);
+        g_autoptr(CwStore) store = cw_store_open_admin(path, &error);
         CwStoreUserInfo *removed = NULL;
         if (!store || !cw_store_user_delete(store, jid, &removed, &error)) {
             g_printerr("causeway: %s: %s\n", t->name, error->message);
+            cw_admin_log(actor, jid, "delete %s from transport %s: failed: %s", jid, t->name,
+                         error->message);
             status = CW_ADMIN_EXIT_ERROR;
             break;
         }
@@ -137,11 +142,13 @@ delete_user(CwConfig *config, GPtrArray *transports, const char *jid, const char
             /* The registration is gone; say what is left behind. */
             g_printerr("causeway: %s: %s's registration was deleted, but not the transport's "
                        "own data: %s\n", t->name, jid, error->message);
+            cw_admin_log(actor, jid, "delete %s from transport %s: the transport's own data "
+                         "stays: %s", jid, t->name, error->message);
             status = CW_ADMIN_EXIT_ERROR;
         }
-        g_message("admin %s: deleted %s from transport %s (%" G_GINT64_FORMAT " contacts, %"
-                  G_GINT64_FORMAT " rooms, %" G_GINT64_FORMAT " values)", actor, jid, t->name,
-                  gone->contacts, gone->rooms, gone->values);
+        cw_admin_log(actor, jid, "deleted %s from transport %s (%" G_GINT64_FORMAT
+                     " contacts, %" G_GINT64_FORMAT " rooms, %" G_GINT64_FORMAT " values)",
+                     jid, t->name, gone->contacts, gone->rooms, gone->values);
         print_report(report, &first);
     }
     if (status == CW_ADMIN_EXIT_OK && first) {
@@ -213,25 +220,30 @@ cw_admin_cli_run(CwConfig *config, CwAdminCliCommand command, const char *jid,
         }
     }
     g_autofree char *actor = shell_actor();
-    const char *scope = transport ? transport : "all transports";
+    g_autofree char *scope = transport ? g_strdup_printf("transport %s", transport)
+                                       : g_strdup("all transports");
     int status;
+    /* The audit record follows the outcome (the error itself went to stderr). */
+    static const char *const outcome[] = { [CW_ADMIN_EXIT_OK] = "",
+                                           [CW_ADMIN_EXIT_ERROR] = ": failed",
+                                           [CW_ADMIN_EXIT_NOT_FOUND] = ": not registered" };
     switch (command) {
     case CW_ADMIN_CLI_LIST_USERS:
-        g_message("admin %s: listed the users of %s", actor, scope);
         status = list_users(config, transports);
+        cw_admin_log(actor, NULL, "listed the users of %s%s", scope, outcome[status]);
         break;
     case CW_ADMIN_CLI_SHOW_USER:
-        g_message("admin %s: showed %s on %s", actor, key, scope);
         status = show_user(config, transports, key);
+        cw_admin_log(actor, key, "showed %s on %s%s", key, scope, outcome[status]);
         break;
     case CW_ADMIN_CLI_DELETE_USER:
         status = delete_user(config, transports, key, actor);
-        if (status == CW_ADMIN_EXIT_NOT_FOUND)
-            g_message("admin %s: delete %s on %s: not registered", actor, key, scope);
+        if (status == CW_ADMIN_EXIT_NOT_FOUND) /* the deletions log one line each */
+            cw_admin_log(actor, key, "delete %s on %s: not registered", key, scope);
         break;
     case CW_ADMIN_CLI_STATS:
-        g_message("admin %s: read the statistics of %s", actor, scope);
         status = stats(config, transports);
+        cw_admin_log(actor, NULL, "read the statistics of %s%s", scope, outcome[status]);
         break;
     default:
         g_return_val_if_reached(CW_ADMIN_EXIT_ERROR);

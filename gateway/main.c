@@ -61,13 +61,20 @@ main(int argc, char **argv)
         return 0;
     }
     int n_admin = list_users + stats + (show_user != NULL) + (delete_user != NULL);
-    if (n_admin > 1 || (n_admin && (check || transport))) {
+    if (n_admin > 1 || (n_admin && check)) {
         fprintf(stderr, "causeway: give one of --list-users, --show-user, --delete-user, --stats "
-                        "(without --check or --transport); see causeway --help\n");
+                        "(without --check); see causeway --help\n");
         return 1;
     }
     if (argc > (n_admin ? 2 : 1)) {
         fprintf(stderr, "causeway: unexpected argument '%s'; see causeway --help\n", argv[n_admin ? 2 : 1]);
+        return 1;
+    }
+    /* An admin command's TRANSPORT: the argument, or --transport NAME. */
+    const char *admin_transport = argc > 1 ? argv[1] : transport;
+    if (n_admin && argc > 1 && transport && g_strcmp0(argv[1], transport) != 0) {
+        fprintf(stderr, "causeway: two transports named (%s and --transport %s); give one\n",
+                argv[1], transport);
         return 1;
     }
     if (!config_path) {
@@ -76,21 +83,24 @@ main(int argc, char **argv)
     }
     cw_notify_init(); /* takes NOTIFY_SOCKET and WATCHDOG_USEC out of the children's environment */
     CwLogLevel level = debug ? CW_LOG_DEBUG : verbose ? CW_LOG_VERBOSE : CW_LOG_NORMAL;
-    cw_log_init(level, transport);
+    cw_log_init(level, n_admin ? NULL : transport);
 
     CwConfig *config = cw_config_load(config_path, &error);
     if (!config) {
         fprintf(stderr, "causeway: %s\n", error->message);
         return 1;
     }
-    cw_log_set_target((CwLogTarget)config->log_target, transport, config->log_hash_users);
+    if (n_admin) /* the audit records go to the journal too, beside the service's */
+        cw_log_tee_journal((CwLogTarget)config->log_target, config->log_hash_users);
+    else
+        cw_log_set_target((CwLogTarget)config->log_target, transport, config->log_hash_users);
     if (n_admin) {
         CwAdminCliCommand cmd = list_users ? CW_ADMIN_CLI_LIST_USERS
                               : stats      ? CW_ADMIN_CLI_STATS
                               : show_user  ? CW_ADMIN_CLI_SHOW_USER
                                            : CW_ADMIN_CLI_DELETE_USER;
         int status = cw_admin_cli_run(config, cmd, show_user ? show_user : delete_user,
-                                      argc > 1 ? argv[1] : NULL);
+                                      admin_transport);
         cw_config_free(config);
         cw_log_deinit();
         return status;

@@ -94,6 +94,8 @@ list_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) jids = cw_store_user_list(gw->store, &error);
     if (!jids) {
+        cw_admin_log(actor(req), NULL, "list users of %s: failed: %s", cw_gateway_name(gw),
+                     error->message);
         *note = g_strdup_printf("Reading the users failed: %s", error->message);
         return NULL;
     }
@@ -118,7 +120,8 @@ list_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
     if (jids->len > LIST_MAX_JIDS)
         *note = g_strdup_printf("%u users; the first %u are listed (causeway --list-users lists "
                                 "all).", jids->len, LIST_MAX_JIDS);
-    g_message("admin %s: listed the users of %s", actor(req), cw_gateway_name(gw));
+    cw_admin_log(actor(req), NULL, "listed the users of %s (%u registered, %u online)",
+                 cw_gateway_name(gw), jids->len, online->len);
     return NULL;
 }
 
@@ -142,9 +145,12 @@ show_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **r
     g_autoptr(CwAdminReport) report = cw_admin_report_new();
     CwAdminStatus st =
         cw_admin_user_report(gw->store, cw_gateway_name(gw), gw->ops, prefix, jid, report, error);
-    if (st == CW_ADMIN_ERROR)
+    if (st == CW_ADMIN_ERROR) {
+        cw_admin_log(actor(req), jid, "show %s: failed: %s", jid, (*error)->message);
         return FALSE;
-    g_message("admin %s: showed %s", actor(req), jid);
+    }
+    cw_admin_log(actor(req), jid, "showed %s%s", jid,
+                 st == CW_ADMIN_NOT_FOUND ? ": not registered" : "");
     if (st == CW_ADMIN_NOT_FOUND) {
         g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_ITEM_NOT_FOUND,
                     "%s is not registered on this gateway.", jid);
@@ -180,9 +186,11 @@ delete_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t *
         return FALSE;
     g_autoptr(CwStoreUserInfo) info = cw_store_user_info(gw->store, jid, error);
     if (!info) {
-        if (error && *error)
+        if (error && *error) {
+            cw_admin_log(actor(req), jid, "delete %s: failed: %s", jid, (*error)->message);
             return FALSE;
-        g_message("admin %s: delete %s: not registered", actor(req), jid);
+        }
+        cw_admin_log(actor(req), jid, "delete %s: not registered", jid);
         g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_ITEM_NOT_FOUND,
                     "%s is not registered on this gateway.", jid);
         return FALSE;
@@ -193,9 +201,14 @@ delete_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t *
     if (gw->ops->admin_user_info)
         gw->ops->admin_user_info(prefix, jid, extra, NULL);
     CwUser *user = cw_gateway_user(gw, jid);
-    if (!cw_account_unregister(user, error))
+    if (!cw_account_unregister(user, error)) {
+        cw_admin_log(actor(req), jid, "delete %s: failed: %s", jid, (*error)->message);
         return FALSE;
-    cw_gateway_forget_user(gw, user);
+    }
+    /* An administrator deleting their own registration: the router forgets
+     * req->user after this handler; doing it here would free it under it. */
+    if (user != req->user)
+        cw_gateway_forget_user(gw, user);
     g_autoptr(CwAdminReport) report = cw_admin_report_new();
     cw_admin_report_add(report, "transport", "%s", cw_gateway_name(gw));
     cw_admin_report_add(report, "deleted", "%s", jid);
@@ -203,9 +216,10 @@ delete_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t *
     const char *number = cw_admin_report_lookup(extra, "sms_number");
     if (number)
         cw_admin_report_add(report, "sms_number_released", "%s", number);
-    g_message("admin %s: deleted %s (%" G_GINT64_FORMAT " contacts, %" G_GINT64_FORMAT
-              " rooms, %" G_GINT64_FORMAT " values)", actor(req), jid, info->contacts, info->rooms,
-              info->values);
+    cw_admin_log(actor(req), jid,
+                 "deleted %s from %s (%" G_GINT64_FORMAT " contacts, %" G_GINT64_FORMAT
+                 " rooms, %" G_GINT64_FORMAT " values)",
+                 jid, cw_gateway_name(gw), info->contacts, info->rooms, info->values);
     *note = cw_admin_report_format(report);
     return TRUE;
 }
@@ -227,11 +241,12 @@ disconnect_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza
         return FALSE;
     CwUser *user = cw_gateway_lookup_user(req->gw, jid);
     if (!user || !cw_admin_disconnect(user, "Disconnected by the gateway's administrator")) {
+        cw_admin_log(actor(req), jid, "disconnect %s: no session", jid);
         g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_ITEM_NOT_FOUND,
                     "%s has no session on this gateway.", jid);
         return FALSE;
     }
-    g_message("admin %s: disconnected %s", actor(req), jid);
+    cw_admin_log(actor(req), jid, "disconnected %s", jid);
     *note = g_strdup_printf("%s is disconnected; they log in again with their next presence.", jid);
     return TRUE;
 }
@@ -259,8 +274,8 @@ announce_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t
     guint users = 0;
     guint sent = cw_admin_announce(req->gw, body, &users);
     /* The text itself is not logged (message bodies stay out of the log). */
-    g_message("admin %s: announced %zu bytes to %u resources of %u online users", actor(req),
-              strlen(body), sent, users);
+    cw_admin_log(actor(req), NULL, "announced %zu bytes to %u resources of %u online users",
+                 strlen(body), sent, users);
     *note = g_strdup_printf("Sent to %u resources of %u online users.", sent, users);
     return TRUE;
 }

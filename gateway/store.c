@@ -883,8 +883,9 @@ gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer
 
 /* ---- administration ----------------------------------------------------- */
 
-CwStore *
-cw_store_open_readonly(const char *path, GError **error)
+/* An existing database for the admin commands: no creation, no migration. */
+static CwStore *
+store_open_existing(const char *path, gboolean writable, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -896,9 +897,11 @@ cw_store_open_readonly(const char *path, GError **error)
     g_autoptr(CwStore) store = g_new0(CwStore, 1);
     store->data_version = -1;
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, store_stmt_finalize);
-    int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY, NULL);
+    int rc = sqlite3_open_v2(path, &store->db,
+                             writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
-        g_autofree char *op = g_strdup_printf("opening %s read-only", path);
+        g_autofree char *op =
+            g_strdup_printf("opening %s%s", path, writable ? "" : " read-only");
         store_set_error(store, error, rc, CW_STORE_ERROR_OPEN, op);
         return NULL;
     }
@@ -917,7 +920,24 @@ cw_store_open_readonly(const char *path, GError **error)
                     "causeway that wrote it", path, version, CW_STORE_SCHEMA_VERSION);
         return NULL;
     }
+    /* The deletion relies on ON DELETE CASCADE, which is per connection. */
+    if (writable && !store_exec(store, "setting up database", "PRAGMA foreign_keys = ON", error, 0)) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
     return g_steal_pointer(&store);
+}
+
+CwStore *
+cw_store_open_readonly(const char *path, GError **error)
+{
+    return store_open_existing(path, FALSE, error);
+}
+
+CwStore *
+cw_store_open_admin(const char *path, GError **error)
+{
+    return store_open_existing(path, TRUE, error);
 }
 
 void

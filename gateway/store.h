@@ -162,6 +162,10 @@ gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer
  * than CW_STORE_SCHEMA_VERSION is refused (CW_STORE_ERROR_MIGRATE: start the
  * service once, or use the matching causeway). */
 CwStore *cw_store_open_readonly(const char *path, GError **error);
+/* The same read-write, for causeway --delete-user: never created, never
+ * migrated (the running service, perhaps of another version, owns the
+ * schema), foreign keys on; no key, so it cannot read or write a secret. */
+CwStore *cw_store_open_admin(const char *path, GError **error);
 
 /* A user's rows, counted (values: every user_values row, secrets: those
  * stored encrypted). */

@@ -1,5 +1,6 @@
 /* admin.h — an administration report: the lines `causeway --show-user`,
- * `--delete-user` and `--stats` print, and the admin ad-hoc commands show.
+ * `--delete-user` and `--stats` print, and the admin ad-hoc commands show;
+ * and the audit record every administrator's action leaves in the log.
  *
  * A report is an ordered list of (key, value) pairs; a key may repeat (one
  * "sms_number" line per number). Keys are short lower-case words with '_'
@@ -41,5 +42,15 @@ char *cw_admin_report_format(const CwAdminReport *report);
 /* One tab-separated record: the fields through cw_admin_value_line (so no
  * field holds a tab or newline), then "\n"; a NULL field prints "-". */
 void cw_admin_append_record(GString *out, const char *const *fields, gsize n);
+
+/* The audit record of one administrator's action, at "message" level (so
+ * always logged): "admin ACTOR: TEXT", with the journal fields
+ * CAUSEWAY_ADMIN = actor and, when the action concerns one user,
+ * CAUSEWAY_USER = target (hashed with `[gateway] log_user_jids = hash`).
+ * actor: the administrator's full JID, or "LOGIN (shell, uid N)" for the
+ * shell commands. TEXT says what was done and to whom, refusals and
+ * failures included; never a password, a secret or a message body. */
+void cw_admin_log(const char *actor, const char *target, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
 
 G_END_DECLS
