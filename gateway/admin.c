@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "muc.h"
 #include "safetext.h"
 #include "stanza.h"
 
@@ -169,25 +170,14 @@ gboolean
 cw_admin_disconnect(CwUser *user, const char *reason)
 {
     CwGateway *gw = user->gw;
-    if (!user->online)
+    gboolean online = user->online;
+    /* A user of rooms only (IRC needs no registration) has a session too. */
+    if (!online && cw_muc_room_count(user) == 0)
         return FALSE;
-    /* Rooms first, while the resources are known: each gets its
-     * self-presence unavailable. */
-    if (user->rooms) {
-        GList *ids = g_hash_table_get_keys(user->rooms);
-        g_autoptr(GPtrArray) copy = g_ptr_array_new_with_free_func(g_free);
-        for (GList *l = ids; l; l = l->next)
-            g_ptr_array_add(copy, g_strdup(l->data));
-        g_list_free(ids);
-        for (guint i = 0; i < copy->len; i++) {
-            cw_legacy_room_left(user, copy->pdata[i], reason);
-            if (gw->ops->leave_room)
-                gw->ops->leave_room(user, copy->pdata[i], reason);
-        }
-    }
+    cw_muc_user_disconnected(user, reason);
     if (gw->ops->disconnect)
         gw->ops->disconnect(user);
-    else if (gw->ops->user_offline)
+    else if (online && gw->ops->user_offline)
         gw->ops->user_offline(user);
     GHashTableIter it;
     gpointer legacy;
@@ -198,11 +188,30 @@ cw_admin_disconnect(CwUser *user, const char *reason)
             send_presence(gw, from, user->jid, "unavailable", NULL);
     }
     g_hash_table_remove_all(user->contact_presence);
-    send_presence(gw, cw_gateway_domain(gw), user->jid, "unavailable", reason);
+    if (online)
+        send_presence(gw, cw_gateway_domain(gw), user->jid, "unavailable", reason);
     /* Forget the resources: the next available presence is a new session. */
     g_hash_table_remove_all(user->resources);
     user->online = FALSE;
     return TRUE;
+}
+
+/* The user's resources to reach: those with a presence to the gateway and
+ * those in rooms (a set of resource parts, "" for the bare JID). */
+static GHashTable *
+reachable_resources(CwUser *user)
+{
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer resource;
+    g_hash_table_iter_init(&it, user->resources);
+    while (user->online && g_hash_table_iter_next(&it, &resource, NULL))
+        g_hash_table_add(set, g_strdup(resource));
+    GList *in_rooms = cw_muc_user_resources(user);
+    for (GList *l = in_rooms; l; l = l->next)
+        g_hash_table_add(set, l->data); /* owns it; a duplicate replaces (and frees) the old key */
+    g_list_free(in_rooms);
+    return set;
 }
 
 guint
@@ -216,12 +225,13 @@ cw_admin_announce(CwGateway *gw, const char *body, guint *users)
     g_hash_table_iter_init(&it, gw->users);
     while (body && g_hash_table_iter_next(&it, NULL, &value)) {
         CwUser *user = value;
-        if (!user->online || g_hash_table_size(user->resources) == 0)
+        g_autoptr(GHashTable) resources = reachable_resources(user);
+        if (g_hash_table_size(resources) == 0)
             continue;
         n_users++;
         GHashTableIter rit;
         gpointer resource;
-        g_hash_table_iter_init(&rit, user->resources);
+        g_hash_table_iter_init(&rit, resources);
         while (g_hash_table_iter_next(&rit, &resource, NULL)) {
             g_autofree char *to = *(const char *)resource
                                       ? g_strdup_printf("%s/%s", user->jid, (const char *)resource)

@@ -60,14 +60,18 @@ void cw_admin_watch_stop(CwGateway *gw);
 /* Check now (cheap when nothing changed): called before each stanza. */
 void cw_admin_watch_check(CwGateway *gw);
 
-/* End the user's legacy sessions and tell their resources (self-presence
- * unavailable from each room, unavailable from each contact seen and from
- * the gateway), without deleting anything. The user comes back with their
- * next available presence. FALSE when the user is not online. */
+/* "Disconnect a user": end the user's legacy sessions and tell their
+ * resources (self-presence unavailable with reason from each room, each
+ * room left on the legacy side; unavailable from each contact seen and from
+ * the gateway), without deleting anything: the registration and the stored
+ * rooms stay, and the next available presence logs the user in again (and
+ * rejoins the rooms). A user in rooms only (IRC needs no registration)
+ * counts as online. FALSE when the user has no session. */
 gboolean cw_admin_disconnect(CwUser *user, const char *reason);
-/* A message from the gateway JID to every available resource of every user
- * with a session. Returns the number of resources it went to; *users gets
- * the number of users. */
+/* "Announce": a headline message from the gateway JID to every resource of
+ * every user with a session (available to the gateway, or in a room).
+ * Returns the number of resources it went to; *users gets the number of
+ * users. The body is made XML-safe and at most CW_TEXT_MAX_TEXT bytes. */
 guint cw_admin_announce(CwGateway *gw, const char *body, guint *users);
 
 G_END_DECLS
