@@ -106,6 +106,7 @@ def test_01_shell_reads_a_live_store(rig, causeway, prosody):
     alice = online_user(rig, "alice", "alice-legacy", pw_a)
     bob = rig.client("bob")
     register_and_wait_subscribe(bob, "bob-legacy", pw_b)
+    bob.wait_presence(frm=ECHO, timeout=10)   # his session is up, the echo contact stored
 
     r = cli(causeway, "--list-users")
     assert r.returncode == 0, r.stderr
