@@ -46,9 +46,13 @@ main(int argc, char **argv)
         "Without --transport, one child process runs per [transport:NAME] section and is\n"
         "restarted when it dies. Transport types in this build: %s.\n"
         "Exit status: 0 stopped, 1 configuration error, 78 the XMPP server rejected a secret.\n"
-        "Administration (--list-users, --show-user, --delete-user, --stats; safe while the\n"
-        "service runs; an optional TRANSPORT argument limits them to one transport):\n"
-        "exit status 0 done, 1 error, 2 user not registered.",
+        "Administration: causeway -c FILE --list-users|--show-user JID|--delete-user JID|--stats\n"
+        "[TRANSPORT] works on the transports' stores directly, safely while the service runs\n"
+        "(reads are read-only; a deletion ends the user's running session within 2 s); an\n"
+        "optional TRANSPORT (or --transport NAME) limits it to one transport. Output on stdout:\n"
+        "tab-separated lines (--list-users) or \"key: value\" lines, secrets shown as (secret).\n"
+        "Every admin action is logged (who, what, whom), to the journal too when there is one.\n"
+        "Exit status 0 done, 1 error, 2 user not registered. README \"Administration\" has more.",
         cw_transports_names());
     g_option_context_set_description(ctx, types);
     g_autoptr(GError) error = NULL;
