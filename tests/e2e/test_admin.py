@@ -390,3 +390,55 @@ def test_08_irc_disconnect_quits_and_leaves_rooms(rig):
     join(alice, "#chan", "alicenick")
     assert "alicenick" in {n.lstrip("~&@%+") for n in watcher.names("#chan")}
     assert cw.alive()
+
+
+# -------------------------------------------------------------------- SMS ----
+
+def test_09_sms_shell_commands_on_the_transports_own_store(rig):
+    """The SMS transport's own file (NAME-sms.db) in the shell commands:
+    number claims and the outbox in --stats and --show-user; --delete-user,
+    while the service runs, releases the number (the running transport lets
+    somebody else claim it at once) and removes the user's outbox."""
+    from sms_rig import SMS_DOMAIN, SmsSetup, register, registered, send_sms, assert_result as ok
+    rig.start_prosody(domain=SMS_DOMAIN, offline=True)
+    sms = SmsSetup(rig)
+    alice_num, bob_num, phone = "+4930123450", "+4930123451", "+4915112345678"
+    alice = rig.client("alice")
+    bob = rig.client("bob")
+    registered(alice, alice_num)
+    registered(bob, bob_num)
+    sms.kannel.stop_fakesmsc()         # the MT waits for its DLR: one message in the outbox
+    send_sms(alice, phone, "queued")
+    sms.wait_unfinished(1)
+
+    r = cli(sms.cw, "--stats", "sms")
+    assert r.returncode == 0, r.stderr
+    p = kv(r.stdout)
+    assert one(p, "type") == "sms" and one(p, "users") == "2", r.stdout
+    assert one(p, "sms_claims_active") == "2" and one(p, "sms_claims_pending") == "0", r.stdout
+    assert one(p, "sms_outbox_depth") == "1", r.stdout
+    assert int(one(p, "sms_outbox_oldest_age")) < 60, r.stdout
+
+    r = cli(sms.cw, "--show-user", "alice@localhost")
+    assert r.returncode == 0, r.stderr
+    p = kv(r.stdout)
+    assert one(p, "sms_number") == alice_num and one(p, "sms_number_state") == "active", r.stdout
+    assert one(p, "sms_messages") == "1" and int(one(p, "sms_conversations")) >= 1, r.stdout
+
+    m = alice.mark()
+    r = cli(sms.cw, "--delete-user", "alice@localhost", "sms")
+    assert r.returncode == 0, r.stderr
+    p = kv(r.stdout)
+    assert one(p, "sms_number_released") == alice_num and one(p, "sms_messages_removed") == "1", r.stdout
+    alice.wait_stanza(lambda el: el.tag == "{jabber:client}presence" and el.get("from") == SMS_DOMAIN
+                      and el.get("type") == "unsubscribed", timeout=10, since=m,
+                      what="unsubscribed from the SMS gateway")
+    sms.cw.wait_log("alice@localhost was deleted from the store by another process")
+    assert sms.unfinished() == 0
+    # her number is free for somebody else, in the running process too
+    ok(register(bob, alice_num), "bob takes the released number")
+    r = kv(cli(sms.cw, "--show-user", "bob@localhost").stdout)
+    assert one(r, "sms_number") == alice_num, r
+    assert one(kv(cli(sms.cw, "--stats").stdout), "sms_claims_active") == "1"
+    sms.kannel.start_fakesmsc()
+    assert sms.cw.alive()
