@@ -442,3 +442,40 @@ def test_09_sms_shell_commands_on_the_transports_own_store(rig):
     assert one(kv(cli(sms.cw, "--stats").stdout), "sms_claims_active") == "1"
     sms.kannel.start_fakesmsc()
     assert sms.cw.alive()
+
+
+# --------------------------------------------------------------- libpurple ----
+
+def test_10_purple_disconnect_logs_out_even_with_stay_connected(rig):
+    """Disconnect on the purple transport (prpl-jabber against legacy.test):
+    the legacy account signs off although stay_connected is on, the user is
+    told, and their next available presence signs it on again."""
+    from purple_rig import (PURPLE_DOMAIN, T, carol_values, legacy_client, register_online,
+                            start_prosody, start_purple_causeway, wait_legacy_offline,
+                            wait_legacy_online)
+    start_prosody(rig)
+    cw = start_purple_causeway(rig)
+    dave = legacy_client(rig, "dave")
+    alice = rig.client("alice")
+    admin_c = rig.client("admin")
+    md = dave.mark()
+    register_online(rig, alice, carol_values(rig, stay_connected=True))
+    wait_legacy_online(dave, "carol", since=md)
+
+    md, m = dave.mark(), alice.mark()
+    r = assert_result(admin_c.iq("<iq type='set' to='%s'><command xmlns='%s' node='admin-disconnect-user' "
+                                 "action='execute'/></iq>" % (PURPLE_DOMAIN, CMD_NS)))
+    sid = r.find("cmd:command", NS).get("sessionid")
+    completed(admin_c.iq("<iq type='set' to='%s'><command xmlns='%s' node='admin-disconnect-user' "
+                         "action='complete' sessionid='%s'>%s</command></iq>"
+                         % (PURPLE_DOMAIN, CMD_NS, sid, submit({"accountjid": "alice@localhost"}))),
+              "disconnect on purple")
+    wait_legacy_offline(dave, "carol", since=md, timeout=T)
+    alice.wait_stanza(lambda el: el.tag == "{jabber:client}presence" and el.get("from") == PURPLE_DOMAIN
+                      and el.get("type") == "unavailable", timeout=T, since=m,
+                      what="unavailable from the purple gateway")
+    cw.wait_log("disconnected alice@localhost")
+    md = dave.mark()
+    alice.send_presence()       # her next available presence: a new session
+    wait_legacy_online(dave, "carol", since=md, timeout=15)
+    assert cw.alive()
