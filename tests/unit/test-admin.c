@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "admin.h"
+#include "sms/sms-admin.h"
+#include "sms/sms-store.h"
 #include "store.h"
 
 #define PASSWORD "Hunter2-plaintext-Secret"
@@ -223,6 +225,20 @@ raw_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+static int
+raw_user_version(const char *path)
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
 static void
 test_store_user_info(Fixture *f, gconstpointer data)
 {
@@ -341,20 +357,53 @@ static void
 test_store_other_schema_refused(Fixture *f, gconstpointer data)
 {
     g_clear_pointer(&f->store, cw_store_close);
-    raw_exec(f->db_path, "PRAGMA user_version = 999");
-    g_autoptr(GError) error = NULL;
-    g_assert_null(cw_store_open_readonly(f->db_path, &error));
-    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE);
-    g_assert_nonnull(strstr(error->message, "999"));
-    g_clear_error(&error);
-    g_assert_null(cw_store_open_admin(f->db_path, &error));
-    g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE);
-    g_clear_error(&error);
+    /* older (the running service not migrated yet), newer (another build) */
+    static const int versions[] = { CW_STORE_SCHEMA_VERSION - 1, 999 };
+    for (gsize i = 0; i < G_N_ELEMENTS(versions); i++) {
+        g_autofree char *sql = g_strdup_printf("PRAGMA user_version = %d", versions[i]);
+        raw_exec(f->db_path, sql);
+        g_autofree char *number = g_strdup_printf("%d", versions[i]);
+        g_autoptr(GError) error = NULL;
+        g_assert_null(cw_store_open_readonly(f->db_path, &error));
+        g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE);
+        g_assert_nonnull(strstr(error->message, number));
+        g_clear_error(&error);
+        g_assert_null(cw_store_open_admin(f->db_path, &error));
+        g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE);
+        g_assert_cmpint(raw_user_version(f->db_path), ==, versions[i]); /* not migrated */
+    }
     /* and a missing file is never created */
+    g_autoptr(GError) error = NULL;
     g_autofree char *missing = g_build_filename(f->dir, "none.db", NULL);
     g_assert_null(cw_store_open_admin(missing, &error));
     g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_OPEN);
     g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+}
+
+/* The SMS part of --delete-user: a missing file is no data (and is not
+ * created); a store of an older or newer schema is refused, not migrated. */
+static void
+test_sms_delete_refuses_other_schema(Fixture *f, gconstpointer data)
+{
+    g_autofree char *prefix = g_build_filename(f->dir, "sms", NULL);
+    g_autofree char *path = g_strconcat(prefix, "-sms.db", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CwAdminReport) r = cw_admin_report_new();
+    g_assert_true(cw_sms_admin_user_delete(prefix, "alice@example.org", r, &error)); /* no file */
+    g_assert_no_error(error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_autoptr(CwSmsStore) store = cw_sms_store_open(path, &error);
+    g_assert_no_error(error);
+    g_clear_pointer(&store, cw_sms_store_close);
+    static const int versions[] = { 0, 999 }; /* older (the service not migrated yet), newer */
+    for (gsize i = 0; i < G_N_ELEMENTS(versions); i++) {
+        g_autofree char *sql = g_strdup_printf("PRAGMA user_version = %d", versions[i]);
+        raw_exec(path, sql);
+        g_assert_false(cw_sms_admin_user_delete(prefix, "alice@example.org", r, &error));
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+        g_assert_cmpint(raw_user_version(path), ==, versions[i]); /* untouched */
+    }
 }
 
 int
@@ -373,5 +422,6 @@ main(int argc, char **argv)
     ADD("delete-cascades", test_store_delete_cascades);
     ADD("changed-elsewhere", test_store_changed_elsewhere);
     ADD("other-schema-refused", test_store_other_schema_refused);
+    ADD("sms-delete-other-schema", test_sms_delete_refuses_other_schema);
     return g_test_run();
 }

@@ -57,6 +57,13 @@ cw_sms_admin_user_delete(const char *file_prefix, const char *jid, CwAdminReport
     g_autofree char *path = sms_db_path(file_prefix);
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
         return TRUE; /* the transport never ran: nothing of the user's */
+    /* Never migrate under the running service (perhaps of another version):
+     * a schema this build does not know is refused first, so the read-write
+     * open below finds nothing to migrate. */
+    g_autoptr(CwSmsStore) check = cw_sms_store_open_readonly(path, error);
+    if (!check)
+        return FALSE;
+    g_clear_pointer(&check, cw_sms_store_close);
     g_autoptr(CwSmsStore) store = cw_sms_store_open(path, error);
     if (!store)
         return FALSE;
