@@ -248,6 +248,7 @@ def test_05_adhoc_list_show_delete(rig, causeway, prosody, admin):
     alice = online_user(rig, "alice", "alice-legacy", pw)
     bob = rig.client("bob")
     register_and_wait_subscribe(bob, "bob-legacy", unique("pw"))
+    bob.wait_presence(frm=ECHO, timeout=10)   # his session is up
 
     cmd = completed(execute(admin, "admin-list-users"), "list users")
     f = form_fields(cmd.find("x:x", NS))
