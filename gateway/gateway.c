@@ -116,9 +116,9 @@ static CwSecrets *
 open_secrets(CwConfig *config, GError **error)
 {
     if (g_mkdir_with_parents(config->data_dir, 0700) != 0) {
-        cw_config_set_error(error, config->path, "gateway", "data_dir",
-                            "cannot create '%s': %s; point data_dir at a writable directory",
-                            config->data_dir, g_strerror(errno));
+        cw_keyfile_error(error, config->path, "gateway", "data_dir",
+                         "cannot create '%s': %s; point data_dir at a writable directory",
+                         config->data_dir, g_strerror(errno));
         return NULL;
     }
     /* The key file may be outside data_dir (config key_file); its directory
