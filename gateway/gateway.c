@@ -6,6 +6,7 @@
 #include <causeway/metrics.h>
 
 #include "resume.h"
+#include "admin.h"
 
 #include <causeway/jid.h>
 #include <glib-unix.h>
@@ -297,11 +298,13 @@ cw_gateway_run(CwGateway *gw)
     guint intr = g_unix_signal_add(SIGINT, on_sigterm, gw);
     guint hup = g_unix_signal_add(SIGHUP, on_sighup, gw);
     cw_gateway_metrics_start(gw);
+    cw_admin_watch_start(gw);
     cw_component_start(gw->component);
     g_main_loop_run(gw->loop);
     if (gw->exit_status == 0 && cw_component_is_connected(gw->component))
         say_goodbye(gw);
     cw_gateway_metrics_stop(gw);
+    cw_admin_watch_stop(gw);
     cw_component_stop(gw->component);
     g_source_remove(term);
     g_source_remove(intr);

@@ -49,6 +49,7 @@ struct CwGateway {
     gboolean was_connected;      /* the component was up before (a connect is a reconnect) */
     GHashTable *unconfirmed;     /* "bare/resource" not heard from since the reconnect (resume.h) */
     guint resume_timer_id;
+    guint admin_watch_id;        /* admin.h: store changed by another process */
     int exit_status;             /* set by fatal errors before quitting */
     GMainLoop *loop;
 };

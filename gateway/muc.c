@@ -808,6 +808,35 @@ cw_muc_resource_lost(CwUser *user, const char *resource)
 }
 
 void
+cw_muc_user_disconnected(CwUser *user, const char *status)
+{
+    if (!user->rooms)
+        return;
+    /* Copies: leaving a room on the legacy side may call back into rooms. */
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, user->rooms);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_ptr_array_add(ids, g_strdup(key));
+    for (guint i = 0; i < ids->len; i++) {
+        const char *id = ids->pdata[i];
+        CwRoom *room = room_lookup(user, id);
+        if (!room)
+            continue;
+        GHashTableIter rit;
+        gpointer to;
+        g_hash_table_iter_init(&rit, room->resources);
+        while (g_hash_table_iter_next(&rit, &to, NULL))
+            send_self_unavailable(user, room, to, status);
+        /* The stored rows stay: cw_muc_restore() rejoins at the return. */
+        g_hash_table_remove(user->rooms, id);
+        if (user->gw->ops->leave_room)
+            user->gw->ops->leave_room(user, id, status);
+    }
+}
+
+void
 cw_muc_restore(CwUser *user, const char *resource)
 {
     CwGateway *gw = user->gw;

@@ -51,6 +51,11 @@ GList *cw_muc_user_resources(CwUser *user);
  * stay so that cw_muc_restore() puts the resource back when it returns. */
 void cw_muc_resource_lost(CwUser *user, const char *resource);
 
+/* An administrator disconnected the user (admin.h): every joined resource
+ * gets its self-presence unavailable with status, every room is left on the
+ * legacy side; the stored rows stay, so cw_muc_restore() rejoins them when
+ * the user comes back. */
+void cw_muc_user_disconnected(CwUser *user, const char *status);
 /* The user's last resource went away: leave every room. */
 void cw_muc_user_offline(CwUser *user);
 /* Free the user's room table (user teardown). */

@@ -152,6 +152,63 @@ GPtrArray *cw_store_rooms_of_resource(CwStore *store, const char *user, const ch
 gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer, GError **),
                               gpointer data, GError **error);
 
+/* ---- administration (causeway --list-users, --show-user, --delete-user,
+ * --stats, and the admin ad-hoc commands) ---- */
+
+/* Open an existing database read-only: no migration, no write, no key (so no
+ * secret can be decrypted through it). For the read-only admin commands,
+ * safe while the service runs (WAL readers never block its writer; 5 s busy
+ * timeout). A missing file is CW_STORE_ERROR_OPEN; a schema version other
+ * than CW_STORE_SCHEMA_VERSION is refused (CW_STORE_ERROR_MIGRATE: start the
+ * service once, or use the matching causeway). */
+CwStore *cw_store_open_readonly(const char *path, GError **error);
+/* The same read-write, for causeway --delete-user: never created, never
+ * migrated (the running service, perhaps of another version, owns the
+ * schema), foreign keys on; no key, so it cannot read or write a secret. */
+CwStore *cw_store_open_admin(const char *path, GError **error);
+
+/* A user's rows, counted (values: every user_values row, secrets: those
+ * stored encrypted). */
+typedef struct {
+    char *jid;
+    gint64 registered;     /* unix seconds */
+    gint64 values, secrets, contacts, rooms, room_resources;
+} CwStoreUserInfo;
+void cw_store_user_info_free(CwStoreUserInfo *info); /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwStoreUserInfo, cw_store_user_info_free)
+/* One user's summary; NULL with error unset when the user is not registered. */
+CwStoreUserInfo *cw_store_user_info(CwStore *store, const char *bare_jid, GError **error);
+/* Every user's summary, sorted by JID (CwStoreUserInfo*, with free func). */
+GPtrArray *cw_store_user_infos(CwStore *store, GError **error);
+
+/* One stored value as an admin may see it: value is NULL when it is stored
+ * encrypted (never decrypted for a report). */
+typedef struct {
+    char *scope, *key, *value;
+    gboolean secret;
+} CwStoreSetting;
+void cw_store_setting_free(CwStoreSetting *s);
+/* The user's values sorted by (scope, key) (CwStoreSetting*, with free func). */
+GPtrArray *cw_store_user_settings(CwStore *store, const char *bare_jid, GError **error);
+
+typedef struct {
+    gint64 users, contacts, rooms, room_resources;
+} CwStoreStats;
+gboolean cw_store_stats(CwStore *store, CwStoreStats *stats, GError **error);
+
+/* Delete the user and every row of theirs (values, secrets, contacts, rooms)
+ * in one short transaction, and tell what went: *removed (allocated) holds
+ * the counts read under the same lock. TRUE with *removed NULL when the user
+ * was not registered. */
+gboolean cw_store_user_delete(CwStore *store, const char *bare_jid, CwStoreUserInfo **removed,
+                              GError **error);
+
+/* TRUE when another connection (another process, e.g. `causeway
+ * --delete-user`) committed to the database since the previous call
+ * (PRAGMA data_version: it reads the WAL index, no disk I/O). The first
+ * call only takes the baseline and returns FALSE. FALSE on error (logged). */
+gboolean cw_store_changed_elsewhere(CwStore *store);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwStore, cw_store_close)
 
 G_END_DECLS

@@ -399,6 +399,20 @@ irc_unregistered(CwUser *user)
     g_list_free(sessions);
 }
 
+/* An administrator disconnected the user: quit every session, persistent
+ * ones too; the next available presence connects again. */
+static void
+irc_disconnect(CwUser *user)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!u)
+        return;
+    GList *sessions = g_hash_table_get_values(u->sessions);
+    for (GList *l = sessions; l; l = l->next)
+        cw_irc_session_quit(l->data, "Disconnected by the gateway's administrator");
+    g_list_free(sessions);
+}
+
 /* ---- text out ---- */
 
 static gsize
@@ -702,6 +716,7 @@ const CwTransportOps cw_irc_transport = {
     .registration_form = &registration_form,
     .check_registration = irc_check_registration,
     .unregistered = irc_unregistered,
+    .disconnect = irc_disconnect,
     .entity_settings = irc_entity_settings,
     .user_online = irc_user_online,
     .user_offline = irc_user_offline,

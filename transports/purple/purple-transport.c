@@ -290,6 +290,17 @@ purple_user_offline(CwUser *user)
     cw_purple_session_logout(s);
 }
 
+/* An administrator disconnected the user: log out even when "stay
+ * connected" is set; the next available presence logs in again. */
+static void
+purple_disconnect(CwUser *user)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (s)
+        cw_purple_session_logout(s);
+}
+
 static void
 purple_user_presence(CwUser *user, CwShow show, const char *status)
 {
@@ -536,6 +547,7 @@ const CwTransportOps cw_purple_transport = {
     .requires_registration = TRUE,
     .user_online = purple_user_online,
     .user_offline = purple_user_offline,
+    .disconnect = purple_disconnect,
     .user_presence = purple_user_presence,
     .send_message = purple_send_message,
     .send_chat_state = purple_send_chat_state,
