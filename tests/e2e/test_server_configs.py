@@ -15,6 +15,7 @@ both ways, to a contact and to the gateway JID (`help`).
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -49,13 +50,20 @@ def shipped_causeway_conf(cw, port):
 
 
 class ShippedProsody(harness.Prosody):
-    """Prosody from fixtures/prosody-base.cfg.lua.in plus the shipped snippet."""
+    """Prosody from fixtures/prosody-base.cfg.lua.in plus the shipped snippet
+    (all_at_end: the whole snippet after the admin's hosts, against its advice)."""
+
+    def __init__(self, run_dir, all_at_end=False):
+        self.all_at_end = all_at_end
+        super().__init__(run_dir)
 
     def _write_config(self):
         snippet = localise(shipped("prosody-causeway.cfg.lua"), self.comp)
         # "put them in the global part of prosody.cfg.lua, before its first VirtualHost line"
         cut = re.search(r"^VirtualHost ", snippet, re.M)
         assert cut, "no VirtualHost line in conf/prosody-causeway.cfg.lua"
+        if self.all_at_end:
+            cut = re.search(r"\A", snippet)
         with open(os.path.join(harness.FIXTURES, "prosody-base.cfg.lua.in")) as f:
             t = f.read()
         for k, v in (("@DIR@", self.dir), ("@C2S@", str(self.c2s)),
@@ -112,6 +120,16 @@ def test_prosody_snippet(rig):
     assert ECHO in a2.roster()
     talk(a2)
     assert "privileged roster push" not in cw.log()
+
+
+def test_prosody_snippet_globals_after_a_host(rig):
+    """What the snippet's comment warns of: its global options pasted after a
+    VirtualHost line belong to that host, and no component port opens."""
+    rig.prosody = p = ShippedProsody(os.path.join(rig.dir, "prosody"), all_at_end=True)
+    p.proc = harness.Proc(["prosody", "--config", p.cfg, "-F"], p.out_path)
+    harness.wait_until(lambda: harness.port_open(p.c2s), 10, "prosody's c2s port")
+    time.sleep(1.0)
+    assert p.alive() and not harness.port_open(p.comp)
 
 
 @pytest.mark.skipif(not ejabberd_rig.available(), reason="ejabberd is not installed "
