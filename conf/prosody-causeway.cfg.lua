@@ -8,9 +8,10 @@
 
 -- The component listener (XEP-0114). These two options are global: put them
 -- in the global part of prosody.cfg.lua, before its first VirtualHost line
--- (after a VirtualHost or Component line an option belongs to that host, and
--- Prosody would not open the port). Keep it on loopback unless Causeway runs
--- on another machine.
+-- (after a VirtualHost or Component line an option belongs to that host and
+-- is ignored: Prosody listens on its default 5347; `prosodyctl check config`
+-- names misplaced options). Keep it on loopback unless Causeway runs on
+-- another machine.
 component_ports = { 5347 }
 component_interfaces = { "127.0.0.1" }
 

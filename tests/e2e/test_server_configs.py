@@ -15,7 +15,6 @@ both ways, to a contact and to the gateway JID (`help`).
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -107,6 +106,8 @@ def talk(client):
 
 def test_prosody_snippet(rig):
     rig.prosody = ShippedProsody(os.path.join(rig.dir, "prosody"))
+    out = prosodyctl_check_config(rig.prosody.cfg)
+    assert "All checks passed" in out, out
     rig.prosody.register_all()
     rig.prosody.start()
     cw = start_shipped_causeway(rig, rig.prosody.comp)
@@ -122,14 +123,20 @@ def test_prosody_snippet(rig):
     assert "privileged roster push" not in cw.log()
 
 
+def prosodyctl_check_config(cfg):
+    r = subprocess.run(["prosodyctl", "--config", cfg, "check", "config"], capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return r.stdout + r.stderr
+
+
 def test_prosody_snippet_globals_after_a_host(rig):
     """What the snippet's comment warns of: its global options pasted after a
-    VirtualHost line belong to that host, and no component port opens."""
-    rig.prosody = p = ShippedProsody(os.path.join(rig.dir, "prosody"), all_at_end=True)
-    p.proc = harness.Proc(["prosody", "--config", p.cfg, "-F"], p.out_path)
-    harness.wait_until(lambda: harness.port_open(p.c2s), 10, "prosody's c2s port")
-    time.sleep(1.0)
-    assert p.alive() and not harness.port_open(p.comp)
+    VirtualHost line belong to that host. `prosodyctl check config` says so
+    (Prosody itself only warns in its log and listens on its default port
+    5347 instead: not started here, that port is not the test's to take)."""
+    p = ShippedProsody(os.path.join(rig.dir, "prosody"), all_at_end=True)
+    out = prosodyctl_check_config(p.cfg)
+    assert "You need to move the following options: component_interfaces, component_ports" in out, out
 
 
 @pytest.mark.skipif(not ejabberd_rig.available(), reason="ejabberd is not installed "
