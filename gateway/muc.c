@@ -985,20 +985,23 @@ cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status)
 
 void
 cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
-                      const char *reason, const char *password)
+                      const char *inviter_nick, const char *reason, const char *password)
 {
     g_return_if_fail(user && room_id);
     CW_ID_BOUNDARY(room_id);
     if (!room_id)
         return;
     CW_ID_BOUNDARY(inviter_id);
+    CW_NICK_BOUNDARY(inviter_nick);
     CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
     CW_TEXT_BOUNDARY(password, CW_TEXT_MAX_NAME);
     CwGateway *gw = user->gw;
     g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
     if (!room_jid || !cw_jid_is_valid(room_jid))
         return;
-    g_autofree char *inviter = inviter_id ? cw_legacy_id_to_jid(gw, inviter_id) : NULL;
+    g_autofree char *inviter = inviter_id     ? cw_legacy_id_to_jid(gw, inviter_id)
+                               : inviter_nick ? g_strconcat(room_jid, "/", inviter_nick, NULL)
+                                              : NULL;
     if (inviter && !cw_jid_is_valid(inviter))
         g_clear_pointer(&inviter, g_free);
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);

@@ -407,3 +407,18 @@ def wait_roster_or_subscribe(client, jid, since=0, timeout=T):
 
 def elapsed(t0):
     return time.monotonic() - t0
+
+
+def socket_ports(pid, port):
+    """Local ports of pid's established TCP connections to 127.0.0.1:port (ss -tnp)."""
+    r = subprocess.run(["ss", "-tnpH", "state", "established", "dport", "=", ":%d" % port],
+                       capture_output=True, text=True, timeout=10)
+    return [int(ln.split()[2].rsplit(":", 1)[1]) for ln in r.stdout.splitlines()
+            if "pid=%d," % pid in ln]
+
+
+def reset_socket(local_port):
+    """Reset (ss -K) the TCP connection whose local end is 127.0.0.1:local_port."""
+    r = subprocess.run(["ss", "-K", "-t", "src", "127.0.0.1", "sport", "=", ":%d" % local_port],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr

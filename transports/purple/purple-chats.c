@@ -858,12 +858,22 @@ on_chat_invited(PurpleAccount *account, const char *inviter, const char *name,
         return -1;
     }
     g_autofree char *who = inviter ? g_strdup(inviter) : NULL;
-    if (who && is_jabber(s) && strchr(who, '/'))
-        *strchr(who, '/') = '\0'; /* the inviter's bare JID: its contact */
+    const char *nick = NULL;
+    char *slash = who && is_jabber(s) ? strchr(who, '/') : NULL;
+    if (slash) {
+        *slash = '\0';
+        /* A semi-anonymous MUC names the inviter by its occupant JID
+         * (room@service/nick): an occupant of that room; any other JID is
+         * the inviter's own, whose bare JID is its contact. */
+        if (!g_ascii_strcasecmp(who, name) && slash[1]) {
+            nick = slash + 1;
+            who[0] = '\0';
+        }
+    }
     const char *password = components ? g_hash_table_lookup(components, "password") : NULL;
     g_autofree char *reason = message && *message ? cw_purple_html_to_text(message) : NULL;
     g_info("%s: invited to %s", cw_user_jid(s->user), name);
-    cw_legacy_room_invite(s->user, room_id, who && *who ? who : NULL,
+    cw_legacy_room_invite(s->user, room_id, who && *who ? who : NULL, nick,
                           reason && *reason ? reason : NULL, password && *password ? password : NULL);
     return -1;
 }
