@@ -679,3 +679,141 @@ def test_legacy_kick_of_another_occupant_is_307(rig, causeway, alice, dave):
     # alice is still in
     talk_both_ways(alice, dave, "room", "after erin")
     assert_alive(causeway)
+
+
+# ------------------------------------- prpl-irc: moderation, invites, rejoin --
+
+def irc_online(rig, alice):
+    """ngIRCd, the purple transport on prpl-irc, and alice logged in as
+    alicenick. -> (ngircd, causeway)"""
+    from irc_harness import IrcClient, NgIrcd
+    from purple_rig import accept_gateway, describe_form, register
+    from test_purple import irc_wait_nick
+    ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
+    cw = start_purple_causeway(rig, protocol="prpl-irc")
+    watcher = rig.add_service(IrcClient(ngircd.port, "ircwatch", label="raw-ircwatch")).connect()
+    m = alice.mark()
+    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
+                            "port": str(ngircd.port), "ssl": False})
+    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
+    accept_gateway(alice, m)
+    irc_wait_nick(watcher, "alicenick")
+    return ngircd, cw
+
+
+def irc_user(rig, ngircd, nick):
+    from irc_harness import IrcClient
+    return rig.add_service(IrcClient(ngircd.port, nick, label="raw-" + nick)).connect()
+
+
+def irc_room(chan):
+    return "%s%%127.0.0.1@%s" % (chan, PURPLE_DOMAIN)
+
+
+def test_irc_kick_from_muc_admin_and_no_ban(rig, prosody, alice):
+    """alice opens #mod (op there); ircbob joins; a muc#admin kick of ircbob
+    is a KICK on IRC with the reason, and alice sees ircbob leave with 307
+    and herself as the actor. prpl-irc has no ban command: a ban is
+    feature-not-implemented, saying so."""
+    ngircd, cw = irc_online(rig, alice)
+    room = irc_room("#mod")
+    me, _ = join(alice, room, "alicenick")
+    assert muc_item(me).get("role") == "moderator", xml_str(me)
+    bob = irc_user(rig, ngircd, "ircbob")
+    ma = alice.mark()
+    bob.join("#mod")
+    alice.wait_stanza(lambda el: is_presence(el, room + "/ircbob"), T, ma, "ircbob joining")
+    mb, ma = bob.mark(), alice.mark()
+    r = muc_admin(alice, room, "<item nick='ircbob' role='none'><reason>calm down</reason></item>")
+    assert r.get("type") == "result", xml_str(r)
+    bob.wait(command="KICK", since=mb, timeout=T, what="KICK of ircbob",
+             pred=lambda l: l.nick == "alicenick" and l.params[:2] == ["#mod", "ircbob"]
+             and l.params[-1] == "calm down")
+    k = alice.wait_stanza(lambda el: is_presence(el, room + "/ircbob", "unavailable"), T, ma, "ircbob kicked")
+    assert 307 in status_codes(k), xml_str(k)
+    assert muc_item(k).find("{%s}actor" % MUC_USER_NS).get("nick") == "alicenick", xml_str(k)
+    assert muc_item(k).findtext("{%s}reason" % MUC_USER_NS) == "calm down", xml_str(k)
+
+    r = muc_admin(alice, room, "<item nick='ircbob' affiliation='outcast'/>")
+    etype, cond, text = harness.error_of(r)
+    assert cond == "feature-not-implemented" and "ban" in text, xml_str(r)
+    r = muc_admin(alice, room, "<item nick='ircbob' role='none'/>")
+    assert error_condition(r) == "item-not-found", xml_str(r)   # gone already
+    assert_alive(cw)
+
+
+def test_irc_kick_of_another_is_307_with_actor(rig, prosody, alice):
+    """ircbob (op of #chan) kicks irccarl: alice sees irccarl leave with 307,
+    ircbob as the actor and the reason; she stays in."""
+    ngircd, cw = irc_online(rig, alice)
+    bob = irc_user(rig, ngircd, "ircbob")
+    bob.join("#chan")
+    carl = irc_user(rig, ngircd, "irccarl")
+    carl.join("#chan")
+    room = irc_room("#chan")
+    join(alice, room, "alicenick")
+    ma = alice.mark()
+    bob.send("KICK #chan irccarl :off topic")
+    k = alice.wait_stanza(lambda el: is_presence(el, room + "/irccarl", "unavailable"), T, ma,
+                          "irccarl kicked")
+    assert 307 in status_codes(k) and 110 not in status_codes(k), xml_str(k)
+    item = muc_item(k)
+    assert item.find("{%s}actor" % MUC_USER_NS).get("nick") == "ircbob", xml_str(k)
+    assert item.findtext("{%s}reason" % MUC_USER_NS) == "off topic", xml_str(k)
+    ma = alice.mark()
+    bob.privmsg("#chan", "still with us?")
+    wait_groupchat(alice, room + "/ircbob", "still with us?", since=ma)
+    assert_alive(cw)
+
+
+def test_irc_invitations_both_ways(rig, prosody, alice):
+    """ircbob INVITEs alicenick to #secret: alice gets a mediated invitation
+    from the channel's room JID naming ircbob's contact JID, and joins. From
+    #secret alice invites ircdan: ircdan gets an INVITE from alicenick."""
+    ngircd, cw = irc_online(rig, alice)
+    bob = irc_user(rig, ngircd, "ircbob")
+    bob.join("#secret")
+    room = irc_room("#secret")
+    ma = alice.mark()
+    bob.send("INVITE alicenick #secret")
+    inv = alice.wait_stanza(lambda el: el.tag == "{jabber:client}message" and el.get("from") == room
+                            and el.find("{%s}x/{%s}invite" % (MUC_USER_NS, MUC_USER_NS)) is not None,
+                            T, ma, "invitation to #secret")
+    i = inv.find("{%s}x/{%s}invite" % (MUC_USER_NS, MUC_USER_NS))
+    assert i.get("from") == "ircbob@%s" % PURPLE_DOMAIN, xml_str(inv)
+    join(alice, room, "alicenick")
+    dan = irc_user(rig, ngircd, "ircdan")
+    md = dan.mark()
+    alice.send_raw("<message to='%s'><x xmlns='%s'><invite to='ircdan@%s'/></x></message>"
+                   % (room, MUC_USER_NS, PURPLE_DOMAIN))
+    dan.wait(command="INVITE", since=md, timeout=T, what="INVITE from alicenick",
+             pred=lambda l: l.nick == "alicenick" and l.params[-1].lower() == "#secret")
+    assert_alive(cw)
+
+
+def test_irc_channel_rejoined_after_connection_drop(rig, prosody, alice):
+    """alicenick's IRC connection is reset under the transport: alice gets 333,
+    then the transport reconnects, joins #chan again and alice gets her
+    self-presence again; ircbob sees alicenick back and lines flow."""
+    ngircd, cw = irc_online(rig, alice)
+    bob = irc_user(rig, ngircd, "ircbob")
+    bob.join("#chan")
+    room = irc_room("#chan")
+    join(alice, room, "alicenick")
+    ports = socket_ports(cw.proc.pid, ngircd.port)
+    assert len(ports) == 1, "expected one IRC connection, got %s" % ports
+    ma, mb = alice.mark(), bob.mark()
+    reset_socket(ports[0])
+    alice.wait_stanza(self_presence(room, "alicenick", "unavailable", (110, 333)), T, ma,
+                      "self-presence unavailable with 333")
+    back = alice.wait_stanza(self_presence(room, "alicenick"), 40, ma, "self-presence after the rejoin")
+    assert back.get("type") is None, xml_str(back)
+    bob.wait(command="JOIN", since=mb, timeout=T, what="alicenick joining again",
+             pred=lambda l: l.nick == "alicenick")
+    mb, ma = bob.mark(), alice.mark()
+    alice.send_message(room, "back again", mtype="groupchat")
+    bob.wait(command="PRIVMSG", since=mb, timeout=T, what="PRIVMSG after the rejoin",
+             pred=lambda l: l.nick == "alicenick" and l.params[-1] == "back again")
+    bob.privmsg("#chan", "welcome back")
+    wait_groupchat(alice, room + "/ircbob", "welcome back", since=ma)
+    assert_alive(cw)
