@@ -458,7 +458,8 @@ def test_room_rejoined_after_legacy_connection_drop(rig, causeway, alice, dave):
 
 def test_room_rejoined_after_transport_child_killed(rig, prosody, alice, dave):
     """The supervisor's purple child is killed -9 while alice is in a room: a
-    new child logs carol in and joins the room again, and messages flow both
+    new child logs carol in and joins the room again; alice gets 333 (her
+    occupant list is stale) then the join sequence, and messages flow both
     ways with no client action."""
     cw = start_purple_causeway(rig, supervisor=True)
     sup = cw.proc.pid
@@ -467,11 +468,19 @@ def test_room_rejoined_after_transport_child_killed(rig, prosody, alice, dave):
     online_with_carol(rig, alice, dave, cw)
     room = gw_room("room")
     join(alice, room, "carol")
-    md = dave.mark()
+    md, ma = dave.mark(), alice.mark()
     t0 = time.monotonic()
     os.kill(kids[0], signal.SIGKILL)
     dave.wait_presence(frm=legacy_room("room") + "/carol", ptype="unavailable", since=md, timeout=T)
     dave.wait_presence(frm=legacy_room("room") + "/carol", ptype="available", since=md, timeout=40)
+    # alice's client is told that what it knew of the room went stale (333),
+    # then gets the join sequence again
+    lost = alice.wait_stanza(self_presence(room, "carol", "unavailable", (110, 333)), T, ma,
+                             "self-presence unavailable with 333 after the restart")
+    alice.wait_stanza(lambda el: self_presence(room, "carol")(el) and el.get("type") is None,
+                      T, ma, "self-presence after the rejoin")
+    assert alice.stanzas.index(lost) < alice.stanzas.index(
+        alice.find_stanzas(self_presence(room, "carol"), since=ma)[-1]), "333 after the rejoin"
     harness.record_figure("purple: child kill -9 -> carol back in the legacy room after %.2f s"
                           % (time.monotonic() - t0))
     new = harness.children_of(sup)
@@ -527,7 +536,15 @@ def test_invitations_from_xmpp_side(rig, causeway, alice, dave):
     contact of the gateway, or from a room alice is not in, is refused."""
     online_with_carol(rig, alice, dave, causeway)
     room = gw_room("lounge")
+    ma = alice.mark()
     join(alice, room, "carol")
+    # carol created the room: prpl-jabber's "Create New Room" question got
+    # its default answer (Accept Defaults), and alice is told so, truly
+    told = alice.wait_message(frm=PURPLE_DOMAIN, since=ma, timeout=T,
+                              pred=lambda el: "Create New Room" in (el.findtext("c:body", "", NS)))
+    body = told.findtext("c:body", "", NS)
+    assert "Accept Defaults" in body and "Refused" not in body, body
+    assert body.count("Create New Room") == 1, body
 
     def invitation(reason):
         # mediated by the room, which names carol by her occupant JID (a
