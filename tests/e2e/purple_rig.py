@@ -343,6 +343,16 @@ def register(client, values, x=None):
     return x, r
 
 
+def register_irc(client, irc_port, nick="alicenick"):
+    """Register client for prpl-irc as nick on 127.0.0.1:irc_port (no TLS)
+    and bring it online for the gateway."""
+    m = client.mark()
+    x, r = register(client, {"username": nick, "Server": "127.0.0.1", "port": str(irc_port),
+                             "ssl": False})
+    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
+    accept_gateway(client, m)
+
+
 def accept_gateway(client, since):
     """After a new registration: accept the gateway's subscription request and
     send presence again so the gateway sees the user online."""

@@ -33,7 +33,7 @@ from irc_harness import IrcClient, NgIrcd
 from purple_rig import (LEGACY, LEGACY_USERS, PURPLE_DOMAIN, T, accept_gateway, assert_alive,
                         carol_values, contact, describe_form, read_roster_groups, field_for, get_form,
                         is_registered, legacy_client, legacy_jid, read_roster, register,
-                        register_online, reset_socket, socket_ports, start_prosody, start_purple_causeway,
+                        register_irc, register_online, reset_socket, socket_ports, start_prosody, start_purple_causeway,
                         text_of_stanza,
                         wait_legacy_offline, wait_legacy_online, wait_roster_or_subscribe)
 
@@ -849,11 +849,7 @@ def test_irc_via_prpl_irc(rig, prosody, alice):
     ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
     cw = start_purple_causeway(rig, protocol="prpl-irc")
     bob = rig.add_service(IrcClient(ngircd.port, "ircbob", label="raw-ircbob")).connect()
-    m = alice.mark()
-    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
-                            "port": str(ngircd.port), "ssl": False})
-    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
-    accept_gateway(alice, m)
+    register_irc(alice, ngircd.port)
     irc_wait_nick(bob, "alicenick")
     ircbob = "ircbob@%s" % PURPLE_DOMAIN
     for text in ("hello irc", "utf-8 \u00e9\u00e8 \u4e2d\u6587 \u2713"):

@@ -18,7 +18,7 @@ import pytest
 import harness
 from harness import NS, xml_str
 from purple_rig import (LEGACY, LEGACY_HOST_OPTIONS, PURPLE_DOMAIN, T, assert_alive, contact,
-                        legacy_client, legacy_jid, register_online, reset_socket, setup_legacy,
+                        legacy_client, legacy_jid, register_irc, register_online, reset_socket, setup_legacy,
                         socket_ports, start_purple_causeway, text_of_stanza, wait_legacy_online)
 
 MUC_SERVICE = "conference." + LEGACY
@@ -298,20 +298,9 @@ def test_offline_message_is_delayed(rig, causeway, alice, dave):
 def test_irc_channel_via_prpl_irc(rig, prosody, alice):
     """protocol = prpl-irc against ngIRCd: alice joins #chan%127.0.0.1 where
     ircbob (op, the channel's creator) is; messages, topic and parting."""
-    import os
-    from irc_harness import IrcClient, NgIrcd
-    from purple_rig import accept_gateway, describe_form, register
-    from test_purple import irc_wait_nick
-    ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
-    cw = start_purple_causeway(rig, protocol="prpl-irc")
-    bob = rig.add_service(IrcClient(ngircd.port, "ircbob", label="raw-ircbob")).connect()
+    ngircd, cw = irc_online(rig, alice)
+    bob = irc_user(rig, ngircd, "ircbob")
     bob.join("#chan")
-    m = alice.mark()
-    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
-                            "port": str(ngircd.port), "ssl": False})
-    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
-    accept_gateway(alice, m)
-    irc_wait_nick(bob, "alicenick")
     room = "#chan%%127.0.0.1@%s" % PURPLE_DOMAIN
     mi = bob.mark()
     me, ma = join(alice, room, "alicenick")
@@ -600,27 +589,24 @@ def test_kick_and_ban_from_muc_admin(rig, causeway, alice, dave):
     dave_in_room(dave, "mod")
     alice.wait_stanza(lambda el: is_presence(el, room + "/dave"), T, ma, "dave joining")
 
-    md, ma = dave.mark(), alice.mark()
-    r = muc_admin(alice, room, "<item nick='dave' role='none'><reason>be nice</reason></item>")
-    assert r.get("type") == "result", xml_str(r)
-    k = dave.wait_stanza(lambda el: is_presence(el, legacy_room("mod") + "/dave", "unavailable", (307,)),
-                         T, md, "dave kicked")
-    assert muc_item(k).findtext("{%s}reason" % MUC_USER_NS) == "be nice", xml_str(k)
-    seen = alice.wait_stanza(lambda el: is_presence(el, room + "/dave", "unavailable"), T, ma,
-                             "alice seeing dave kicked")
-    assert 307 in status_codes(seen), xml_str(seen)
+    def remove_dave(item, code, reason):
+        """alice's muc#admin item removes dave: he gets his unavailable with
+        code and reason, alice sees him go. -> what alice saw"""
+        md, ma = dave.mark(), alice.mark()
+        r = muc_admin(alice, room, item)
+        assert r.get("type") == "result", xml_str(r)
+        gone = dave.wait_stanza(lambda el: is_presence(el, legacy_room("mod") + "/dave", "unavailable",
+                                                       (code,)), T, md, "dave removed with %d" % code)
+        assert muc_item(gone).findtext("{%s}reason" % MUC_USER_NS) == reason, xml_str(gone)
+        return alice.wait_stanza(lambda el: is_presence(el, room + "/dave", "unavailable"), T, ma,
+                                 "alice seeing dave removed")
 
+    seen = remove_dave("<item nick='dave' role='none'><reason>be nice</reason></item>", 307, "be nice")
+    assert 307 in status_codes(seen), xml_str(seen)
     ma = alice.mark()
     dave_in_room(dave, "mod")
     alice.wait_stanza(lambda el: is_presence(el, room + "/dave"), T, ma, "dave back")
-    md, ma = dave.mark(), alice.mark()
-    r = muc_admin(alice, room, "<item jid='%s' affiliation='outcast'><reason>bye</reason></item>" % DAVE)
-    assert r.get("type") == "result", xml_str(r)
-    b = dave.wait_stanza(lambda el: is_presence(el, legacy_room("mod") + "/dave", "unavailable", (301,)),
-                         T, md, "dave banned")
-    assert muc_item(b).findtext("{%s}reason" % MUC_USER_NS) == "bye", xml_str(b)
-    seen = alice.wait_stanza(lambda el: is_presence(el, room + "/dave", "unavailable"), T, ma,
-                             "alice seeing dave banned")
+    remove_dave("<item jid='%s' affiliation='outcast'><reason>bye</reason></item>" % DAVE, 301, "bye")
     err, _ = join(dave, legacy_room("mod"), "dave", expect_error=True)
     assert error_condition(err) == "forbidden", xml_str(err)
 
@@ -704,16 +690,11 @@ def irc_online(rig, alice):
     """ngIRCd, the purple transport on prpl-irc, and alice logged in as
     alicenick. -> (ngircd, causeway)"""
     from irc_harness import IrcClient, NgIrcd
-    from purple_rig import accept_gateway, describe_form, register
     from test_purple import irc_wait_nick
     ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
     cw = start_purple_causeway(rig, protocol="prpl-irc")
     watcher = rig.add_service(IrcClient(ngircd.port, "ircwatch", label="raw-ircwatch")).connect()
-    m = alice.mark()
-    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
-                            "port": str(ngircd.port), "ssl": False})
-    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
-    accept_gateway(alice, m)
+    register_irc(alice, ngircd.port)
     irc_wait_nick(watcher, "alicenick")
     return ngircd, cw
 

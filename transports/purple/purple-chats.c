@@ -14,8 +14,9 @@
 #define G_LOG_DOMAIN "causeway-purple"
 #include "purple-core.h"
 #include "purple-html.h"
+#include "purple-buddies.h"
+#include "purple-chats.h"
 #include "purple-room.h"
-#include "purple-session.h"
 
 #include <string.h>
 
@@ -166,7 +167,7 @@ session_of_conv(CwPurpleTransport *t, PurpleConversation *conv)
 {
     if (!conv || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_CHAT)
         return NULL;
-    return cw_purple_session_of_account(t, purple_conversation_get_account(conv));
+    return cw_purple_accounts_session(t, purple_conversation_get_account(conv));
 }
 
 static CwPurpleRoom *
@@ -194,7 +195,7 @@ static void
 room_join_now(CwPurpleRoom *r)
 {
     CwPurpleSession *s = r->s;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     g_autofree char *room = NULL, *server = NULL;
     cw_purple_room_id_parse(r->id, &room, &server);
@@ -286,7 +287,7 @@ cw_purple_chats_join(CwPurpleSession *s, const char *room_id, const char *nick,
     r->password = g_strdup(password);
     g_queue_init(&r->sent);
     g_hash_table_insert(rooms_of(s), r->key, r);
-    if (cw_purple_session_connection(s))
+    if (cw_purple_accounts_connection(s))
         room_join_now(r);
     /* else ROOM_PENDING: joined at signed-on */
 }
@@ -338,7 +339,7 @@ static gboolean
 leave_unwanted(gpointer data)
 {
     Unwanted *u = data;
-    CwPurpleSession *s = cw_purple_session_of_account(u->t, u->account);
+    CwPurpleSession *s = cw_purple_accounts_session(u->t, u->account);
     if (s && s->account && !room_by_name(s, u->name)) {
         PurpleConversation *conv =
             purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, u->name, s->account);
@@ -531,7 +532,7 @@ static void
 on_chat_join_failed(PurpleConnection *gc, GHashTable *components, gpointer data)
 {
     CwPurpleTransport *t = data;
-    CwPurpleSession *s = cw_purple_session_of_account(t, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(t, purple_connection_get_account(gc));
     PurplePluginProtocolInfo *info = s ? prpl_info_of(s) : NULL;
     if (!info || !info->get_chat_name || !components)
         return;
@@ -665,7 +666,7 @@ rooms_down(CwPurpleSession *s)
 static void
 on_signing_off(PurpleConnection *gc, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(data, purple_connection_get_account(gc));
     if (s)
         rooms_down(s);
 }
@@ -706,7 +707,7 @@ cw_purple_chats_send(CwPurpleSession *s, const char *room_id, const CwMessage *m
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
-    if (!conv || !cw_purple_session_connection(s)) {
+    if (!conv || !cw_purple_accounts_connection(s)) {
         cw_legacy_error(s->user, room_id, msg->id, "not-acceptable",
                         "You are not in this room on the legacy network (yet).");
         return;
@@ -727,7 +728,7 @@ cw_purple_chats_set_subject(CwPurpleSession *s, const char *room_id, const char 
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r ? conv_of(r) : NULL;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     if (!conv || !gc) {
         cw_legacy_error(s->user, room_id, NULL, "not-acceptable", "You are not in this room.");
@@ -778,7 +779,7 @@ cw_purple_chats_send_private(CwPurpleSession *s, const char *room_id, const char
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r ? conv_of(r) : NULL;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     if (!conv || !gc) {
         cw_legacy_error(s->user, room_id, msg->id, "not-acceptable", "You are not in this room.");
         return;
@@ -848,7 +849,7 @@ static gint
 on_chat_invited(PurpleAccount *account, const char *inviter, const char *name,
                 const char *message, GHashTable *components, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    CwPurpleSession *s = cw_purple_accounts_session(data, account);
     if (!s)
         return 0;
     g_autofree char *room_id = room_id_of_name(s, name);
@@ -884,7 +885,7 @@ cw_purple_chats_invite(CwPurpleSession *s, const char *room_id, const char *who,
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     if (!conv || !gc) {
         cw_legacy_error(s->user, room_id, NULL, "not-acceptable", "You are not in this room.");
@@ -912,7 +913,7 @@ moderate(CwPurpleSession *s, const char *room_id, const char *command, const cha
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
-    if (!conv || !cw_purple_session_connection(s)) {
+    if (!conv || !cw_purple_accounts_connection(s)) {
         g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
                     "You are not in this room on the legacy network (yet).");
         return FALSE;
@@ -1090,7 +1091,7 @@ static PurpleRoomlistUiOps roomlist_ops = {
 void
 cw_purple_chats_list(CwPurpleSession *s, const char *legacy_id, guint max_items, CwRoomList *list)
 {
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     if (!gc) {
         cw_room_list_done(list, "recipient-unavailable", "Not connected to the legacy network (yet).");
