@@ -606,6 +606,7 @@ def test_kick_and_ban_from_muc_admin(rig, causeway, alice, dave):
     ma = alice.mark()
     dave_in_room(dave, "mod")
     alice.wait_stanza(lambda el: is_presence(el, room + "/dave"), T, ma, "dave back")
+    # alice sees dave leave (prpl-jabber tells a UI nothing of why: no 301)
     remove_dave("<item jid='%s' affiliation='outcast'><reason>bye</reason></item>" % DAVE, 301, "bye")
     err, _ = join(dave, legacy_room("mod"), "dave", expect_error=True)
     assert error_condition(err) == "forbidden", xml_str(err)
@@ -708,11 +709,11 @@ def irc_room(chan):
     return "%s%%127.0.0.1@%s" % (chan, PURPLE_DOMAIN)
 
 
-def test_irc_kick_from_muc_admin_and_no_ban(rig, prosody, alice):
+def test_irc_kick_and_ban_from_muc_admin(rig, prosody, alice):
     """alice opens #mod (op there); ircbob joins; a muc#admin kick of ircbob
     is a KICK on IRC with the reason, and alice sees ircbob leave with 307
-    and herself as the actor. prpl-irc has no ban command: a ban is
-    feature-not-implemented, saying so."""
+    and herself as the actor. A ban (prpl-irc has no /ban) is a ban mask
+    and a kick."""
     ngircd, cw = irc_online(rig, alice)
     room = irc_room("#mod")
     me, _ = join(alice, room, "alicenick")
@@ -732,11 +733,29 @@ def test_irc_kick_from_muc_admin_and_no_ban(rig, prosody, alice):
     assert muc_item(k).find("{%s}actor" % MUC_USER_NS).get("nick") == "alicenick", xml_str(k)
     assert muc_item(k).findtext("{%s}reason" % MUC_USER_NS) == "calm down", xml_str(k)
 
-    r = muc_admin(alice, room, "<item nick='ircbob' affiliation='outcast'/>")
-    etype, cond, text = harness.error_of(r)
-    assert cond == "feature-not-implemented" and "ban" in text, xml_str(r)
     r = muc_admin(alice, room, "<item nick='ircbob' role='none'/>")
     assert error_condition(r) == "item-not-found", xml_str(r)   # gone already
+
+    # a ban: prpl-irc has no /ban, so the transport sets the ban mask
+    # (MODE +b ircbob!*@*) and kicks; ircbob cannot come back (474)
+    ma = alice.mark()
+    bob.join("#mod")
+    alice.wait_stanza(lambda el: is_presence(el, room + "/ircbob"), T, ma, "ircbob back")
+    mb, ma = bob.mark(), alice.mark()
+    r = muc_admin(alice, room, "<item jid='ircbob@%s' affiliation='outcast'><reason>out</reason></item>"
+                  % PURPLE_DOMAIN)
+    assert r.get("type") == "result", xml_str(r)
+    bob.wait(command="MODE", since=mb, timeout=T, what="MODE +b",
+             pred=lambda l: l.params[:3] == ["#mod", "+b", "ircbob!*@*"])
+    bob.wait(command="KICK", since=mb, timeout=T, what="KICK after the ban",
+             pred=lambda l: l.params[:2] == ["#mod", "ircbob"] and l.params[-1] == "out")
+    alice.wait_stanza(lambda el: is_presence(el, room + "/ircbob", "unavailable"), T, ma, "ircbob banned")
+    mb = bob.mark()
+    bob.send("JOIN #mod")
+    bob.wait(command="474", since=mb, timeout=T, what="474 banned from #mod")
+    # a mask or an address is not a nick
+    r = muc_admin(alice, room, "<item nick='*!*@host' affiliation='outcast'/>")
+    assert error_condition(r) == "not-acceptable", xml_str(r)
     assert_alive(cw)
 
 
