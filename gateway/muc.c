@@ -848,11 +848,17 @@ cw_muc_restore(CwUser *user, const char *resource)
             cw_store_room_remove(gw->store, user->jid, r->room_jid, NULL);
             continue;
         }
+        /* What the client holds of the room (its occupants) went stale with
+         * the process that told it (a crash says nothing): out for a
+         * technical reason (333), and the whole join sequence follows once
+         * the transport is in the room again. */
+        static const char restarted[] = "The gateway restarted; back in the room once it has joined again.";
         CwRoom *room = room_lookup(user, room_id);
         if (room) {
             /* Already back (another resource restored it): join this one too. */
             if (!g_hash_table_contains(room->resources, resource)) {
                 g_hash_table_add(room->resources, g_strdup(resource));
+                send_self_lost(gw, room, resource, restarted);
                 if (room->joined)
                     send_room_state(user, room, resource);
             }
@@ -860,12 +866,7 @@ cw_muc_restore(CwUser *user, const char *resource)
         }
         g_info("%s: putting %s back into %s after a restart", user->jid, resource, r->room_jid);
         room = room_new(user, room_id, r->room_jid, r->nick, r->password, resource);
-        /* What the client holds of the room (its occupants) went stale with
-         * the process that told it (a crash says nothing): out for a
-         * technical reason (333), and the whole join sequence follows once
-         * the transport is back in. */
-        send_self_lost(gw, room, resource,
-                       "The gateway restarted; back in the room once it has joined again.");
+        send_self_lost(gw, room, resource, restarted);
         gw->ops->join_room(user, room_id, r->nick, room->password);
     }
 }
