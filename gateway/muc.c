@@ -138,9 +138,9 @@ room_lookup(CwUser *user, const char *room_id)
 }
 
 /* A new room with one resource, joined on the legacy side. */
-static void
-room_join(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
-          const char *password, const char *resource)
+static CwRoom *
+room_new(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
+         const char *password, const char *resource)
 {
     CwRoom *room = g_new0(CwRoom, 1);
     room->id = g_strdup(room_id);
@@ -154,6 +154,14 @@ room_join(CwUser *user, const char *room_id, const char *room_jid, const char *n
     g_queue_init(&room->history);
     g_hash_table_add(room->resources, g_strdup(resource));
     g_hash_table_insert(rooms_of(user), room->id, room);
+    return room;
+}
+
+static void
+room_join(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
+          const char *password, const char *resource)
+{
+    CwRoom *room = room_new(user, room_id, room_jid, nick, password, resource);
     user->gw->ops->join_room(user, room_id, nick, room->password);
 }
 
@@ -256,6 +264,18 @@ occupant_presence(CwGateway *gw, CwRoom *room, const char *to, const char *nick,
         xmpp_stanza_set_attribute(st, "code", code);
     }
     return p;
+}
+
+/* The user's self-presence unavailable with 110 and 333 (XEP-0045: removed
+ * for a technical reason) and status (may be NULL) to one resource. */
+static void
+send_self_lost(CwGateway *gw, CwRoom *room, const char *to, const char *status)
+{
+    static const int codes[] = { 110, 333, 0 };
+    g_autoptr(xmpp_stanza_t) p = occupant_presence(gw, room, to, room->nick, NULL, TRUE, codes, NULL, NULL);
+    if (status)
+        cw_stanza_add_text_child(p, "status", NULL, status);
+    cw_gateway_send(gw, p);
 }
 
 /* Send one occupant's presence to every joined resource (self codes added
@@ -857,18 +877,26 @@ cw_muc_restore(CwUser *user, const char *resource)
             cw_store_room_remove(gw->store, user->jid, r->room_jid, NULL);
             continue;
         }
+        /* What the client holds of the room (its occupants) went stale with
+         * the process that told it (a crash says nothing): out for a
+         * technical reason (333), and the whole join sequence follows once
+         * the transport is in the room again. */
+        static const char restarted[] = "The gateway restarted; back in the room once it has joined again.";
         CwRoom *room = room_lookup(user, room_id);
         if (room) {
             /* Already back (another resource restored it): join this one too. */
             if (!g_hash_table_contains(room->resources, resource)) {
                 g_hash_table_add(room->resources, g_strdup(resource));
+                send_self_lost(gw, room, resource, restarted);
                 if (room->joined)
                     send_room_state(user, room, resource);
             }
             continue;
         }
         g_info("%s: putting %s back into %s after a restart", user->jid, resource, r->room_jid);
-        room_join(user, room_id, r->room_jid, r->nick, r->password, resource);
+        room = room_new(user, room_id, r->room_jid, r->nick, r->password, resource);
+        send_self_lost(gw, room, resource, restarted);
+        gw->ops->join_room(user, room_id, r->nick, room->password);
     }
 }
 
@@ -992,17 +1020,11 @@ cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status)
     CwRoom *room = room_lookup(user, room_id);
     if (!room || !room->joined)
         return;
-    static const int codes[] = { 110, 333, 0 };
     GHashTableIter it;
     gpointer to;
     g_hash_table_iter_init(&it, room->resources);
-    while (g_hash_table_iter_next(&it, &to, NULL)) {
-        g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, room->nick, NULL, TRUE,
-                                                       codes, NULL, NULL);
-        if (status)
-            cw_stanza_add_text_child(p, "status", NULL, status);
-        cw_gateway_send(user->gw, p);
-    }
+    while (g_hash_table_iter_next(&it, &to, NULL))
+        send_self_lost(user->gw, room, to, status);
     room->joined = FALSE;
     room->lost = TRUE;
     g_free(room->requested_nick);
@@ -1014,20 +1036,23 @@ cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status)
 
 void
 cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
-                      const char *reason, const char *password)
+                      const char *inviter_nick, const char *reason, const char *password)
 {
     g_return_if_fail(user && room_id);
     CW_ID_BOUNDARY(room_id);
     if (!room_id)
         return;
     CW_ID_BOUNDARY(inviter_id);
+    CW_NICK_BOUNDARY(inviter_nick);
     CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
     CW_TEXT_BOUNDARY(password, CW_TEXT_MAX_NAME);
     CwGateway *gw = user->gw;
     g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
     if (!room_jid || !cw_jid_is_valid(room_jid))
         return;
-    g_autofree char *inviter = inviter_id ? cw_legacy_id_to_jid(gw, inviter_id) : NULL;
+    g_autofree char *inviter = inviter_id     ? cw_legacy_id_to_jid(gw, inviter_id)
+                               : inviter_nick ? g_strconcat(room_jid, "/", inviter_nick, NULL)
+                                              : NULL;
     if (inviter && !cw_jid_is_valid(inviter))
         g_clear_pointer(&inviter, g_free);
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);

@@ -207,11 +207,14 @@ void cw_legacy_room_left(CwUser *user, const char *room_id, const char *status);
 void cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status);
 /* A legacy user invites the user to a room: a XEP-0045 mediated invitation
  * (<x xmlns='muc#user'><invite from=.../></x>, from the room's JID, with a
- * body for clients that show neither) to the user's bare JID. inviter_id is
- * the inviter's legacy id (shown as its contact JID; may be NULL), reason
- * and password may be NULL. The user accepts by joining the room. */
+ * body for clients that show neither) to the user's bare JID. The inviter
+ * is inviter_id, a legacy id (shown as its contact JID), or, when the
+ * network names them only as an occupant of that room (a semi-anonymous
+ * MUC says "room@service/nick"), inviter_nick (shown as the occupant's JID
+ * in the room, as such a MUC does itself); both may be NULL (someone).
+ * reason and password may be NULL. The user accepts by joining the room. */
 void cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
-                           const char *reason, const char *password);
+                           const char *inviter_nick, const char *reason, const char *password);
 /* Someone is in the room (on join: each member; later: a join) or their role
  * changed. real_id: their legacy id for 1:1 (muc#non-anonymous), may be NULL. */
 void cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick,
