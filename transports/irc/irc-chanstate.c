@@ -83,6 +83,14 @@ hand_over(CwIrcChanState *st)
 }
 
 void
+cw_irc_chanstate_request_resync(CwIrcChanState *st)
+{
+    g_return_if_fail(st);
+    if (st->leader && !st->resync_id)
+        st->resync_id = g_idle_add(on_resync, st);
+}
+
+void
 cw_irc_chanstate_set_ready(CwIrcChanState *st, gpointer member, gboolean ready)
 {
     g_return_if_fail(st && member);

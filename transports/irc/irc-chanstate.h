@@ -66,6 +66,10 @@ gboolean cw_irc_chanstate_claim(CwIrcChanState *st, gpointer member);
 gboolean cw_irc_chanstate_is_leader(const CwIrcChanState *st, gconstpointer member);
 gpointer cw_irc_chanstate_leader(const CwIrcChanState *st);
 
+/* Ask the leader for a fresh NAMES (from an idle source, through the
+ * resync hook): it took the lead without a complete one. */
+void cw_irc_chanstate_request_resync(CwIrcChanState *st);
+
 /* The room ids in use for this channel (borrowed keys; a set). */
 GHashTable *cw_irc_chanstate_room_ids(CwIrcChanState *st);
 

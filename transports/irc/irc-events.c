@@ -256,6 +256,7 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         g_clear_pointer(&c->names_pending, g_hash_table_unref);
         c->names_pending = cw_irc_member_table_new();
         c->names_capped = FALSE;
+        c->names_partial = FALSE;
         return;
     }
     cw_irc_session_set_online(s, line->nick, TRUE);
@@ -280,6 +281,8 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
         return;
     if (!c->names_pending)
         c->names_pending = cw_irc_member_table_new();
+    gboolean partial = cw_irc_chanstate_leader(c->state) && !leads(c);
+    c->names_partial |= partial;
     g_auto(GStrv) names = g_strsplit(cw_irc_line_last_param(line), " ", -1);
     for (char **n = names; *n; n++) {
         const char *nick = *n;
@@ -289,6 +292,11 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
             continue;
         /* userhost-in-names: nick!user@host */
         g_autofree char *bare = g_strndup(nick, strcspn(nick, "!"));
+        /* Another connection keeps the members: of this NAMES only the
+         * user's own entry matters (no table of N per user, even for the
+         * moment of a join storm). */
+        if (partial && !is_self(s, bare))
+            continue;
         if (!*bare || !names_room(s, c, c->names_pending, bare))
             continue;
         g_autofree char *prefix = g_strndup(*n, nick - *n);
@@ -324,7 +332,12 @@ on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
         return;
     g_autoptr(GHashTable) fresh = g_steal_pointer(&c->names_pending);
     c->names_capped = FALSE;
-    if (cw_irc_chanstate_claim(c->state, c)) {
+    gboolean partial = c->names_partial;
+    c->names_partial = FALSE;
+    if (cw_irc_chanstate_claim(c->state, c) && partial) {
+        /* The leader went while this NAMES was kept short: a full one. */
+        cw_irc_chanstate_request_resync(c->state);
+    } else if (cw_irc_chanstate_is_leader(c->state, c)) {
         /* The first connection in, one coming back after a reconnect, or a
          * new leader's resync: the members are what this NAMES says, and
          * the rooms are told what differs from what they were told. */

@@ -188,6 +188,8 @@ resync_channel(gpointer member)
     if (line && cw_irc_session_send(s, line)) {
         g_clear_pointer(&c->names_pending, g_hash_table_unref);
         c->names_pending = cw_irc_member_table_new();
+        c->names_capped = FALSE;
+        c->names_partial = FALSE;
     }
 }
 

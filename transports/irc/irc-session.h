@@ -94,6 +94,7 @@ typedef struct {
     CwIrcChanState *state;     /* shared members (one reference) */
     GHashTable *names_pending; /* collecting 353 until 366 (cw_irc_member_table_new) */
     gboolean names_capped;     /* names_pending reached CW_IRC_CHANNEL_MAX_MEMBERS (logged) */
+    gboolean names_partial;    /* names_pending holds only the user's own nick (another leads) */
     GQueue echoes;    /* CwIrcEcho: the user's messages awaiting echo-message */
 } CwIrcChannel;
 
