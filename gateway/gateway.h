@@ -36,6 +36,7 @@ struct CwGateway {
     GHashTable *users;           /* bare JID (lower-case) -> CwUser* */
     GHashTable *pending_iqs;     /* id -> PendingIq (our outgoing iqs) */
     GHashTable *adhoc_sessions;  /* sessionid -> AdhocSession */
+    GHashTable *shared_rooms;    /* room id -> SharedRoom (muc.c) with ops->shared_rooms; NULL when none */
 
     /* XEP-0356 as advertised by the server right after the handshake. */
     char *privilege_ns;          /* "urn:xmpp:privilege:1" / ":2", or NULL */

@@ -177,6 +177,12 @@ struct CwTransportOps {
     void (*list_rooms)(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list);
     /* Is this legacy id a room (e.g. IRC "#chan%server")? Required with join_room. */
     gboolean (*is_room)(CwGateway *gw, const char *legacy_id);
+    /* Rooms are the same for every user in them (an IRC channel on one
+     * server: everyone sees the same members): the core keeps one occupant
+     * set per room id, shared by every user's room, and the cw_legacy_occupant_*
+     * calls then change that set for all of them at once (see core.h,
+     * "shared rooms"). Else each user's room has its own. */
+    gboolean shared_rooms;
 
     /* ---- addressing (optional; default: XEP-0106 escaping) ---- */
     /* legacy id -> JID localpart (allocated). */

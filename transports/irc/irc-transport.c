@@ -558,6 +558,7 @@ irc_join_room(CwUser *user, const char *room_id, const char *nick, const char *p
     CwIrcChannel *c = cw_irc_session_channel(s, a.name);
     if (c && c->joined) {
         /* Already in (another client of the user joined first). */
+        cw_irc_session_sync_room(s, c);
         cw_legacy_room_joined(user, room_id, s->nick, CW_ROLE_PARTICIPANT, CW_AFFILIATION_NONE);
     } else if (!c) {
         c = cw_irc_session_add_channel(s, a.name, room_id, password);
@@ -732,6 +733,7 @@ const CwTransportOps cw_irc_transport = {
     .change_nick = irc_change_nick,
     .send_private = irc_send_private,
     .is_room = irc_is_room,
+    .shared_rooms = TRUE, /* every connection in a channel sees the same members */
     .list_rooms = irc_list_rooms,
     .gateway_prompt = "IRC nick%server or #channel%server",
 };
