@@ -1,4 +1,5 @@
-/* admin-cli.c — causeway --list-users / --show-user / --delete-user / --stats. */
+/* admin-cli.c — causeway --list-users / --show-user / --delete-user / --stats /
+ * --forget-secrets. */
 #define G_LOG_DOMAIN "causeway"
 #include "admin-cli.h"
 
@@ -160,6 +161,35 @@ delete_user(CwConfig *config, GPtrArray *transports, const char *jid, const char
 }
 
 static int
+forget_secrets(CwConfig *config, GPtrArray *transports, const char *actor)
+{
+    gboolean first = TRUE;
+    for (guint i = 0; i < transports->len; i++) {
+        CwTransportConfig *t = transports->pdata[i];
+        g_autofree char *path = db_path(config, t);
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+            continue;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(CwStore) store = cw_store_open_admin(path, &error);
+        gint64 values = 0, rooms = 0;
+        if (!store || !cw_store_forget_secrets(store, &values, &rooms, &error)) {
+            g_printerr("causeway: %s: %s\n", t->name, error->message);
+            cw_admin_log(actor, NULL, "forget the secrets of transport %s: failed: %s",
+                         t->name, error->message);
+            return CW_ADMIN_EXIT_ERROR;
+        }
+        cw_admin_log(actor, NULL, "forgot the secrets of transport %s (%" G_GINT64_FORMAT
+                     " values, %" G_GINT64_FORMAT " room passwords)", t->name, values, rooms);
+        g_autoptr(CwAdminReport) report = cw_admin_report_new();
+        cw_admin_report_add(report, "transport", "%s", t->name);
+        cw_admin_report_add(report, "secrets_removed", "%" G_GINT64_FORMAT, values);
+        cw_admin_report_add(report, "room_passwords_removed", "%" G_GINT64_FORMAT, rooms);
+        print_report(report, &first);
+    }
+    return CW_ADMIN_EXIT_OK;
+}
+
+static int
 stats(CwConfig *config, GPtrArray *transports)
 {
     gboolean first = TRUE;
@@ -240,6 +270,9 @@ cw_admin_cli_run(CwConfig *config, CwAdminCliCommand command, const char *jid,
         status = delete_user(config, transports, key, actor);
         if (status == CW_ADMIN_EXIT_NOT_FOUND) /* the deletions log one line each */
             cw_admin_log(actor, key, "delete %s on %s: not registered", key, scope);
+        break;
+    case CW_ADMIN_CLI_FORGET_SECRETS:
+        status = forget_secrets(config, transports, actor); /* logs one line per file */
         break;
     case CW_ADMIN_CLI_STATS:
         status = stats(config, transports);

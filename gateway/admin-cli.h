@@ -1,6 +1,8 @@
 /* admin-cli.h — the shell's administration commands: causeway -c FILE
  * --list-users [TRANSPORT] | --show-user JID [TRANSPORT] |
- * --delete-user JID [TRANSPORT] | --stats [TRANSPORT].
+ * --delete-user JID [TRANSPORT] | --stats [TRANSPORT] |
+ * --forget-secrets [TRANSPORT] (a key file lost for good: the stored secrets
+ * are deleted, the registrations stay; cw_store_forget_secrets).
  *
  * They work on the SQLite files of the configuration's transports directly
  * (DATA_DIR/NAME.db and the transports' own, e.g. NAME-sms.db), never load
@@ -12,7 +14,8 @@
  * Output on stdout (README "Administration" documents every line):
  *   --list-users  one tab-separated line per user:
  *                 TRANSPORT JID REGISTERED CONTACTS ROOMS
- *   --show-user, --delete-user, --stats   "key: value" lines, one block per
+ *   --show-user, --delete-user, --stats, --forget-secrets   "key: value"
+ *                 lines, one block per
  *                 transport, blocks separated by an empty line.
  * Values are escaped to one line (cw_admin_value_line). Diagnostics and the
  * audit log line (who ran it) go to the log (stderr or the journal).
@@ -28,6 +31,7 @@ typedef enum {
     CW_ADMIN_CLI_SHOW_USER,
     CW_ADMIN_CLI_DELETE_USER,
     CW_ADMIN_CLI_STATS,
+    CW_ADMIN_CLI_FORGET_SECRETS,
 } CwAdminCliCommand;
 
 #define CW_ADMIN_EXIT_OK 0

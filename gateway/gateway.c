@@ -133,17 +133,56 @@ cw_gateway_check_data_dir(CwConfig *config, GError **error)
     return secrets != NULL;
 }
 
+/* A key file that is gone while the store holds secrets written with it
+ * must not be silently replaced by a new key: every stored password would
+ * then fail to decrypt, one user at a time. Checked before a key is made. */
+static gboolean
+check_key_not_lost(CwConfig *config, const char *db_path, GError **error)
+{
+    if (g_file_test(config->key_file, G_FILE_TEST_EXISTS) ||
+        !g_file_test(db_path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(CwStore) store = cw_store_open_readonly(db_path, &local);
+    gint64 secrets = 0;
+    if (!store || !cw_store_count_secrets(store, &secrets, &local))
+        return TRUE; /* not a store we can read: cw_store_open() says why */
+    if (secrets == 0)
+        return TRUE;
+    cw_keyfile_error(error, config->path, "gateway", "key_file",
+                     "%s does not exist, but %s holds %" G_GINT64_FORMAT " secrets encrypted "
+                     "with it: restore the key file from its backup (a new key cannot decrypt "
+                     "them), or if it is lost for good run causeway -c %s --forget-secrets "
+                     "(users then enter those passwords again)",
+                     config->key_file, db_path, secrets, config->path);
+    return FALSE;
+}
+
 static gboolean
 open_storage(CwGateway *gw, GError **error)
 {
     CwConfig *config = gw->config;
+    g_autofree char *db_name = g_strdup_printf("%s.db", gw->tconf->name);
+    g_autofree char *db_path = g_build_filename(config->data_dir, db_name, NULL);
+    if (!check_key_not_lost(config, db_path, error))
+        return FALSE;
     gw->secrets = open_secrets(config, error);
     if (!gw->secrets)
         return FALSE;
-    g_autofree char *db_name = g_strdup_printf("%s.db", gw->tconf->name);
-    g_autofree char *db_path = g_build_filename(config->data_dir, db_name, NULL);
     gw->store = cw_store_open(db_path, gw->secrets, error);
-    return gw->store != NULL;
+    if (!gw->store)
+        return FALSE;
+    g_autoptr(GError) local = NULL;
+    if (cw_store_check_key(gw->store, &local))
+        return TRUE;
+    if (g_error_matches(local, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT))
+        cw_keyfile_error(error, config->path, "gateway", "key_file",
+                         "%s does not match %s: %s, or if that key is lost for good run "
+                         "causeway -c %s --forget-secrets", config->key_file, db_path,
+                         local->message, config->path);
+    else
+        g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
 }
 
 CwGateway *

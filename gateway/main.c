@@ -19,7 +19,7 @@ main(int argc, char **argv)
     g_autofree char *config_path = NULL, *transport = NULL;
     g_autofree char *show_user = NULL, *delete_user = NULL;
     gboolean verbose = FALSE, debug = FALSE, version = FALSE, check = FALSE;
-    gboolean list_users = FALSE, stats = FALSE;
+    gboolean list_users = FALSE, stats = FALSE, forget_secrets = FALSE;
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
         { "transport", 't', 0, G_OPTION_ARG_STRING, &transport,
@@ -34,6 +34,9 @@ main(int argc, char **argv)
           "Delete a user's registration(s) and all their data, as unregistering does", "JID" },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
           "Per-transport counts: users, contacts, rooms, SMS outbox", NULL },
+        { "forget-secrets", 0, 0, G_OPTION_ARG_NONE, &forget_secrets,
+          "The key file is lost for good: delete the stored passwords (users enter them again)",
+          NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log informational messages", NULL },
         { "debug", 'd', 0, G_OPTION_ARG_NONE, &debug,
           "Log everything, including stanzas (contains message bodies)", NULL },
@@ -46,8 +49,9 @@ main(int argc, char **argv)
         "Without --transport, one child process runs per [transport:NAME] section and is\n"
         "restarted when it dies. Transport types in this build: %s.\n"
         "Exit status: 0 stopped, 1 configuration error, 78 the XMPP server rejected a secret.\n"
-        "Administration: causeway -c FILE --list-users|--show-user JID|--delete-user JID|--stats\n"
-        "[TRANSPORT] works on the transports' stores directly, safely while the service runs\n"
+        "Administration: causeway -c FILE --list-users|--show-user JID|--delete-user JID|--stats|\n"
+        "--forget-secrets [TRANSPORT] works on the transports' stores directly, safely while\n"
+        "the service runs "
         "(reads are read-only; a deletion ends the user's running session within 2 s); an\n"
         "optional TRANSPORT (or --transport NAME) limits it to one transport. Output on stdout:\n"
         "tab-separated lines (--list-users) or \"key: value\" lines, secrets shown as (secret).\n"
@@ -64,9 +68,10 @@ main(int argc, char **argv)
         printf("causeway %s\n", CW_VERSION);
         return 0;
     }
-    int n_admin = list_users + stats + (show_user != NULL) + (delete_user != NULL);
+    int n_admin = list_users + stats + forget_secrets + (show_user != NULL) + (delete_user != NULL);
     if (n_admin > 1 || (n_admin && check)) {
-        fprintf(stderr, "causeway: give one of --list-users, --show-user, --delete-user, --stats "
+        fprintf(stderr, "causeway: give one of --list-users, --show-user, --delete-user, --stats, "
+                        "--forget-secrets "
                         "(without --check); see causeway --help\n");
         return 1;
     }
@@ -101,6 +106,7 @@ main(int argc, char **argv)
     if (n_admin) {
         CwAdminCliCommand cmd = list_users ? CW_ADMIN_CLI_LIST_USERS
                               : stats      ? CW_ADMIN_CLI_STATS
+                              : forget_secrets ? CW_ADMIN_CLI_FORGET_SECRETS
                               : show_user  ? CW_ADMIN_CLI_SHOW_USER
                                            : CW_ADMIN_CLI_DELETE_USER;
         int status = cw_admin_cli_run(config, cmd, show_user ? show_user : delete_user,

@@ -456,6 +456,55 @@ CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error)
     return g_steal_pointer(&store);
 }
 
+gboolean cw_store_count_secrets(CwStore *store, gint64 *out, GError **error)
+{
+    return store_query_int(store, "counting secrets",
+                           "SELECT (SELECT count(*) FROM user_values WHERE secret = 1)"
+                           " + (SELECT count(*) FROM rooms WHERE password IS NOT NULL)",
+                           out, error);
+}
+
+/* Decrypt the first secret row of st (columns: the binding's fields, then
+ * the ciphertext); TRUE when there is none or it decrypts. */
+static gboolean store_check_first(CwStore *store, CwStmt *st, const char *table, int fields,
+                                  const char *op, GError **error)
+{
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, error))
+        return FALSE;
+    if (!row)
+        return TRUE;
+    g_assert(fields <= 3);
+    const char *binding[5] = { table, NULL, NULL, NULL, NULL }; /* table, up to 3 fields, NULL */
+    for (int i = 0; i < fields; i++)
+        binding[i + 1] = (const char *)sqlite3_column_text(st, i);
+    const char *ciphertext = (const char *)sqlite3_column_text(st, fields);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *plain = store_decrypt(store, ciphertext, binding, "a stored secret", &local);
+    if (plain != NULL) {
+        sodium_memzero(plain, strlen(plain));
+        return TRUE;
+    }
+    g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT,
+                "the key does not decrypt the secrets stored here (%s): they were written "
+                "with another key file; restore the one they were written with", local->message);
+    return FALSE;
+}
+
+gboolean cw_store_check_key(CwStore *store, GError **error)
+{
+    const char *op = "checking the key";
+    g_autoptr(CwStmt) values = store_stmt(store, op,
+                                          "SELECT user, scope, key, value FROM user_values"
+                                          " WHERE secret = 1 LIMIT 1", error, 0);
+    if (!store_check_first(store, values, "user_values", 3, op, error))
+        return FALSE;
+    g_autoptr(CwStmt) rooms = store_stmt(store, op,
+                                         "SELECT user, jid, password FROM rooms"
+                                         " WHERE password IS NOT NULL LIMIT 1", error, 0);
+    return store_check_first(store, rooms, "rooms", 2, op, error);
+}
+
 void cw_store_close(CwStore *store)
 {
     if (store == NULL)
@@ -1093,6 +1142,37 @@ cw_store_user_delete(CwStore *store, const char *bare_jid, CwStoreUserInfo **rem
         return FALSE;
     }
     *removed = job.removed;
+    return TRUE;
+}
+
+typedef struct {
+    gint64 values, rooms;
+} StoreForgetJob;
+
+static gboolean
+store_forget_job(CwStore *store, gpointer data, GError **error)
+{
+    StoreForgetJob *job = data;
+    if (!store_exec(store, "forgetting secret values", "DELETE FROM user_values WHERE secret = 1",
+                    error, 0))
+        return FALSE;
+    job->values = sqlite3_changes(store->db);
+    if (!store_exec(store, "forgetting room passwords",
+                    "UPDATE rooms SET password = NULL WHERE password IS NOT NULL", error, 0))
+        return FALSE;
+    job->rooms = sqlite3_changes(store->db);
+    return TRUE;
+}
+
+gboolean
+cw_store_forget_secrets(CwStore *store, gint64 *values, gint64 *rooms, GError **error)
+{
+    g_return_val_if_fail(store != NULL && values != NULL && rooms != NULL, FALSE);
+    StoreForgetJob job = { 0, 0 };
+    if (!cw_store_transaction(store, store_forget_job, &job, error))
+        return FALSE;
+    *values = job.values;
+    *rooms = job.rooms;
     return TRUE;
 }
 

@@ -78,6 +78,16 @@ void cw_stored_room_free(CwStoredRoom *r);
  * the store; it may be NULL only if no secret value is ever written (reading
  * one then fails with CW_STORE_ERROR_DECRYPT). */
 CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error);
+
+/* The number of encrypted values in the store (secret user values and room
+ * passwords), into *out. Works on a read-only store (no key needed). */
+gboolean cw_store_count_secrets(CwStore *store, gint64 *out, GError **error);
+
+/* Whether the store's key is the one its secrets were written with: one
+ * stored secret of each kind is decrypted. TRUE when they decrypt or there
+ * are none; FALSE with CW_STORE_ERROR_DECRYPT ("... written with another
+ * key file") otherwise, or a query error. */
+gboolean cw_store_check_key(CwStore *store, GError **error);
 void cw_store_close(CwStore *store); /* NULL-safe */
 /* How long a statement waits for another connection's lock before failing with
  * CW_STORE_ERROR_BUSY; 5000 ms after open. For tests and tuning. */
@@ -202,6 +212,12 @@ gboolean cw_store_stats(CwStore *store, CwStoreStats *stats, GError **error);
  * was not registered. */
 gboolean cw_store_user_delete(CwStore *store, const char *bare_jid, CwStoreUserInfo **removed,
                               GError **error);
+
+/* For a key file lost for good: delete every secret value and clear every
+ * room password (one transaction); the rest of each registration stays and
+ * users enter those passwords again. *values and *rooms say how many went.
+ * Needs no key (cw_store_open_admin). */
+gboolean cw_store_forget_secrets(CwStore *store, gint64 *values, gint64 *rooms, GError **error);
 
 /* TRUE when another connection (another process, e.g. `causeway
  * --delete-user`) committed to the database since the previous call
