@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway-irc"
 #include <string.h>
 
+#include "irc-events.h"
+
 #include "irc-address.h"
 #include "irc-chanstate.h"
 #include "irc-session.h"
@@ -792,7 +794,7 @@ handler_table(void)
 }
 
 void
-cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line)
+cw_irc_events_handle_line(CwIrcSession *s, const CwIrcLine *line)
 {
     Handler h = g_hash_table_lookup(handler_table(), line->command);
     if (h) {

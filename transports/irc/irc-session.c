@@ -375,7 +375,7 @@ on_line(CwIrcConn *conn, const CwIrcLine *line, gpointer data)
         return;
     }
     if (!consumed)
-        cw_irc_session_handle_line(s, line);
+        s->transport->handle_line(s, line);
 }
 
 static gboolean

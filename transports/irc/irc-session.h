@@ -73,6 +73,9 @@ struct CwIrcTransport {
     guint register_timeout_ms; /* connected but no 001 after this long: close and retry */
     CwIrcPolicy *policy; /* irc_servers and the connection limits */
     GHashTable *sessions; /* every live CwIrcSession (a set, borrowed): the metrics collector */
+    /* Each incoming line once CAP negotiation is past (irc-events.h's
+     * cw_irc_events_handle_line, set by irc-transport.c). */
+    void (*handle_line)(CwIrcSession *s, const CwIrcLine *line);
 };
 
 struct CwIrcUser {
@@ -196,8 +199,6 @@ void cw_irc_session_start_monitor(CwIrcSession *s);
  * room whose set was made while others kept the channel is filled here). */
 void cw_irc_session_sync_room(CwIrcSession *s, CwIrcChannel *c);
 
-/* Incoming lines (irc-events.c). */
-void cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line);
 /* After 001: join channels, send what waited. */
 void cw_irc_session_on_registered(CwIrcSession *s);
 

@@ -7,6 +7,7 @@
 
 #include "irc-address.h"
 #include "irc-cert.h"
+#include "irc-events.h"
 #include "irc-policy.h"
 #include "irc-session.h"
 
@@ -147,6 +148,7 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
         return FALSE;
     }
     t->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
+    t->handle_line = cw_irc_events_handle_line;
     cw_gateway_set_data(gw, t);
     cw_metrics_add_collector(collect_metrics, t);
     cw_gateway_set_room_history(gw, (guint)history);

@@ -773,7 +773,8 @@ convert(const char *html, int mode, gboolean *formatted)
         if (next) {
             p = next;
         } else {
-            put_text(&cv, "&lt;", "&lt;" + 4);
+            static const char escaped_lt[] = "&lt;";
+            put_text(&cv, escaped_lt, escaped_lt + sizeof escaped_lt - 1);
             p = lt + 1;
         }
     }
