@@ -43,6 +43,17 @@ open_readonly(CwConfig *config, CwTransportConfig *t, GError **error)
     return cw_store_open_readonly(path, error);
 }
 
+/* The store of t opened read-write without the key (no creation, no
+ * migration); NULL and error unset when it has no file yet. */
+static CwStore *
+open_admin(CwConfig *config, CwTransportConfig *t, GError **error)
+{
+    g_autofree char *path = db_path(config, t);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        return NULL;
+    return cw_store_open_admin(path, error);
+}
+
 static void
 print_report(const CwAdminReport *report, gboolean *first)
 {
@@ -116,12 +127,11 @@ delete_user(CwConfig *config, GPtrArray *transports, const char *jid, const char
     int status = CW_ADMIN_EXIT_OK;
     for (guint i = 0; i < transports->len && status == CW_ADMIN_EXIT_OK; i++) {
         CwTransportConfig *t = transports->pdata[i];
-        g_autofree char *path = db_path(config, t);
-        if (!g_file_test(path, G_FILE_TEST_EXISTS))
-            continue;
         g_autoptr(GError) error = NULL;
         /* Read-write, without the key: deleting needs no secret. */
-        g_autoptr(CwStore) store = cw_store_open_admin(path, &error);
+        g_autoptr(CwStore) store = open_admin(config, t, &error);
+        if (!store && !error)
+            continue;
         CwStoreUserInfo *removed = NULL;
         if (!store || !cw_store_user_delete(store, jid, &removed, &error)) {
             g_printerr("causeway: %s: %s\n", t->name, error->message);
@@ -166,11 +176,10 @@ forget_secrets(CwConfig *config, GPtrArray *transports, const char *actor)
     gboolean first = TRUE;
     for (guint i = 0; i < transports->len; i++) {
         CwTransportConfig *t = transports->pdata[i];
-        g_autofree char *path = db_path(config, t);
-        if (!g_file_test(path, G_FILE_TEST_EXISTS))
-            continue;
         g_autoptr(GError) error = NULL;
-        g_autoptr(CwStore) store = cw_store_open_admin(path, &error);
+        g_autoptr(CwStore) store = open_admin(config, t, &error);
+        if (!store && !error)
+            continue;
         gint64 values = 0, rooms = 0;
         if (!store || !cw_store_forget_secrets(store, &values, &rooms, &error)) {
             g_printerr("causeway: %s: %s\n", t->name, error->message);

@@ -53,6 +53,15 @@ def raw_client(rig, port, nick):
     return c.connect(timeout=T)
 
 
+def assert_after_connect_sent(rig, ngircd, alice):
+    """alice joins #c; her stored after_connect (AFTER_CONNECT) reaches opnick."""
+    op = raw_client(rig, ngircd.port, "opnick")
+    op.join("#c")
+    mi = op.mark()
+    join(alice, "#c", "alicenick")
+    wait_privmsg(op, "alicenick", "opnick", "IDENTIFY %s" % AFTER_SECRET, since=mi)
+
+
 def start_debug(rig, irc_port):
     """The IRC gateway with --debug: every stanza in and out is logged."""
     cfg = "irc_port = %d\nflood_burst = 0\nhistory = 20\n" % irc_port
@@ -272,11 +281,7 @@ def test_key_file_outside_data_dir(rig, prosody, ngircd, alice):
     cw.start(wait_connected=False)
     cw.wait_connected(2)
     # the commands stored under that key are decrypted and sent
-    op = raw_client(rig, ngircd.port, "opnick")
-    op.join("#c")
-    mi = op.mark()
-    join(alice, "#c", "alicenick")
-    wait_privmsg(op, "alicenick", "opnick", "IDENTIFY %s" % AFTER_SECRET, since=mi)
+    assert_after_connect_sent(rig, ngircd, alice)
 
 
 def test_lost_or_wrong_key_refused_by_name(rig, prosody, ngircd, alice):
@@ -322,8 +327,4 @@ def test_lost_or_wrong_key_refused_by_name(rig, prosody, ngircd, alice):
     os.replace(saved, key)
     cw.start(wait_connected=False)
     cw.wait_connected(2)
-    op = raw_client(rig, ngircd.port, "opnick")
-    op.join("#c")
-    mi = op.mark()
-    join(alice, "#c", "alicenick")
-    wait_privmsg(op, "alicenick", "opnick", "IDENTIFY %s" % AFTER_SECRET, since=mi)
+    assert_after_connect_sent(rig, ngircd, alice)
