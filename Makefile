@@ -234,7 +234,8 @@ check-install: causeway
 	@scripts/check-install.sh
 
 .PHONY: man install uninstall deb check-install
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not build/deb: the package build's copy of this tree, whose sysusers.d is a directory)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # ---- fuzz: libFuzzer harnesses (tests/fuzz/fuzz-*.c), built with clang ----
 #   make fuzz                    build every harness and run each for FUZZ_SECONDS
