@@ -14,6 +14,14 @@
 #                         own floor on one legacy Prosody: RSS, login storm, messages/s (printed figures)
 #   make SANITIZE=1 ...   build with ASan+UBSan (separate build dir)
 #   make deps             install the test profile's packages (DEPS_PROFILE=run|build|bench for others)
+#   make install          install into PREFIX (/usr/local): binary, causeway(8), causeway.conf(5),
+#                         systemd units, examples; SYSCONFDIR (PREFIX/etc, /etc when PREFIX=/usr)
+#                         gets causeway/causeway.conf unless it exists; DESTDIR for staging
+#   make uninstall        remove what make install put there, except the configuration
+#   make check-install    install into a DESTDIR and check the tree, systemd-analyze verify and
+#                         security, build the .deb (lintian), install it into a scratch root and
+#                         run its unit's ExecStart against Prosody (part of make check)
+#   make deb              build ../causeway_VERSION_ARCH.deb with dpkg-buildpackage -us -uc -b
 #   make clean            remove build output (installs nothing, like make help)
 
 PKGS      := libstrophe glib-2.0 gio-2.0 sqlite3 libsodium gnutls libsoup-3.0 purple
@@ -49,15 +57,17 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # libraries (clean, fuzz-clean, help, format, deps) include nothing and install
 # nothing; neither does a dry run (make -n), which reads pkg-config as is.
 .DEFAULT_GOAL := all
-NODEPS_GOALS := clean fuzz-clean help format deps
-TEST_GOALS   := check check-asan unit e2e fuzz fuzz-build valgrind soak bench-sms deps
+NODEPS_GOALS := clean fuzz-clean help format deps uninstall
+TEST_GOALS   := check check-asan check-install unit e2e fuzz fuzz-build valgrind soak bench-sms deps
 goal_profile  = $(if $(filter bench bench-e2e,$(1)),bench,$(if $(filter $(TEST_GOALS),$(1)),test,$(if $(filter run,$(1)),run,build)))
 DEPS_PROFILE ?= $(call goal_profile,$(or $(MAKECMDGOALS),all))
 export DEPS_PROFILE
 DEPS_MK      := build/deps/$(DEPS_PROFILE).mk
 DRY_RUN      := $(findstring n,$(firstword -$(MAKEFLAGS)))
+# NODEPS=1 (debian/rules: Build-Depends installed them) reads pkg-config as
+# is and installs nothing, as a dry run does.
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
-ifeq ($(DRY_RUN),)
+ifeq ($(DRY_RUN)$(NODEPS),)
 include $(DEPS_MK)
 else
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -121,6 +131,7 @@ check:
 	$(MAKE) e2e
 	$(MAKE) check-asan
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) check-install
 
 # The build's few hundred compiler lines go to build/build.log (shown when it
 # fails), so a first run prints a few lines of progress, then the banner.
@@ -146,7 +157,85 @@ help:
 	@sed -n '2,/^$$/p' Makefile | sed -e '/^$$/d' -e 's/^# \{0,1\}//'
 
 .PHONY: all deps unit e2e check check-asan valgrind run format clean help
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- install ----
+# GNU-style directories; SYSCONFDIR is /etc for a system install (PREFIX=/usr,
+# the Debian package) and PREFIX/etc otherwise. The units are installed with
+# ExecStart= and the config path rewritten to BINDIR and SYSCONFDIR.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR      ?= $(DATAROOTDIR)/man
+DOCDIR      ?= $(DATAROOTDIR)/doc/causeway
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# systemd searches /usr/local/lib/systemd/system too; bookworm's own units are in /lib.
+UNITDIR     ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(PREFIX)/lib/sysusers.d)
+INSTALL     ?= install
+EXAMPLES    := conf/causeway.conf conf/prosody-causeway.cfg.lua conf/ejabberd-causeway.yml \
+               conf/kannel.conf conf/grafana-causeway.json
+UNITS       := conf/causeway.service conf/causeway@.service
+MAN_SRC     := man/causeway.8 man/causeway.conf.5
+
+SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+            -e 's|@UNITDIR@|$(UNITDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g'
+# ConfigurationDirectory= can only name a directory under /etc.
+UNIT_SUBST = sed -e 's|/usr/local/bin/causeway|$(BINDIR)/causeway|g' \
+                 -e 's|/etc/causeway/|$(SYSCONFDIR)/causeway/|g' \
+                 $(if $(filter /etc,$(SYSCONFDIR)),,-e 's|^ConfigurationDirectory=.*|\# ConfigurationDirectory= names /etc only; the configuration is in $(SYSCONFDIR)/causeway|' -e '/^ConfigurationDirectoryMode=/d')
+
+build/man/%: man/% VERSION Makefile
+	@mkdir -p $(@D)
+	$(SUBST) $< > $@.tmp && mv $@.tmp $@
+
+man: $(patsubst man/%,build/man/%,$(MAN_SRC))
+
+install: causeway man
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0755 causeway $(DESTDIR)$(BINDIR)/causeway
+	$(INSTALL) -m 0644 build/man/causeway.8 $(DESTDIR)$(MANDIR)/man8/causeway.8
+	$(INSTALL) -m 0644 build/man/causeway.conf.5 $(DESTDIR)$(MANDIR)/man5/causeway.conf.5
+	for u in $(UNITS); do \
+	  $(UNIT_SUBST) $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+	  mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	$(INSTALL) -m 0644 conf/causeway.sysusers $(DESTDIR)$(SYSUSERSDIR)/causeway.conf
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	@# The configuration holds the component secrets: 0750/0640, group causeway
+	@# when that group exists (the package's postinst sets it); an existing file
+	@# is the admin's and stays as it is.
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/causeway
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/causeway/causeway.conf ]; then \
+	  echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/causeway/causeway.conf"; \
+	else \
+	  echo "$(INSTALL) -m 0640 conf/causeway.conf $(DESTDIR)$(SYSCONFDIR)/causeway/causeway.conf"; \
+	  $(INSTALL) -m 0640 conf/causeway.conf $(DESTDIR)$(SYSCONFDIR)/causeway/causeway.conf || exit 1; fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && getent group causeway >/dev/null; then \
+	  chgrp causeway $(SYSCONFDIR)/causeway $(SYSCONFDIR)/causeway/causeway.conf; \
+	elif [ -z "$(DESTDIR)" ]; then \
+	  echo "install: next, as root: systemd-sysusers $(SYSUSERSDIR)/causeway.conf &&" \
+	    "chgrp causeway $(SYSCONFDIR)/causeway $(SYSCONFDIR)/causeway/causeway.conf"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/causeway $(DESTDIR)$(MANDIR)/man8/causeway.8 \
+	  $(DESTDIR)$(MANDIR)/man5/causeway.conf.5 $(DESTDIR)$(UNITDIR)/causeway.service \
+	  $(DESTDIR)$(UNITDIR)/causeway@.service $(DESTDIR)$(SYSUSERSDIR)/causeway.conf
+	rm -f $(patsubst conf/%,$(DESTDIR)$(DOCDIR)/examples/%,$(EXAMPLES))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/causeway (your configuration), the causeway user and its data_dir"
+
+# The Debian package (debian/), from a copy of the tracked files in build/deb so
+# the package build's clean never touches this tree: build/deb/causeway_*.deb.
+deb:
+	@scripts/build-deb.sh build/deb
+
+check-install: causeway
+	@scripts/check-install.sh
+
+.PHONY: man install uninstall deb check-install
+# (not build/deb: the package build's copy of this tree, whose sysusers.d is a directory)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # ---- fuzz: libFuzzer harnesses (tests/fuzz/fuzz-*.c), built with clang ----
 #   make fuzz                    build every harness and run each for FUZZ_SECONDS

@@ -96,6 +96,39 @@ check_known_keys(CwConfig *c, const char *group, const char *const *known,
     return TRUE;
 }
 
+/* The keys each section accepts: what check_known_keys() enforces, and what
+ * cw_config_foreach_key() hands to the man page check (causeway.conf(5)). */
+static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
+                                         "server_domain", "resume_grace", NULL };
+static const char *const gateway_keys[] = { "data_dir", "key_file", "allowed_domains", "admins",
+                                            "log", "log_user_jids", NULL };
+static const char *const metrics_keys[] = { "listen", NULL };
+static const char *const core_keys[] = { "type", "domain", "secret", "host", "port",
+                                         "server_domain", "resume_grace", NULL };
+
+static void
+foreach_in(const char *section, const char *const *keys, CwConfigKeyFunc fn, gpointer data)
+{
+    for (const char *const *k = keys; k && *k; k++)
+        fn(section, *k, data);
+}
+
+void
+cw_config_foreach_key(CwConfigKeyFunc fn, gpointer data)
+{
+    g_return_if_fail(fn != NULL);
+    foreach_in("xmpp", xmpp_keys, fn, data);
+    foreach_in("gateway", gateway_keys, fn, data);
+    foreach_in("gateway", cw_limits_keys, fn, data);
+    foreach_in("metrics", metrics_keys, fn, data);
+    foreach_in("transport", core_keys, fn, data);
+    const CwTransportOps *ops;
+    for (guint i = 0; (ops = cw_transports_nth(i)); i++) {
+        g_autofree char *section = g_strconcat("transport/", ops->type, NULL);
+        foreach_in(section, ops->config_keys, fn, data);
+    }
+}
+
 static gboolean
 load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xmpp_port,
                const char *xmpp_server_domain, GError **error)
@@ -117,8 +150,6 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
                          t->type, cw_transports_names());
         return FALSE;
     }
-    static const char *const core_keys[] = { "type", "domain", "secret", "host", "port",
-                                             "server_domain", "resume_grace", NULL };
     if (!check_known_keys(c, group, core_keys, t->ops->config_keys, error))
         return FALSE;
     if (!get_string(c, group, "domain", NULL, TRUE, &t->domain, error))
@@ -184,11 +215,6 @@ load(GKeyFile *kf, const char *path, GError **error)
         }
     }
 
-    static const char *const xmpp_keys[] = { "host", "port", "reconnect_min", "reconnect_max",
-                                             "server_domain", "resume_grace", NULL };
-    static const char *const gateway_keys[] = { "data_dir", "key_file", "allowed_domains", "admins",
-                                                "log", "log_user_jids", NULL };
-    static const char *const metrics_keys[] = { "listen", NULL };
     if (!check_known_keys(c, "xmpp", xmpp_keys, NULL, error) ||
         !check_known_keys(c, "metrics", metrics_keys, NULL, error) ||
         !check_known_keys(c, "gateway", gateway_keys, cw_limits_keys, error))

@@ -61,6 +61,14 @@ CwTransportConfig *cw_config_transport(CwConfig *config, const char *name);
 gboolean cw_config_domain_allowed(CwConfig *config, const char *domain);
 gboolean cw_config_is_admin(CwConfig *config, const char *bare_jid);
 
+/* Every key the parser accepts, from the same tables it checks files against:
+ * fn(section, key, data) with section "xmpp", "gateway", "metrics",
+ * "transport" (the keys of every [transport:NAME]) or "transport/TYPE" (the
+ * keys a transport type adds, CwTransportOps.config_keys). The man page
+ * causeway.conf(5) is checked against it (tests/unit/test-config-keys.c). */
+typedef void (*CwConfigKeyFunc)(const char *section, const char *key, gpointer data);
+void cw_config_foreach_key(CwConfigKeyFunc fn, gpointer data);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwConfig, cw_config_free)
 
 G_END_DECLS

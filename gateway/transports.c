@@ -22,6 +22,12 @@ cw_transports_find(const char *type)
     return NULL;
 }
 
+const CwTransportOps *
+cw_transports_nth(guint i)
+{
+    return i < G_N_ELEMENTS(transports) ? transports[i] : NULL;
+}
+
 const char *
 cw_transports_names(void)
 {

@@ -6,6 +6,8 @@ G_BEGIN_DECLS
 
 /* The ops for a config `type =` value, or NULL. */
 const CwTransportOps *cw_transports_find(const char *type);
+/* The i-th transport type of this build (0, 1, ...), NULL past the last. */
+const CwTransportOps *cw_transports_nth(guint i);
 /* "irc, sms, ..." for messages (static string). */
 const char *cw_transports_names(void);
 
