@@ -273,6 +273,83 @@ cw_sms_http_parse(const char *buf, gsize len, gsize from, CwSmsHttpRequest *req,
     return CW_SMS_HTTP_COMPLETE;
 }
 
+CwSmsHttpParse
+cw_sms_http_parse_response(const char *buf, gsize len, gsize from, CwSmsHttpResponse *resp,
+                           const char **why)
+{
+    g_return_val_if_fail(buf != NULL || len == 0, CW_SMS_HTTP_INCOMPLETE);
+    g_return_val_if_fail(resp != NULL && why != NULL, CW_SMS_HTTP_INCOMPLETE);
+    memset(resp, 0, sizeof *resp);
+    *why = NULL;
+    if (len == 0)
+        return CW_SMS_HTTP_INCOMPLETE;
+    guint status;
+    gsize end = head_end(buf, len, 0, from);
+    if (!end) {
+        if (len > CW_SMS_HTTP_HEAD_MAX)
+            return bad(0, "answer head too large", &status, why);
+        return CW_SMS_HTTP_INCOMPLETE;
+    }
+    if (end > CW_SMS_HTTP_HEAD_MAX)
+        return bad(0, "answer head too large", &status, why);
+    gsize pos = 0;
+    const char *line;
+    gsize n;
+    if (!next_line(buf, end, &pos, &line, &n) || n < 12 || memcmp(line, "HTTP/1.", 7) != 0 ||
+        (line[7] != '0' && line[7] != '1') || line[8] != ' ' || !g_ascii_isdigit(line[9]) ||
+        !g_ascii_isdigit(line[10]) || !g_ascii_isdigit(line[11]) || (n > 12 && line[12] != ' ') ||
+        line[9] == '0')
+        return bad(0, "not an HTTP/1.x status line", &status, why);
+    resp->minor = (guint)(line[7] - '0');
+    resp->status = (guint)((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
+    gboolean close = FALSE, keep = FALSE;
+    guint headers = 0;
+    for (;;) {
+        if (!next_line(buf, end, &pos, &line, &n))
+            return bad(0, "control character in a header line", &status, why);
+        if (n == 0)
+            break;
+        if (++headers > CW_SMS_HTTP_HEADERS_N)
+            return bad(0, "too many header lines", &status, why);
+        if (line[0] == ' ' || line[0] == '\t')
+            return bad(0, "folded header line", &status, why);
+        gsize k = 0;
+        while (k < n && is_tchar((guchar)line[k]))
+            k++;
+        if (k == 0 || k == n || line[k] != ':')
+            return bad(0, "bad header line (NAME: VALUE)", &status, why);
+        const char *v = line + k + 1;
+        gsize vlen = n - k - 1;
+        while (vlen && (*v == ' ' || *v == '\t'))
+            v++, vlen--;
+        while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+            vlen--;
+        if (span_caseeq(line, k, "Content-Length")) {
+            if (vlen == 0 || vlen > 10)
+                return bad(0, "bad Content-Length", &status, why);
+            guint64 value = 0;
+            for (gsize i = 0; i < vlen; i++) {
+                if (!g_ascii_isdigit(v[i]))
+                    return bad(0, "bad Content-Length", &status, why);
+                value = value * 10 + (guint64)(v[i] - '0');
+            }
+            if (resp->has_length && value != resp->content_length)
+                return bad(0, "two different Content-Lengths", &status, why);
+            resp->has_length = TRUE;
+            resp->content_length = value;
+        } else if (span_caseeq(line, k, "Transfer-Encoding")) {
+            resp->chunked = resp->chunked || !span_caseeq(v, vlen, "identity");
+        } else if (span_caseeq(line, k, "Connection")) {
+            close = close || list_has(v, vlen, "close");
+            keep = keep || list_has(v, vlen, "keep-alive");
+        }
+    }
+    resp->keep_alive = (resp->minor == 1 ? !close : keep && !close) && !resp->chunked &&
+                       resp->has_length;
+    resp->head_len = end;
+    return CW_SMS_HTTP_COMPLETE;
+}
+
 const char *
 cw_sms_http_reason(guint status)
 {

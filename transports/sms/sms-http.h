@@ -66,6 +66,25 @@ typedef enum {
 CwSmsHttpParse cw_sms_http_parse(const char *buf, gsize len, gsize from, CwSmsHttpRequest *req,
                                  guint *status, const char **why);
 
+/* The head of an HTTP/1.x response (the sendsms client's; sms-http-client.h).
+ * Taken: status line "HTTP/1.x NNN reason", Content-Length, Connection
+ * (close / keep-alive), Transfer-Encoding (chunked is reported, not decoded).
+ * Limits as for requests: the head at most CW_SMS_HTTP_HEAD_MAX bytes. */
+typedef struct {
+    guint minor;
+    guint status;             /* 100..999 */
+    gboolean has_length;
+    guint64 content_length;
+    gboolean chunked;         /* Transfer-Encoding other than identity */
+    gboolean keep_alive;      /* the connection may carry the next request */
+    gsize head_len;
+} CwSmsHttpResponse;
+
+/* Parse the response head at the start of buf (from as for requests).
+ * BAD: *why says what (static). */
+CwSmsHttpParse cw_sms_http_parse_response(const char *buf, gsize len, gsize from,
+                                          CwSmsHttpResponse *resp, const char **why);
+
 /* The reason phrase for status ("OK", "Not Found", ...); "Unknown" else. */
 const char *cw_sms_http_reason(guint status);
 
