@@ -90,12 +90,13 @@ call_free(Call *call)
 /* Hand the result to the caller and free the call (detached from any
  * connection by the caller). */
 static void
-call_finish(Call *call, guint status, const char *body, gsize len, const char *error)
+call_finish(Call *call, guint status, const char *reason, const char *body, gsize len,
+            const char *error)
 {
     CwSmsHttpDone done = call->done;
     gpointer data = call->data;
     call_free(call);
-    done(status, body, len, error, data);
+    done(status, reason ? reason : "", body, len, error, data);
 }
 
 /* ---- connections ---- */
@@ -215,7 +216,7 @@ conn_fail(Conn *k, const char *error, gboolean maybe_stale)
         start_call(c, call);
         return;
     }
-    call_finish(call, 0, NULL, 0, error);
+    call_finish(call, 0, NULL, NULL, 0, error);
 }
 
 /* The answer is complete: keep or close the connection, then report. */
@@ -230,6 +231,7 @@ conn_done(Conn *k, const CwSmsHttpResponse *resp, gsize len)
     gboolean keep = resp->keep_alive && k->in_len == used; /* nothing unasked-for after it */
     /* the body is in k->in, which the next call reuses */
     g_autofree char *body = g_memdup2(k->in + resp->head_len, len ? len : 1);
+    g_autofree char *reason = g_strndup(k->in + resp->reason_at, resp->reason_len);
     if (keep) {
         k->reused = TRUE;
         k->in_len = 0;
@@ -242,7 +244,7 @@ conn_done(Conn *k, const CwSmsHttpResponse *resp, gsize len)
     } else {
         conn_close(k);
     }
-    call_finish(call, resp->status, body, len, NULL);
+    call_finish(call, resp->status, reason, body, len, NULL);
 }
 
 /* What k->in holds: nothing complete yet (TRUE), or the call finished or
@@ -365,7 +367,7 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data)
         g_autofree char *text = g_strdup_printf("cannot connect to %s: %s", c->host_header,
                                                 error->message);
         Call *next = g_queue_pop_head(&c->waiting);
-        call_finish(call, 0, NULL, 0, text);
+        call_finish(call, 0, NULL, NULL, 0, text);
         if (next)
             start_call(c, next);
         return;
@@ -405,7 +407,7 @@ on_timeout(gpointer data)
     } else {
         g_queue_remove(&c->waiting, call);
     }
-    call_finish(call, 0, NULL, 0, text);
+    call_finish(call, 0, NULL, NULL, 0, text);
     return G_SOURCE_REMOVE;
 }
 

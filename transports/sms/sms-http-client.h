@@ -27,9 +27,11 @@ G_BEGIN_DECLS
 typedef struct CwSmsHttpClient CwSmsHttpClient;
 
 /* status: the HTTP status, or 0 with error set (refused, reset, timeout, a
- * malformed answer); body: len bytes (borrowed; not NUL-terminated). */
-typedef void (*CwSmsHttpDone)(guint status, const char *body, gsize len, const char *error,
-                              gpointer data);
+ * malformed answer); reason: the status line's reason phrase (borrowed,
+ * NUL-terminated, may be empty; any bytes); body: len bytes (borrowed; not
+ * NUL-terminated). */
+typedef void (*CwSmsHttpDone)(guint status, const char *reason, const char *body, gsize len,
+                              const char *error, gpointer data);
 
 /* host: a name or an IP literal (resolved by GIO on each connect). timeout_s:
  * per request, 0 = none. */

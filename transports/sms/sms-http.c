@@ -302,6 +302,8 @@ cw_sms_http_parse_response(const char *buf, gsize len, gsize from, CwSmsHttpResp
         return bad(0, "not an HTTP/1.x status line", &status, why);
     resp->minor = (guint)(line[7] - '0');
     resp->status = (guint)((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
+    resp->reason_at = n > 13 ? (gsize)(line - buf) + 13 : 0;
+    resp->reason_len = n > 13 ? n - 13 : 0;
     gboolean close = FALSE, keep = FALSE;
     guint headers = 0;
     for (;;) {

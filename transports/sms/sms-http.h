@@ -73,6 +73,7 @@ CwSmsHttpParse cw_sms_http_parse(const char *buf, gsize len, gsize from, CwSmsHt
 typedef struct {
     guint minor;
     guint status;             /* 100..999 */
+    gsize reason_at, reason_len; /* the reason phrase, as offsets into the buffer */
     gboolean has_length;
     guint64 content_length;
     gboolean chunked;         /* Transfer-Encoding other than identity */

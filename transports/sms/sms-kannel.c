@@ -84,7 +84,8 @@ plain_http_setup(CwSmsKannel *k)
         return;
     const char *after = strstr(k->sendsms_url, "://") + 3;
     const char *path = strchr(after, '/');
-    if (!path || strpbrk(after, "?#") < path)
+    const char *qm = strpbrk(after, "?#");
+    if (!path || (qm && qm < path))
         return; /* no path: libsoup builds the request */
     gint port = g_uri_get_port(uri);
     k->target_at = (gsize)(path - k->sendsms_url);
@@ -239,7 +240,7 @@ answer_text(GBytes *body, SoupMessage *msg)
 
 /* Kannel's text from a raw answer: its first line, bounded, valid UTF-8. */
 static char *
-raw_text(guint status, const char *body, gsize len)
+raw_text(guint status, const char *reason, const char *body, gsize len)
 {
     gsize n = 0;
     while (n < len && body[n] != '\n' && body[n] != '\r' && body[n] != '\0')
@@ -249,6 +250,8 @@ raw_text(guint status, const char *body, gsize len)
         while (n > 0 && ((guchar)body[n] & 0xC0) == 0x80)
             n--;
     }
+    if (n == 0 && *reason)
+        return g_utf8_make_valid(reason, (gssize)MIN(strlen(reason), KANNEL_TEXT_MAX));
     if (n == 0)
         return g_strdup_printf("HTTP %u", status);
     return g_utf8_make_valid(body, (gssize)n);
@@ -265,7 +268,8 @@ result_of(guint status)
 }
 
 static void
-on_raw_done(guint status, const char *body, gsize len, const char *error, gpointer data)
+on_raw_done(guint status, const char *reason, const char *body, gsize len, const char *error,
+            gpointer data)
 {
     KannelRequest *r = data;
     if (!r->k) {
@@ -280,7 +284,7 @@ on_raw_done(guint status, const char *body, gsize len, const char *error, gpoint
         request_finish(r, CW_SMS_SUBMIT_TEMPORARY, 0, text);
         return;
     }
-    g_autofree char *text = raw_text(status, body, len);
+    g_autofree char *text = raw_text(status, reason, body, len);
     request_finish(r, result_of(status), status, text);
 }
 
