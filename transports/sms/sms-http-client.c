@@ -15,6 +15,9 @@
 #define READ_CHUNK 4096
 #define IN_MAX (CW_SMS_HTTP_HEAD_MAX + CW_SMS_HTTP_CLIENT_BODY_MAX)
 #define SWEEP_S 5
+/* Connections opened at once: Kannel listens with a backlog of 10 (gwlib
+ * make_server_socket), and a SYN it drops costs a second of retransmit. */
+#define OPENING_MAX 8
 
 typedef struct Call Call;
 typedef struct Conn Conn;
@@ -386,6 +389,10 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data)
     g_source_attach((GSource *)k->source, NULL);
     g_hash_table_add(c->conns, k);
     conn_start(k, call);
+    /* the next connects, OPENING_MAX at a time */
+    while (c->waiting.length > 0 && g_hash_table_size(c->opening) < OPENING_MAX &&
+           slots_used(c) < c->max_conns)
+        start_call(c, g_queue_pop_head(&c->waiting));
 }
 
 static gboolean
@@ -419,7 +426,7 @@ start_call(CwSmsHttpClient *c, Call *call)
         conn_start(k, call);
         return;
     }
-    if (slots_used(c) >= c->max_conns) {
+    if (slots_used(c) >= c->max_conns || g_hash_table_size(c->opening) >= OPENING_MAX) {
         g_queue_push_tail(&c->waiting, call);
         return;
     }

@@ -4,7 +4,8 @@
  * message libsoup's client cost more CPU than everything else Causeway does
  * for it, and Causeway shares the host with Kannel.
  *
- * At most max_conns connections to one host:port, each carrying one request
+ * At most max_conns connections to one host:port (at most 8 being opened at
+ * once: Kannel listens with a backlog of 10), each carrying one request
  * at a time (no pipelining: a request waits for a free connection) and kept
  * open for the next; a connection idle for idle_s, or closed by the server,
  * is closed. A request on a kept connection that the server closed before
