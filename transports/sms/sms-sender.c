@@ -248,11 +248,15 @@ flush_idle(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* At the default priority, beside the sockets: at the idle priority a busy
+ * loop (DLR callbacks, sendsms answers, stanzas) left free submit slots
+ * unfilled until it drained, which halved the MT rate under load. One commit
+ * per main-loop turn that wrote anything. */
 static void
 schedule_flush(CwSmsSender *s)
 {
     if (!s->flush_id)
-        s->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, flush_idle, s, NULL);
+        s->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, flush_idle, s, NULL);
 }
 
 /* ---- delivery reports, sweeps ---- */
