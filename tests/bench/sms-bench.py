@@ -34,8 +34,9 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
   Causeway MT         XMPP <message>s (with a receipt request) from 100
                       registered users into the component stream, at most
                       SMS_BENCH_WINDOW not yet seen at fakesmsc; Causeway
-                      stores each in its outbox (SQLite WAL, synchronous=FULL:
-                      fsync'd), submits it to the same Kannel with
+                      stores each in its outbox (SQLite WAL, group commit, the
+                      WAL fdatasync'd by a worker thread before the parts
+                      are submitted), submits it to the same Kannel with
                       max_in_flight = SMS_BENCH_CONC, takes both DLRs and
                       sends the receipt. Counted at fakesmsc; the phase (and
                       its CPU window) ends when every receipt is in.
@@ -1016,7 +1017,8 @@ def render(runs, started, elapsed):
       " MTs as they leave Kannel (fakesmsc prints them), completed msg/s runs to the last DLR 1 (ceiling)"
       " or receipt at the user (Causeway): Kannel delivers DLRs after the MTs when loaded, so the"
       " completed rate is what it sustains. Causeway's outbox is SQLite in WAL mode with"
-      " synchronous=FULL (fsync'd), one commit per main-loop turn. MO: %d fakesmscs, each fed one line"
+      " group commits (one per main-loop turn), the WAL fdatasync'd in a worker thread before a part is"
+      " submitted or a report sent. MO: %d fakesmscs, each fed one line"
       " at a time (fakesmsc reads one stdin line per wake-up), into Kannel's get-url at the sink or"
       " Causeway's listener; counted at the sink or as the <message> to the user. Unloaded: one"
       " message in flight. %s"
