@@ -1228,6 +1228,7 @@ cw_sms_store_open_readonly(const char *path, GError **error)
         return NULL;
     }
     g_autoptr(CwSmsStore) store = g_new0(CwSmsStore, 1);
+    store->wal_fd = -1; /* no deferred sync: 0 would be stdin, fsync'd and closed */
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sms_stmt_finalize);
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
