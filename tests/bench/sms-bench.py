@@ -15,7 +15,7 @@ process is started here and stopped by its PID; every wait has a deadline.
 What is measured (each phase sends SMS_BENCH_MSGS messages):
 
   Kannel MT ceiling   SMS_BENCH_CONC keep-alive HTTP/1.1 clients GET sendsms
-                      straight to Kannel, each with dlr-mask=31 and a
+                      straight to Kannel, each with dlr-mask=SMS_BENCH_DLR_MASK and a
                       dlr-url at a trivial sink (httpsink.c; the same Kannel work as a
                       Causeway MT: Causeway asks for the same DLRs). Counted
                       where the MT leaves Kannel: at fakesmsc ("Got message"
@@ -34,8 +34,9 @@ What is measured (each phase sends SMS_BENCH_MSGS messages):
   Causeway MT         XMPP <message>s (with a receipt request) from 100
                       registered users into the component stream, at most
                       SMS_BENCH_WINDOW not yet seen at fakesmsc; Causeway
-                      stores each in its outbox (SQLite WAL, synchronous=FULL:
-                      fsync'd), submits it to the same Kannel with
+                      stores each in its outbox (SQLite WAL, group commit, the
+                      WAL fdatasync'd by a worker thread before the parts
+                      are submitted), submits it to the same Kannel with
                       max_in_flight = SMS_BENCH_CONC, takes both DLRs and
                       sends the receipt. Counted at fakesmsc; the phase (and
                       its CPU window) ends when every receipt is in.
@@ -74,6 +75,8 @@ Causeway MT messages in flight), SMS_BENCH_MO_SMSCS (4), SMS_BENCH_WARM
 (200), SMS_BENCH_REGISTERED (10000), SMS_BENCH_SENDERS (100: users/phones the
 load is spread over), SMS_BENCH_TIMEOUT (120 s per wait), CAUSEWAY_BIN,
 SMS_BENCH_SINK (build/bench/httpsink), SMS_BENCH_OUT (tests/bench/RESULTS-sms.md),
+SMS_BENCH_DLR_MASK (27: the dlr-mask of every MT, the ceiling's and
+Causeway's dlr_mask; 19 also sets resend_unconfirmed_after = 0),
 SMS_BENCH_PIN (0; 1: this driver, the sink and Kannel run on CPU 0 and
 Causeway on CPU 1, so the gateway does not take Kannel's CPU — as when it has
 a core of its own; needs 2 CPUs).
@@ -122,6 +125,11 @@ REGISTERED = env_int("SMS_BENCH_REGISTERED", 10000)
 SENDERS = env_int("SMS_BENCH_SENDERS", 100)
 TIMEOUT = float(env_int("SMS_BENCH_TIMEOUT", 120))
 PIN = env_int("SMS_BENCH_PIN", 0) == 1
+# The DLRs asked of Kannel, by the ceiling's clients and by Causeway alike:
+# 27 (1+2+8+16) is Causeway's dlr_mask = auto with resend_unconfirmed_after
+# on; 19 (1+2+16) is auto with resend_unconfirmed_after = 0 (one DLR fewer
+# per MT for Kannel to make and Causeway to take).
+DLR_MASK = env_int("SMS_BENCH_DLR_MASK", 27)
 OUT = os.environ.get("SMS_BENCH_OUT", os.path.join(HERE, "RESULTS-sms.md"))
 CAUSEWAY_BIN = os.path.abspath(os.environ.get("CAUSEWAY_BIN", os.path.join(ROOT, "causeway")))
 
@@ -565,9 +573,10 @@ def causeway_conf(path, xmpp_port, data_dir, kannel, cb_port):
             "[transport:sms]\ntype = sms\ndomain = %s\nsecret = %s\n"
             "kannel_url = http://127.0.0.1:%d/cgi-bin/sendsms\nkannel_username = %s\nkannel_password = %s\n"
             "callback_listen = 127.0.0.1:%d\ncallback_token = %s\n"
-            "numbers = %s-%s\ndefault_country = DE\nmax_in_flight = %d\n"
+            "numbers = %s-%s\ndefault_country = DE\nmax_in_flight = %d\ndlr_mask = %d\n%s"
             % (xmpp_port, data_dir, DOMAIN, SECRET, kannel.sendsms, KUSER, KPASS, cb_port, TOKEN,
-               number(0), number(max(REGISTERED, 1) - 1), CONC))
+               number(0), number(max(REGISTERED, 1) - 1), CONC, DLR_MASK,
+               "" if DLR_MASK & 8 else "resend_unconfirmed_after = 0\n"))
     with open(path, "w") as f:
         f.write(text)
 
@@ -688,9 +697,9 @@ class Bench:
                 seq, k = queue.pop()
                 text = "MT %d %d" % (seq, self.tag)
                 path = ("/cgi-bin/sendsms?username=%s&password=%s&from=%s&to=%s&text=%s&coding=0"
-                        "&dlr-mask=31&dlr-url=%s" % (KUSER, KPASS, urllib.parse.quote(number(k)),
+                        "&dlr-mask=%d&dlr-url=%s" % (KUSER, KPASS, urllib.parse.quote(number(k)),
                                                      urllib.parse.quote(phone(k)), urllib.parse.quote(text),
-                                                     dlr_url))
+                                                     DLR_MASK, dlr_url))
                 self.t_sent[seq] = time.monotonic()
                 if self.t_first is None:
                     self.t_first = self.t_sent[seq]
@@ -1004,15 +1013,16 @@ def render(runs, started, elapsed):
     a("Load averages (1 min) before each run: %s." % ", ".join("%.2f" % r["load"] for r in runs))
     a("")
     a("MT: %d keep-alive sendsms clients (ceiling) or Causeway with max_in_flight = %d, each MT with"
-      " dlr-mask=31 (Causeway's own) and its DLRs taken by a C sink (ceiling) or by Causeway; msg/s counts"
+      " dlr-mask=%d (Causeway's dlr_mask) and its DLRs taken by a C sink (ceiling) or by Causeway; msg/s counts"
       " MTs as they leave Kannel (fakesmsc prints them), completed msg/s runs to the last DLR 1 (ceiling)"
       " or receipt at the user (Causeway): Kannel delivers DLRs after the MTs when loaded, so the"
       " completed rate is what it sustains. Causeway's outbox is SQLite in WAL mode with"
-      " synchronous=FULL (fsync'd), one commit per main-loop turn. MO: %d fakesmscs, each fed one line"
+      " group commits (one per main-loop turn), the WAL fdatasync'd in a worker thread before a part is"
+      " submitted or a report sent. MO: %d fakesmscs, each fed one line"
       " at a time (fakesmsc reads one stdin line per wake-up), into Kannel's get-url at the sink or"
       " Causeway's listener; counted at the sink or as the <message> to the user. Unloaded: one"
       " message in flight. %s"
-      % (CONC, CONC, MO_SMSCS,
+      % (CONC, CONC, DLR_MASK, MO_SMSCS,
          "Pinned (SMS_BENCH_PIN=1): the driver, the sink and Kannel on CPU 0, Causeway on CPU 1."
          if PIN else "Everything on one %d-core host: Kannel, Causeway and the driver share it."
          % (os.cpu_count() or 0)))

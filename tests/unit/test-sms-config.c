@@ -40,6 +40,7 @@ test_defaults(void)
     g_assert_cmpint(c->expire_after_us, ==, (gint64)2 * 86400 * G_USEC_PER_SEC);
     g_assert_cmpint(c->resend_unconfirmed_us, ==, (gint64)300 * G_USEC_PER_SEC);
     g_assert_cmpuint(c->max_parts, ==, 10);
+    g_assert_cmpuint(c->dlr_mask, ==, 1 | 2 | 8 | 16); /* auto, with resend_unconfirmed_after */
     g_assert_nonnull(strstr(c->stop_reply, "START"));
     g_assert_null(c->inbox);
     g_assert_null(c->default_country);
@@ -78,6 +79,28 @@ test_values(void)
 }
 
 static void
+test_dlr_mask(void)
+{
+    static const struct {
+        const char *text;
+        guint mask;
+    } cases[] = {
+        { BASE "resend_unconfirmed_after = 0\n", 1 | 2 | 16 },  /* auto: nobody needs 8 */
+        { BASE "dlr_mask = auto\n", 1 | 2 | 8 | 16 },
+        { BASE "dlr_mask = 31\n", 31 },
+        { BASE "dlr_mask = 1+2+8+16\n", 27 },
+        { BASE "dlr_mask = 1|2|16\nresend_unconfirmed_after = 0\n", 19 },
+        { BASE "dlr_mask = 1, 2, 16, 8\n", 27 },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(CwSmsConfig) c = read_text(cases[i].text, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(c->dlr_mask, ==, cases[i].mask);
+    }
+}
+
+static void
 test_errors(void)
 {
     static const struct {
@@ -101,6 +124,11 @@ test_errors(void)
         { BASE "retry_min = 10\nretry_max = 5\n", "retry_max" },
         { BASE "expire_after = 1\n", "expire_after" },
         { BASE "max_parts = 300\n", "max_parts" },
+        { BASE "dlr_mask = 0\n", "dlr_mask" },
+        { BASE "dlr_mask = 32\n", "dlr_mask" },
+        { BASE "dlr_mask = lots\n", "dlr_mask" },
+        { BASE "dlr_mask = 1+16\n", "dlr_mask" },      /* no 2: failures only by expiry */
+        { BASE "dlr_mask = 1+2+16\n", "dlr_mask" },    /* resend_unconfirmed_after needs 8 */
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) error = NULL;
@@ -121,5 +149,6 @@ main(int argc, char **argv)
     g_test_add_func("/sms-config/defaults", test_defaults);
     g_test_add_func("/sms-config/values", test_values);
     g_test_add_func("/sms-config/errors", test_errors);
+    g_test_add_func("/sms-config/dlr-mask", test_dlr_mask);
     return g_test_run();
 }

@@ -1,6 +1,10 @@
 /* test-sms-listener.c — the MO/DLR callback listener, driven by a libsoup client. */
+#include <errno.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sms/sms-listener.h"
 
@@ -293,6 +297,201 @@ test_later(Fixture *f, gconstpointer unused)
     g_assert_cmpuint(get(f, "/mo?token=" TOKEN "&sender=1&receiver=2&text=x", NULL), ==, 200);
 }
 
+/* ---- the HTTP/1.1 server itself, over a plain socket ---- */
+
+static int
+raw_connect(Fixture *f)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    g_assert_cmpint(fd, >=, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(cw_sms_listener_port(f->l)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    g_assert_true(rc == 0 || errno == EINPROGRESS);
+    return fd;
+}
+
+static void
+raw_send(int fd, const char *data, gsize len)
+{
+    gsize sent = 0;
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (sent < len && g_get_monotonic_time() < end) {
+        ssize_t n = send(fd, data + sent, len - sent, MSG_NOSIGNAL);
+        if (n > 0)
+            sent += (gsize)n;
+        g_main_context_iteration(NULL, FALSE);
+    }
+    g_assert_cmpuint(sent, ==, len);
+}
+
+/* Run the loop and read until want occurrences of "HTTP/1.1 " (not
+ * counting 100 Continue) are in, or the peer closes (*closed), or 3 s. */
+static char *
+raw_read(int fd, guint want, gboolean *closed)
+{
+    GString *in = g_string_new(NULL);
+    *closed = FALSE;
+    gint64 end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0) {
+            *closed = TRUE;
+            break;
+        }
+        if (n > 0)
+            g_string_append_len(in, buf, n);
+        guint count = 0;
+        for (const char *p = in->str; (p = strstr(p, "HTTP/1.1 ")); p++)
+            if (!g_str_has_prefix(p, "HTTP/1.1 100 "))
+                count++;
+        if (want && count >= want && !strstr(in->str, "Connection: close"))
+            break;
+        g_main_context_iteration(NULL, FALSE);
+        if (n < 0)
+            g_usleep(1000);
+    }
+    return g_string_free(in, FALSE);
+}
+
+static guint
+count_of(const char *s, const char *what)
+{
+    guint n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+#define DLR_GET(m) "GET /dlr?token=" TOKEN "&m=" #m "&p=0&type=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+
+static void
+test_http_pipelined(Fixture *f, gconstpointer unused)
+{
+    int fd = raw_connect(f);
+    const char *three = DLR_GET(1) DLR_GET(2) "GET /dlr?token=" TOKEN "&m=3&p=0&type=1 HTTP/1.0\r\n\r\n";
+    raw_send(fd, three, strlen(three));
+    gboolean closed;
+    g_autofree char *in = raw_read(fd, 3, &closed);
+    g_assert_cmpuint(count_of(in, "HTTP/1.1 200 OK\r\n"), ==, 3);
+    g_assert_true(closed); /* HTTP/1.0 without keep-alive: closed after the third */
+    g_assert_cmpuint(count_of(in, "Content-Length: 0\r\n"), ==, 3);
+    g_assert_cmpuint(f->seen.dlrs, ==, 3);
+    g_assert_cmpint(f->seen.message, ==, 3); /* in order */
+    close(fd);
+}
+
+static void
+test_http_keep_alive(Fixture *f, gconstpointer unused)
+{
+    int fd = raw_connect(f);
+    gboolean closed;
+    for (int i = 0; i < 3; i++) {
+        raw_send(fd, DLR_GET(7), strlen(DLR_GET(7)));
+        g_autofree char *in = raw_read(fd, 1, &closed);
+        g_assert_true(g_str_has_prefix(in, "HTTP/1.1 200 OK\r\n"));
+        g_assert_false(closed);
+    }
+    g_assert_cmpuint(cw_sms_listener_connections(f->l), ==, 1);
+    g_assert_cmpuint(f->seen.dlrs, ==, 3);
+    /* a request a byte at a time */
+    const char *req = DLR_GET(8);
+    for (gsize i = 0; req[i]; i++)
+        raw_send(fd, req + i, 1);
+    g_autofree char *in = raw_read(fd, 1, &closed);
+    g_assert_true(g_str_has_prefix(in, "HTTP/1.1 200 OK\r\n"));
+    g_assert_cmpint(f->seen.message, ==, 8);
+    close(fd);
+    gint64 end = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while (cw_sms_listener_connections(f->l) > 0 && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, FALSE);
+    g_assert_cmpuint(cw_sms_listener_connections(f->l), ==, 0);
+}
+
+static void
+test_http_continue(Fixture *f, gconstpointer unused)
+{
+    int fd = raw_connect(f);
+    const char *body = "token=" TOKEN "&sender=%2B4915112345678&receiver=4711&text=posted";
+    g_autofree char *head = g_strdup_printf(
+        "POST /mo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: %zu\r\nExpect: 100-continue\r\n\r\n", strlen(body));
+    raw_send(fd, head, strlen(head));
+    gboolean closed;
+    g_autofree char *cont = raw_read(fd, 0, &closed); /* 3 s at most */
+    g_assert_true(g_str_has_prefix(cont, "HTTP/1.1 100 Continue\r\n\r\n"));
+    raw_send(fd, body, strlen(body));
+    g_autofree char *in = raw_read(fd, 1, &closed);
+    g_assert_true(g_str_has_prefix(in, "HTTP/1.1 200 OK\r\n"));
+    g_assert_cmpstr(f->seen.text, ==, "posted");
+    close(fd);
+}
+
+/* One request on a fresh connection: the answer's status line and whether
+ * the connection was closed after it. */
+static char *
+raw_once(Fixture *f, const char *req, gsize len, gboolean *closed)
+{
+    int fd = raw_connect(f);
+    raw_send(fd, req, len);
+    char *in = raw_read(fd, 1, closed);
+    if (!*closed) {
+        g_autofree char *more = raw_read(fd, 0, closed);
+    }
+    close(fd);
+    return in;
+}
+
+static void
+test_http_refused(Fixture *f, gconstpointer unused)
+{
+    static const struct {
+        const char *req, *status;
+    } cases[] = {
+        {"GARBAGE\r\n\r\n", "HTTP/1.1 400 "},
+        {"GET /dlr HTTP/2.0\r\n\r\n", "HTTP/1.1 505 "},
+        {"GET /dlr HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "}, /* no Host */
+        {"GET /dlr HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "HTTP/1.1 400 "},
+        {"GET /dlr HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+         "HTTP/1.1 400 "},
+        {"POST /mo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+         "HTTP/1.1 501 "},
+        {"POST /mo HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", "HTTP/1.1 417 "},
+        {"POST /mo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", "HTTP/1.1 413 "},
+        {"GET /dlr\x01 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 "},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        gboolean closed;
+        g_autofree char *in = raw_once(f, cases[i].req, strlen(cases[i].req), &closed);
+        if (!g_str_has_prefix(in, cases[i].status))
+            g_error("case %zu: %s", i, in);
+        g_assert_true(closed);
+    }
+    /* a request line past the limit, and headers past theirs */
+    GString *big = g_string_new("GET /dlr?");
+    while (big->len < CW_SMS_CALLBACK_MAX + 2048)
+        g_string_append(big, "aaaaaaaaaaaaaaaa");
+    g_string_append(big, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    gboolean closed;
+    g_autofree char *in = raw_once(f, big->str, big->len, &closed);
+    g_assert_true(g_str_has_prefix(in, "HTTP/1.1 414 "));
+    g_string_assign(big, "GET /dlr HTTP/1.1\r\nHost: x\r\n");
+    while (big->len < 9000)
+        g_string_append(big, "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+    g_string_append(big, "\r\n");
+    g_autofree char *in2 = raw_once(f, big->str, big->len, &closed);
+    g_assert_true(g_str_has_prefix(in2, "HTTP/1.1 431 "));
+    g_string_free(big, TRUE);
+    /* HEAD: the head of a 405, no body */
+    const char *head = "HEAD /mo?token=" TOKEN " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    g_autofree char *in3 = raw_once(f, head, strlen(head), &closed);
+    g_assert_true(g_str_has_prefix(in3, "HTTP/1.1 405 "));
+    g_assert_nonnull(strstr(in3, "Allow: GET, POST\r\n"));
+    g_assert_true(g_str_has_suffix(in3, "\r\n\r\n"));
+    g_assert_cmpuint(f->seen.mos + f->seen.dlrs, ==, 0);
+}
+
 static void
 test_bad_address(void)
 {
@@ -341,6 +540,10 @@ main(int argc, char **argv)
     ADD("/sms/listener/mo-post", test_mo_post);
     ADD("/sms/listener/dlr", test_dlr);
     ADD("/sms/listener/later", test_later);
+    ADD("/sms/listener/http-pipelined", test_http_pipelined);
+    ADD("/sms/listener/http-keep-alive", test_http_keep_alive);
+    ADD("/sms/listener/http-continue", test_http_continue);
+    ADD("/sms/listener/http-refused", test_http_refused);
 #undef ADD
     g_test_add_func("/sms/listener/bad-address", test_bad_address);
     g_test_add_func("/sms/listener/ipv6", test_ipv6);

@@ -9,7 +9,7 @@ const char *const cw_sms_config_keys[] = {
     "kannel_url", "kannel_username", "kannel_password", "kannel_smsc", "callback_listen",
     "callback_url", "callback_token", "ownership", "numbers", "approval", "reply_window", "inbox",
     "default_country", "max_in_flight", "submit_timeout", "retry_min", "retry_max",
-    "max_attempts", "expire_after", "resend_unconfirmed_after", "max_parts", "stop_reply",
+    "max_attempts", "expire_after", "resend_unconfirmed_after", "dlr_mask", "max_parts", "stop_reply",
     "start_reply", "help_reply", NULL,
 };
 
@@ -214,6 +214,53 @@ read_delivery(CwSmsConfig *c, GKeyFile *kf, const char *file, const char *group,
     return TRUE;
 }
 
+/* dlr_mask: auto, a number, or DLR types joined by '+', '|' or ','. */
+static gboolean
+read_dlr_mask(CwSmsConfig *c, GKeyFile *kf, const char *file, const char *group, GError **error)
+{
+    g_autofree char *v = cw_keyfile_get_string(kf, group, "dlr_mask", "auto");
+    g_strstrip(v);
+    guint mask = 0;
+    if (g_ascii_strcasecmp(v, "auto") == 0) {
+        /* what the sender uses: 1 and 2/16 finish a message, 8 confirms a part
+         * for resend_unconfirmed_after; 4 (buffered) nobody reads */
+        mask = 1 | 2 | 16 | (c->resend_unconfirmed_us > 0 ? 8 : 0);
+    } else {
+        g_auto(GStrv) bits = g_strsplit_set(v, "+|,", -1);
+        guint n = 0;
+        for (char **b = bits; *b; b++) {
+            g_strstrip(*b);
+            guint64 x;
+            if (!g_ascii_string_to_unsigned(*b, 10, 1, 31, &x, NULL)) {
+                cw_keyfile_error(error, file, group, "dlr_mask",
+                                 "'%s' is not auto or a Kannel dlr-mask (1 to 31, e.g. 27 or "
+                                 "1+2+8+16)", v);
+                return FALSE;
+            }
+            mask |= (guint)x;
+            n++;
+        }
+        if (n == 0) {
+            cw_keyfile_error(error, file, group, "dlr_mask", "is empty; write auto or e.g. 1+2+16");
+            return FALSE;
+        }
+    }
+    if ((mask & 19) != 19) {
+        cw_keyfile_error(error, file, group, "dlr_mask",
+                         "%u lacks 1, 2 or 16: without them no message is reported delivered or "
+                         "failed before it expires; include 1+2+16", mask);
+        return FALSE;
+    }
+    if (!(mask & 8) && c->resend_unconfirmed_us > 0) {
+        cw_keyfile_error(error, file, group, "dlr_mask",
+                         "%u lacks 8, which resend_unconfirmed_after waits for (every part "
+                         "would be sent again); add 8, or set resend_unconfirmed_after = 0", mask);
+        return FALSE;
+    }
+    c->dlr_mask = mask;
+    return TRUE;
+}
+
 static void
 read_replies(CwSmsConfig *c, GKeyFile *kf, const char *group)
 {
@@ -234,7 +281,8 @@ cw_sms_config_read(GKeyFile *kf, const char *file, const char *group, GError **e
 {
     g_autoptr(CwSmsConfig) c = g_new0(CwSmsConfig, 1);
     if (!read_kannel(c, kf, file, group, error) || !read_callback(c, kf, file, group, error) ||
-        !read_numbers(c, kf, file, group, error) || !read_delivery(c, kf, file, group, error))
+        !read_numbers(c, kf, file, group, error) || !read_delivery(c, kf, file, group, error) ||
+        !read_dlr_mask(c, kf, file, group, error))
         return NULL;
     read_replies(c, kf, group);
     return g_steal_pointer(&c);

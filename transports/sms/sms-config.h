@@ -36,6 +36,7 @@ typedef struct {
     guint max_attempts;        /* per part, for temporary failures */
     gint64 expire_after_us;    /* a message not delivered by then fails */
     gint64 resend_unconfirmed_us; /* resend parts without DLR 8 after this; 0 = never */
+    guint dlr_mask;            /* asked of Kannel: 1|2|16, and 8 when resending unconfirmed */
     guint max_parts;           /* longest message, in SMS */
     char *stop_reply, *start_reply, *help_reply; /* texted back; "" = no answer */
 } CwSmsConfig;

@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "sms-http-client.h"
 #include "sms-text.h"
 
 /* Kannel's answer is one short line ("0: Accepted for delivery"); anything
@@ -16,7 +17,9 @@ typedef struct KannelRequest KannelRequest;
 struct CwSmsKannel {
     char *sendsms_url, *username, *password, *smsc;
     guint max_in_flight, timeout_s, dlr_mask;
-    SoupSession *session;
+    SoupSession *session; /* https:// */
+    CwSmsHttpClient *http; /* http://: our own client */
+    gsize target_at;       /* where the path starts in a sendsms URL (http://) */
     GHashTable *pending; /* KannelRequest * (owned by its async operation) */
 };
 
@@ -29,6 +32,7 @@ struct KannelRequest {
     guint timer; /* the request's deadline */
     guint idle;  /* a result delivered without a request (bad URL) */
     gboolean timed_out;
+    gboolean raw; /* on k->http */
     CwSmsSubmitDone done;
     gpointer data;
 };
@@ -70,6 +74,25 @@ is_http_url(const char *url)
            host && *host;
 }
 
+/* For a plain http:// URL with a path and without user info: our own client
+ * to its host and port, and where its path starts. */
+static void
+plain_http_setup(CwSmsKannel *k)
+{
+    g_autoptr(GUri) uri = g_uri_parse(k->sendsms_url, G_URI_FLAGS_ENCODED, NULL);
+    if (!uri || g_ascii_strcasecmp(g_uri_get_scheme(uri), "http") != 0 || g_uri_get_userinfo(uri))
+        return;
+    const char *after = strstr(k->sendsms_url, "://") + 3;
+    const char *path = strchr(after, '/');
+    const char *qm = strpbrk(after, "?#");
+    if (!path || (qm && qm < path))
+        return; /* no path: libsoup builds the request */
+    gint port = g_uri_get_port(uri);
+    k->target_at = (gsize)(path - k->sendsms_url);
+    k->http = cw_sms_http_client_new(g_uri_get_host(uri), port > 0 ? (guint16)port : 80,
+                                     k->max_in_flight, k->timeout_s, 60);
+}
+
 CwSmsKannel *
 cw_sms_kannel_new(const CwSmsKannelConfig *config, GError **error)
 {
@@ -97,6 +120,7 @@ cw_sms_kannel_new(const CwSmsKannelConfig *config, GError **error)
     /* straight to Kannel: a proxy from the environment would see the password */
     soup_session_set_proxy_resolver(k->session, NULL);
     k->pending = g_hash_table_new(NULL, NULL);
+    plain_http_setup(k);
     return k;
 }
 
@@ -114,7 +138,7 @@ cw_sms_kannel_free(CwSmsKannel *k)
         KannelRequest *r = key;
         r->k = NULL;
         g_hash_table_iter_remove(&it);
-        if (r->idle) {
+        if (r->idle || r->raw) { /* a raw call's callback goes with the client */
             request_free(r);
             continue;
         }
@@ -125,6 +149,7 @@ cw_sms_kannel_free(CwSmsKannel *k)
         g_cancellable_cancel(r->cancel);
     }
     g_hash_table_unref(k->pending);
+    cw_sms_http_client_free(k->http); /* drops its calls' callbacks */
     soup_session_abort(k->session);
     g_object_unref(k->session);
     g_free(k->sendsms_url);
@@ -213,6 +238,56 @@ answer_text(GBytes *body, SoupMessage *msg)
     return g_utf8_make_valid(p, (gssize)n);
 }
 
+/* Kannel's text from a raw answer: its first line, bounded, valid UTF-8. */
+static char *
+raw_text(guint status, const char *reason, const char *body, gsize len)
+{
+    gsize n = 0;
+    while (n < len && body[n] != '\n' && body[n] != '\r' && body[n] != '\0')
+        n++;
+    if (n > KANNEL_TEXT_MAX) {
+        n = KANNEL_TEXT_MAX;
+        while (n > 0 && ((guchar)body[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n == 0 && *reason)
+        return g_utf8_make_valid(reason, (gssize)MIN(strlen(reason), KANNEL_TEXT_MAX));
+    if (n == 0)
+        return g_strdup_printf("HTTP %u", status);
+    return g_utf8_make_valid(body, (gssize)n);
+}
+
+static CwSmsSubmitResult
+result_of(guint status)
+{
+    if (SOUP_STATUS_IS_SUCCESSFUL(status))
+        return CW_SMS_SUBMIT_OK;
+    if (SOUP_STATUS_IS_SERVER_ERROR(status))
+        return CW_SMS_SUBMIT_TEMPORARY;
+    return CW_SMS_SUBMIT_PERMANENT; /* 4xx; and 1xx/3xx, which Kannel never sends: a wrong URL */
+}
+
+static void
+on_raw_done(guint status, const char *reason, const char *body, gsize len, const char *error,
+            gpointer data)
+{
+    KannelRequest *r = data;
+    if (!r->k) {
+        request_free(r);
+        return;
+    }
+    if (status == 0) {
+        g_autofree char *text = g_str_has_prefix(error, "no answer within")
+                                    ? g_strdup_printf("no answer from Kannel within %u s",
+                                                      r->k->timeout_s)
+                                    : g_strdup(error);
+        request_finish(r, CW_SMS_SUBMIT_TEMPORARY, 0, text);
+        return;
+    }
+    g_autofree char *text = raw_text(status, reason, body, len);
+    request_finish(r, result_of(status), status, text);
+}
+
 static void
 on_sent(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -240,14 +315,7 @@ on_sent(GObject *source, GAsyncResult *res, gpointer user_data)
     }
     guint status = soup_message_get_status(r->msg);
     g_autofree char *text = answer_text(body, r->msg);
-    CwSmsSubmitResult result;
-    if (SOUP_STATUS_IS_SUCCESSFUL(status))
-        result = CW_SMS_SUBMIT_OK;
-    else if (SOUP_STATUS_IS_SERVER_ERROR(status))
-        result = CW_SMS_SUBMIT_TEMPORARY;
-    else /* 4xx; and 1xx/3xx, which Kannel never sends: a wrong URL */
-        result = CW_SMS_SUBMIT_PERMANENT;
-    request_finish(r, result, status, text);
+    request_finish(r, result_of(status), status, text);
 }
 
 static gboolean
@@ -280,6 +348,12 @@ cw_sms_kannel_submit(CwSmsKannel *k, const CwSmsSubmit *s, CwSmsSubmitDone done,
     g_hash_table_add(k->pending, r);
 
     g_autofree char *url = cw_sms_kannel_url(k, s);
+    if (url && k->http) {
+        r->raw = TRUE;
+        cw_sms_http_client_get(k->http, url + k->target_at, on_raw_done, r);
+        memset(url, 0, strlen(url)); /* it holds the password */
+        return;
+    }
     r->msg = url ? soup_message_new(SOUP_METHOD_GET, url) : NULL;
     if (url)
         memset(url, 0, strlen(url)); /* it holds the password */

@@ -31,7 +31,7 @@ typedef struct {
     const char *smsc;         /* Kannel smsc-id to route through; may be NULL */
     guint max_in_flight;      /* >= 1 */
     guint timeout_s;          /* per request */
-    guint dlr_mask;           /* 31: delivered, failed, buffered, accepted, rejected */
+    guint dlr_mask;           /* 1 delivered, 2 failed, 4 buffered, 8 accepted, 16 rejected */
 } CwSmsKannelConfig;
 
 typedef enum {

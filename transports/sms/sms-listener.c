@@ -1,23 +1,66 @@
-/* sms-listener.c — the HTTP listener for Kannel's MO and DLR callbacks (libsoup 3
- * server; see sms-listener.h). */
+/* sms-listener.c — the HTTP/1.1 listener for Kannel's MO and DLR callbacks, on
+ * the main loop with plain non-blocking sockets (see sms-listener.h). */
 #define G_LOG_DOMAIN "causeway-sms"
 #include "sms-listener.h"
 
+#include <errno.h>
 #include <gio/gio.h>
-#include <libsoup/soup.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sms-http.h"
 
 #define LISTEN_BACKLOG 1024
-#define FORM_TYPE "application/x-www-form-urlencoded"
+#define ACCEPT_BURST 64          /* accepts per wake-up */
+#define READ_CHUNK 16384
+#define IN_MAX (CW_SMS_HTTP_HEAD_MAX + CW_SMS_CALLBACK_MAX)
+#define OUT_HIGH 65536           /* unsent answers: stop reading requests */
+#define SWEEP_S 5
+/* After an answer that ends the connection, what the peer still sends (the
+ * body of a refused POST) is read and dropped, up to this much or until it
+ * closes, so that it reads the answer instead of a reset. */
+#define LINGER_MAX (1024 * 1024)
+#define LINGER_S 2
+
+typedef struct Conn Conn;
 
 struct CwSmsListener {
-    SoupServer *server;
     GSocket *socket;
+    int fd;
+    guint accept_watch, sweep_id;
+    GHashTable *conns; /* Conn * (owned) */
     char *token;
     CwSmsListenerHandlers handlers;
     gpointer data;
     guint port;
-    guint64 refused, malformed, taken;
+    guint64 refused, malformed, taken, turned_away;
+    gint64 date_s;     /* the second date was written for */
+    char date[40];     /* "Fri, 04 Dec 2026 13:20:00 GMT" */
+};
+
+/* One accepted connection. in holds what was read and not yet answered
+ * (at most IN_MAX), out the answers not yet written. */
+struct Conn {
+    CwSmsListener *l;
+    int fd;
+    guint watch;
+    GIOCondition cond;
+    char *in;
+    gsize in_len, in_cap;
+    gsize scanned;       /* bytes of in the head parser saw without a head's end */
+    gboolean continued;  /* 100 Continue sent for the request at the start of in */
+    GString *out;
+    gsize out_sent;
+    gboolean closing;    /* close once out is written; read nothing more */
+    gint64 linger_end;   /* monotonic us; > 0: answers written, write side shut, draining */
+    gsize lingered;      /* bytes dropped while draining */
+    gint64 started;      /* monotonic us: the first byte of the pending request */
+    gint64 last;         /* monotonic us: last byte read or written */
 };
 
 /* "host:port" or "[v6]:port", host an IP literal -> address, or NULL. */
@@ -57,86 +100,108 @@ parse_address(const char *address, GError **error)
     return addr;
 }
 
+
+static void conn_update_watch(Conn *c);
+
 static void
-answer_text(SoupServerMessage *msg, guint status, const char *text)
+conn_free(Conn *c)
 {
-    soup_server_message_set_status(msg, status, NULL);
-    soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text,
-                                     strlen(text));
+    if (c->watch)
+        g_source_remove(c->watch);
+    if (c->fd >= 0)
+        close(c->fd);
+    g_free(c->in);
+    g_string_free(c->out, TRUE);
+    g_free(c);
 }
 
 static void
-answer_empty(SoupServerMessage *msg, guint status)
+conn_close(Conn *c)
 {
-    soup_server_message_set_status(msg, status, NULL);
-    soup_message_headers_set_content_length(soup_server_message_get_response_headers(msg), 0);
+    g_hash_table_remove(c->l->conns, c); /* frees it */
+}
+
+static const char *
+http_date(CwSmsListener *l)
+{
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    if (now != l->date_s) {
+        static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        time_t t = (time_t)now;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        g_snprintf(l->date, sizeof l->date, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                   days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                   tm.tm_hour, tm.tm_min, tm.tm_sec);
+        l->date_s = now;
+    }
+    return l->date;
+}
+
+/* Queue one answer. text NULL: an empty body (no Content-Type). HEAD gets
+ * the head only. close: the connection ends after it. */
+static void
+answer(Conn *c, CwSmsHttpMethod method, guint status, const char *text, const char *extra,
+       gboolean close_after)
+{
+    gsize len = text ? strlen(text) : 0;
+    g_string_append_printf(c->out,
+                           "HTTP/1.1 %u %s\r\nServer: Causeway\r\nDate: %s\r\n"
+                           "Content-Length: %" G_GSIZE_FORMAT "\r\n",
+                           status, cw_sms_http_reason(status), http_date(c->l), len);
+    if (text)
+        g_string_append(c->out, "Content-Type: text/plain; charset=utf-8\r\n");
+    if (extra)
+        g_string_append(c->out, extra);
+    if (close_after) {
+        g_string_append(c->out, "Connection: close\r\n");
+        c->closing = TRUE;
+    }
+    g_string_append(c->out, "\r\n");
+    if (text && method != CW_SMS_HTTP_HEAD)
+        g_string_append_len(c->out, text, (gssize)len);
 }
 
 static gboolean
-is_callback_path(const char *path)
+path_is(const CwSmsHttpRequest *req, const char *p)
 {
-    return strcmp(path, "/mo") == 0 || strcmp(path, "/dlr") == 0;
+    return req->path_len == strlen(p) && memcmp(req->path, p, req->path_len) == 0;
 }
 
-static gboolean
-is_form(SoupServerMessage *msg)
-{
-    const char *type =
-        soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg), NULL);
-    return type && g_ascii_strcasecmp(type, FORM_TYPE) == 0;
-}
-
-/* Before the body is read: a POST announcing too large a body is refused
- * without reading it. */
+/* One complete request (head and body); the answer is queued. */
 static void
-on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-         gpointer user_data)
+handle(Conn *c, const CwSmsHttpRequest *req, const char *body)
 {
-    if (strcmp(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0)
-        return;
-    goffset len =
-        soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
-    if (len > CW_SMS_CALLBACK_MAX)
-        answer_text(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "callback too large");
-}
-
-static void
-on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *decoded_query,
-           gpointer user_data)
-{
-    CwSmsListener *l = user_data;
-    if (soup_server_message_get_status(msg) != SOUP_STATUS_NONE)
-        return; /* answered by on_early */
-    if (!is_callback_path(path)) {
-        answer_text(msg, SOUP_STATUS_NOT_FOUND, "not found");
+    CwSmsListener *l = c->l;
+    CwSmsHttpMethod m = req->method;
+    gboolean keep = req->keep_alive;
+    gboolean is_mo = path_is(req, "/mo");
+    if (!is_mo && !path_is(req, "/dlr")) {
+        answer(c, m, 404, "not found", NULL, !keep);
         return;
     }
-    const char *method = soup_server_message_get_method(msg);
     const char *raw;
     gsize len;
-    if (strcmp(method, SOUP_METHOD_GET) == 0) {
-        /* the raw query: libsoup's decoded table would cut text at a %00
-         * (UTF-16BE holds many) */
-        raw = g_uri_get_query(soup_server_message_get_uri(msg));
-        if (!raw)
-            raw = "";
-        len = strlen(raw);
-    } else if (strcmp(method, SOUP_METHOD_POST) == 0) {
-        if (!is_form(msg)) {
-            answer_text(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "expected " FORM_TYPE);
+    if (m == CW_SMS_HTTP_GET) {
+        /* the raw query, decoded by sms-callback (a decoded table would cut
+         * text at a %00, and UTF-16BE holds many) */
+        raw = req->query ? req->query : "";
+        len = req->query_len;
+    } else if (m == CW_SMS_HTTP_POST) {
+        if (!req->form) {
+            answer(c, m, 415, "expected application/x-www-form-urlencoded", NULL, !keep);
             return;
         }
-        SoupMessageBody *body = soup_server_message_get_request_body(msg);
-        raw = body->data ? body->data : "";
-        len = (gsize)body->length;
+        raw = body;
+        len = (gsize)req->content_length;
     } else {
-        soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
-                                     "GET, POST");
-        answer_text(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+        answer(c, m, 405, "method not allowed", "Allow: GET, POST\r\n", !keep);
         return;
     }
     if (len > CW_SMS_CALLBACK_MAX) {
-        answer_text(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "callback too large");
+        answer(c, m, 413, "callback too large", NULL, !keep);
         return;
     }
 
@@ -144,42 +209,271 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     g_autoptr(GHashTable) params = cw_sms_query_parse(raw, (gssize)len, &error);
     if (!params) {
         l->malformed++;
-        answer_text(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+        answer(c, m, 400, error->message, NULL, !keep);
         return;
     }
     if (!cw_sms_query_token_ok(params, l->token)) {
         l->refused++;
-        answer_text(msg, SOUP_STATUS_FORBIDDEN, "forbidden");
+        answer(c, m, 403, "forbidden", NULL, !keep);
         return;
     }
-
-    CwSmsCallbackAnswer answer;
-    if (strcmp(path, "/mo") == 0) {
+    CwSmsCallbackAnswer result;
+    if (is_mo) {
         CwSmsMo mo;
         if (!cw_sms_mo_parse(params, &mo, &error)) {
             l->malformed++;
-            answer_text(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+            answer(c, m, 400, error->message, NULL, !keep);
             return;
         }
-        answer = l->handlers.mo ? l->handlers.mo(&mo, l->data) : CW_SMS_CALLBACK_TAKEN;
+        result = l->handlers.mo ? l->handlers.mo(&mo, l->data) : CW_SMS_CALLBACK_TAKEN;
         cw_sms_mo_clear(&mo);
     } else {
         CwSmsDlr dlr;
         if (!cw_sms_dlr_parse(params, &dlr, &error)) {
             l->malformed++;
-            answer_text(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+            answer(c, m, 400, error->message, NULL, !keep);
             return;
         }
-        answer = l->handlers.dlr ? l->handlers.dlr(&dlr, l->data) : CW_SMS_CALLBACK_TAKEN;
+        result = l->handlers.dlr ? l->handlers.dlr(&dlr, l->data) : CW_SMS_CALLBACK_TAKEN;
         cw_sms_dlr_clear(&dlr);
     }
-    if (answer == CW_SMS_CALLBACK_LATER) {
-        answer_text(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "try again later");
+    if (result == CW_SMS_CALLBACK_LATER) {
+        answer(c, m, 503, "try again later", NULL, !keep);
         return;
     }
     l->taken++;
     /* empty: smsbox would text a body back to the phone */
-    answer_empty(msg, SOUP_STATUS_OK);
+    answer(c, m, 200, NULL, NULL, !keep);
+}
+
+static gsize
+out_pending(const Conn *c)
+{
+    return c->out->len - c->out_sent;
+}
+
+/* Answer every complete request in in, in order, while the answers are
+ * read. */
+static void
+process(Conn *c)
+{
+    while (!c->closing && c->in_len > 0 && out_pending(c) < OUT_HIGH) {
+        CwSmsHttpRequest req;
+        guint status;
+        const char *why;
+        CwSmsHttpParse r = cw_sms_http_parse(c->in, c->in_len, c->scanned, &req, &status, &why);
+        if (r == CW_SMS_HTTP_INCOMPLETE) {
+            c->scanned = c->in_len;
+            return;
+        }
+        if (r == CW_SMS_HTTP_BAD) {
+            c->l->malformed++;
+            answer(c, CW_SMS_HTTP_GET, status, why, NULL, TRUE);
+            return;
+        }
+        /* a body too large is refused before it is read */
+        if (req.content_length > CW_SMS_CALLBACK_MAX) {
+            answer(c, req.method, 413, "callback too large", NULL, TRUE);
+            return;
+        }
+        gsize need = req.head_len + (gsize)req.content_length;
+        if (c->in_len < need) {
+            c->scanned = 0; /* the head is parsed again with its body */
+            if (req.expect_continue && !c->continued) {
+                g_string_append(c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+                c->continued = TRUE;
+            }
+            return;
+        }
+        handle(c, &req, c->in + req.head_len);
+        memmove(c->in, c->in + need, c->in_len - need);
+        c->in_len -= need;
+        c->scanned = 0;
+        c->continued = FALSE;
+        c->started = c->in_len ? g_get_monotonic_time() : 0;
+    }
+}
+
+/* Write what out holds. FALSE when the connection broke. */
+static gboolean
+flush(Conn *c)
+{
+    while (out_pending(c) > 0) {
+        ssize_t n = send(c->fd, c->out->str + c->out_sent, out_pending(c), MSG_NOSIGNAL);
+        if (n > 0) {
+            c->out_sent += (gsize)n;
+            c->last = g_get_monotonic_time();
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return FALSE;
+    }
+    if (c->out_sent == c->out->len) {
+        g_string_truncate(c->out, 0);
+        c->out_sent = 0;
+    } else if (c->out_sent >= OUT_HIGH) {
+        g_string_erase(c->out, 0, (gssize)c->out_sent);
+        c->out_sent = 0;
+    }
+    return TRUE;
+}
+
+/* Read once (the loop calls again while there is more). FALSE when the
+ * connection broke; *eof when the peer closed its side. */
+static gboolean
+read_some(Conn *c, gboolean *eof)
+{
+    if (c->in_cap - c->in_len < READ_CHUNK && c->in_cap < IN_MAX) {
+        c->in_cap = MIN(MAX(c->in_cap * 2, c->in_len + READ_CHUNK), IN_MAX);
+        c->in = g_realloc(c->in, c->in_cap);
+    }
+    if (c->in_len == c->in_cap)
+        return TRUE; /* full: process() answers or refuses what it holds */
+    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    if (n == 0) {
+        *eof = TRUE;
+        return TRUE;
+    }
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    gint64 now = g_get_monotonic_time();
+    if (c->in_len == 0)
+        c->started = now;
+    c->in_len += (gsize)n;
+    c->last = now;
+    return TRUE;
+}
+
+/* Drain after the write side is shut. FALSE: done, close. */
+static gboolean
+linger(Conn *c)
+{
+    char sink[4096];
+    ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    c->lingered += (gsize)n;
+    return n > 0 && c->lingered <= LINGER_MAX && g_get_monotonic_time() < c->linger_end;
+}
+
+static gboolean
+on_conn_io(gint fd, GIOCondition cond, gpointer data)
+{
+    Conn *c = data;
+    gboolean eof = FALSE;
+    if (c->linger_end) {
+        if (linger(c))
+            return G_SOURCE_CONTINUE;
+        c->watch = 0;
+        conn_close(c);
+        return G_SOURCE_REMOVE;
+    }
+    if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !c->closing && out_pending(c) < OUT_HIGH) {
+        if (!read_some(c, &eof)) {
+            c->watch = 0;
+            conn_close(c);
+            return G_SOURCE_REMOVE;
+        }
+        process(c);
+    }
+    if (!flush(c) || (eof && out_pending(c) == 0)) {
+        /* broken, or the peer is gone and has every answer (a request cut
+         * short is dropped) */
+        c->watch = 0;
+        conn_close(c);
+        return G_SOURCE_REMOVE;
+    }
+    if (eof)
+        c->closing = TRUE;
+    if (c->closing && out_pending(c) == 0) {
+        shutdown(c->fd, SHUT_WR);
+        c->linger_end = g_get_monotonic_time() + LINGER_S * G_USEC_PER_SEC;
+    } else if (!c->closing && out_pending(c) < OUT_HIGH && c->in_len > 0 &&
+               c->scanned < c->in_len) {
+        process(c); /* requests held back while the answers were unread */
+    }
+    conn_update_watch(c);
+    return c->watch ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* Read while not closing and the answers are read; write while any are
+ * unsent. */
+static void
+conn_update_watch(Conn *c)
+{
+    GIOCondition want = 0;
+    if (c->linger_end || (!c->closing && out_pending(c) < OUT_HIGH))
+        want |= G_IO_IN;
+    if (out_pending(c) > 0)
+        want |= G_IO_OUT;
+    if (c->watch && want == c->cond)
+        return;
+    if (c->watch) {
+        g_source_remove(c->watch);
+        c->watch = 0;
+    }
+    c->cond = want;
+    c->watch = g_unix_fd_add(c->fd, want | G_IO_HUP | G_IO_ERR, on_conn_io, c);
+}
+
+static gboolean
+on_accept(gint fd, GIOCondition cond, gpointer data)
+{
+    CwSmsListener *l = data;
+    for (int i = 0; i < ACCEPT_BURST; i++) {
+        int cfd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+                g_debug("SMS listener: accept: %s", g_strerror(errno));
+            break;
+        }
+        if (g_hash_table_size(l->conns) >= CW_SMS_LISTENER_MAX_CONNS) {
+            if (l->turned_away++ % 1000 == 0)
+                g_warning("SMS listener: %u connections open, closing new ones (%" G_GUINT64_FORMAT
+                          " so far)", CW_SMS_LISTENER_MAX_CONNS, l->turned_away);
+            close(cfd);
+            continue;
+        }
+        int one = 1;
+        /* one write per answer; pipelined answers must not wait for an ACK */
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        Conn *c = g_new0(Conn, 1);
+        c->l = l;
+        c->fd = cfd;
+        c->out = g_string_sized_new(256);
+        c->last = g_get_monotonic_time();
+        g_hash_table_add(l->conns, c);
+        conn_update_watch(c);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* Close connections that stalled: a request not complete in time, answers
+ * not read, or nothing at all for the idle time. */
+static gboolean
+on_sweep(gpointer data)
+{
+    CwSmsListener *l = data;
+    gint64 now = g_get_monotonic_time();
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, l->conns);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        Conn *c = key;
+        gboolean stalled =
+            (c->in_len > 0 && now - c->started > CW_SMS_LISTENER_REQUEST_S * G_USEC_PER_SEC) ||
+            (out_pending(c) > 0 && now - c->last > CW_SMS_LISTENER_REQUEST_S * G_USEC_PER_SEC) ||
+            (now - c->last > CW_SMS_LISTENER_IDLE_S * G_USEC_PER_SEC) ||
+            (c->linger_end && now > c->linger_end);
+        if (stalled)
+            g_hash_table_iter_remove(&it);
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 CwSmsListener *
@@ -214,22 +508,18 @@ cw_sms_listener_new(const char *address, const char *token, const CwSmsListenerH
                     local->message);
         return NULL;
     }
+    g_socket_set_blocking(sock, FALSE);
 
     CwSmsListener *l = g_new0(CwSmsListener, 1);
     l->token = g_strdup(token);
     l->handlers = *handlers;
     l->data = data;
     l->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-    l->server = soup_server_new("server-header", "Causeway", NULL);
-    soup_server_add_early_handler(l->server, NULL, on_early, l, NULL);
-    soup_server_add_handler(l->server, NULL, on_request, l, NULL);
-    if (!soup_server_listen_socket(l->server, sock, 0, &local)) {
-        g_set_error(error, G_IO_ERROR, local->code, "SMS listener on %s: %s", address,
-                    local->message);
-        cw_sms_listener_free(l);
-        return NULL;
-    }
+    l->conns = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)conn_free, NULL);
     l->socket = g_steal_pointer(&sock);
+    l->fd = g_socket_get_fd(l->socket);
+    l->accept_watch = g_unix_fd_add(l->fd, G_IO_IN, on_accept, l);
+    l->sweep_id = g_timeout_add_seconds(SWEEP_S, on_sweep, l);
     return l;
 }
 
@@ -238,10 +528,10 @@ cw_sms_listener_free(CwSmsListener *l)
 {
     if (!l)
         return;
-    /* no handler may run with a freed l, whatever libsoup still holds */
-    soup_server_remove_handler(l->server, NULL);
-    soup_server_disconnect(l->server);
-    g_object_unref(l->server);
+    /* every source goes with its connection: no handler runs after this */
+    g_clear_handle_id(&l->accept_watch, g_source_remove);
+    g_clear_handle_id(&l->sweep_id, g_source_remove);
+    g_hash_table_destroy(l->conns);
     if (l->socket)
         g_socket_close(l->socket, NULL);
     g_clear_object(&l->socket);
@@ -256,6 +546,13 @@ cw_sms_listener_port(CwSmsListener *l)
 {
     g_return_val_if_fail(l != NULL, 0);
     return l->port;
+}
+
+guint
+cw_sms_listener_connections(CwSmsListener *l)
+{
+    g_return_val_if_fail(l != NULL, 0);
+    return g_hash_table_size(l->conns);
 }
 
 guint64

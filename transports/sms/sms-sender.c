@@ -12,6 +12,14 @@ typedef struct {
     CwSmsSender *s; /* NULL once the sender is freed */
 } Link;
 
+/* What one fsync makes durable and may then happen: parts to submit,
+ * finished messages to report. */
+typedef struct {
+    GPtrArray *jobs;     /* CwSmsPartJob * */
+    GHashTable *finish;  /* message id (gint64*) */
+    Link *link;          /* while its fsync is in flight */
+} Batch;
+
 struct CwSmsSender {
     CwSmsStore *store;
     CwSmsKannel *kannel;
@@ -21,6 +29,12 @@ struct CwSmsSender {
     Link *link;
     GHashTable *to_finish; /* message id (gint64*) -> NULL: check after the next commit */
     guint flush_id, due_id, sweep_id;
+    /* Group commit: what waits for the WAL's fsync. next collects what the
+     * commits since the fsync in flight (if any) wrote; at most one fsync is
+     * in flight. */
+    gboolean syncing;
+    Batch *next;
+    guint taken; /* parts taken (SUBMITTING) and not yet submitted */
 };
 
 typedef struct {
@@ -29,6 +43,32 @@ typedef struct {
 } Submission;
 
 static void schedule_flush(CwSmsSender *s);
+static void submit(CwSmsSender *s, CwSmsPartJob *job);
+static void schedule_due(CwSmsSender *s);
+
+static Batch *
+batch_new(void)
+{
+    Batch *b = g_new0(Batch, 1);
+    b->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)cw_sms_part_job_free);
+    b->finish = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    return b;
+}
+
+static void
+batch_free(Batch *b)
+{
+    /* parts never submitted stay SUBMITTING: sent again after a restart */
+    g_ptr_array_unref(b->jobs);
+    g_hash_table_destroy(b->finish);
+    g_free(b);
+}
+
+static gboolean
+batch_empty(const Batch *b)
+{
+    return b->jobs->len == 0 && g_hash_table_size(b->finish) == 0;
+}
 
 static void
 link_unref(Link *l)
@@ -102,12 +142,10 @@ report_message(CwSmsSender *s, const CwSmsMessage *m)
 }
 
 static void
-finish_pending(CwSmsSender *s)
+finish_pending(CwSmsSender *s, GHashTable *ids)
 {
     GHashTableIter it;
     gpointer key;
-    g_autoptr(GHashTable) ids = s->to_finish;
-    s->to_finish = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_hash_table_iter_init(&it, ids);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
         CwSmsMessage *m = cw_sms_outbox_get(s->store, *(gint64 *)key, NULL);
@@ -211,28 +249,84 @@ schedule_due(CwSmsSender *s)
     s->due_id = g_timeout_add((guint)CLAMP(delay_ms, 1, 3600 * 1000), due_fired, s);
 }
 
-/* Take what is due, commit, report what finished, then submit. One commit
- * (one fsync) per turn: the parts taken are marked in flight in the same
- * commit as the writes of the turn (new messages, DLR states), so nothing is
- * submitted before the messages it belongs to are on disk, and nothing is
- * reported before the state it reports is; the reports' own writes (the
- * removals) go into the next turn's commit. */
+static void start_sync(CwSmsSender *s);
+
+static void
+on_synced(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Batch *b = data;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = cw_sms_store_sync_finish(res, &error);
+    CwSmsSender *s = b->link->s;
+    link_unref(b->link);
+    b->link = NULL;
+    if (!s) {
+        batch_free(b);
+        return;
+    }
+    s->syncing = FALSE;
+    if (!ok) {
+        /* not durable: hold everything back; the parts go again after a
+         * restart, the reports on a later sweep */
+        g_warning("sms outbox: %s", error->message);
+    } else {
+        finish_pending(s, b->finish);
+        for (guint i = 0; i < b->jobs->len; i++)
+            submit(s, g_steal_pointer(&b->jobs->pdata[i]));
+    }
+    s->taken -= b->jobs->len;
+    batch_free(b);
+    if (!batch_empty(s->next))
+        start_sync(s);
+    schedule_due(s);
+}
+
+/* fsync what the commits so far wrote, then do what waited for it. */
+static void
+start_sync(CwSmsSender *s)
+{
+    Batch *b = s->next;
+    s->next = batch_new();
+    s->syncing = TRUE;
+    b->link = s->link;
+    s->link->ref++;
+    cw_sms_store_sync_async(s->store, on_synced, b);
+}
+
+/* Take what is due, commit, and once the commit is on disk (the WAL's fsync,
+ * in a worker thread, for every commit since the last one started) report
+ * what finished and submit what was taken: nothing is submitted before the
+ * message it belongs to is on disk, nothing reported before the state it
+ * reports is. One commit per main-loop turn, at most one fsync in flight;
+ * the reports' own writes (the removals) go into a later commit. */
 static void
 pump(CwSmsSender *s)
 {
     g_autoptr(GPtrArray) jobs = NULL;
-    guint in_flight = cw_sms_kannel_in_flight(s->kannel);
-    if (in_flight < s->cfg.max_in_flight && cw_sms_kannel_can_submit(s->kannel)) {
+    /* the parts waiting for an fsync count: they are as good as in flight */
+    guint in_flight = cw_sms_kannel_in_flight(s->kannel) + s->taken;
+    if (in_flight < s->cfg.max_in_flight) {
         g_autoptr(GError) error = NULL;
         write_begin(s);
         jobs = cw_sms_outbox_take_due(s->store, now_us(), s->cfg.max_in_flight - in_flight, &error);
         if (!jobs)
             g_warning("sms outbox: %s", error->message);
     }
+    gboolean wrote = cw_sms_store_in_group(s->store);
     commit(s);
-    finish_pending(s);
-    for (guint i = 0; jobs && i < jobs->len; i++)
-        submit(s, g_steal_pointer(&jobs->pdata[i]));
+    for (guint i = 0; jobs && i < jobs->len; i++) {
+        g_ptr_array_add(s->next->jobs, g_steal_pointer(&jobs->pdata[i]));
+        s->taken++;
+    }
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, s->to_finish);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_hash_table_add(s->next->finish, key);
+        g_hash_table_iter_steal(&it);
+    }
+    if (!s->syncing && (wrote || !batch_empty(s->next)))
+        start_sync(s);
     schedule_due(s);
 }
 
@@ -248,11 +342,15 @@ flush_idle(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* At the default priority, beside the sockets: at the idle priority a busy
+ * loop (DLR callbacks, sendsms answers, stanzas) left free submit slots
+ * unfilled until it drained, which halved the MT rate under load. One commit
+ * per main-loop turn that wrote anything. */
 static void
 schedule_flush(CwSmsSender *s)
 {
     if (!s->flush_id)
-        s->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, flush_idle, s, NULL);
+        s->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, flush_idle, s, NULL);
 }
 
 /* ---- delivery reports, sweeps ---- */
@@ -312,8 +410,8 @@ cw_sms_sender_sweep(CwSmsSender *s)
         g_clear_error(&error);
     }
     g_autoptr(GPtrArray) finished = cw_sms_outbox_finished(s->store, &error);
-    for (guint i = 0; finished && i < finished->len; i++)
-        report_message(s, finished->pdata[i]);
+    for (guint i = 0; finished && i < finished->len; i++) /* reported once on disk */
+        finish_later(s, ((CwSmsMessage *)finished->pdata[i])->id);
     pump(s);
 }
 
@@ -348,6 +446,10 @@ cw_sms_sender_new(CwSmsStore *store, CwSmsKannel *kannel, const CwSmsSenderConfi
     s->link->ref = 1;
     s->link->s = s;
     s->to_finish = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    s->next = batch_new();
+    g_autoptr(GError) local = NULL;
+    if (!cw_sms_store_defer_sync(store, &local))
+        g_warning("sms outbox: every commit is fsync'd in the main loop: %s", local->message);
     s->sweep_id = g_timeout_add_seconds(SWEEP_INTERVAL_S, sweep_tick, s);
     schedule_flush(s);
     return s;
@@ -359,6 +461,10 @@ cw_sms_sender_free(CwSmsSender *s)
     if (!s)
         return;
     commit(s);
+    g_autoptr(GError) error = NULL;
+    if (!cw_sms_store_sync(s->store, &error))
+        g_warning("sms outbox: %s", error->message);
+    batch_free(s->next); /* its parts go again after a restart, its reports on the next start */
     g_clear_handle_id(&s->flush_id, g_source_remove);
     g_clear_handle_id(&s->due_id, g_source_remove);
     g_clear_handle_id(&s->sweep_id, g_source_remove);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <string.h>
@@ -92,6 +93,8 @@ struct CwSmsStore {
     sqlite3 *db;
     GHashTable *stmts; /* SQL text (a literal) -> prepared sqlite3_stmt */
     gboolean in_group; /* cw_sms_store_begin() ran BEGIN */
+    char *path;
+    int wal_fd;        /* >= 0: deferred sync (synchronous=NORMAL, we fsync the WAL) */
 };
 
 G_DEFINE_QUARK(cw - sms - store - error - quark, cw_sms_store_error)
@@ -249,7 +252,7 @@ sms_write_end(CwSmsStore *store, gboolean ok, GError **error)
         return FALSE;
     }
     if (ok && SMS_EXEC(store, "committing", "COMMIT", error, NULL, ""))
-        return TRUE;
+        return store->wal_fd < 0 || cw_sms_store_sync(store, error);
     if (!sqlite3_get_autocommit(store->db) &&
         !SMS_EXEC(store, "rolling back", "ROLLBACK", NULL, NULL, ""))
         g_warning("sms store: rolling back: %s", sqlite3_errmsg(store->db));
@@ -287,6 +290,105 @@ cw_sms_store_commit(CwSmsStore *store, GError **error)
         !SMS_EXEC(store, "rolling back group", "ROLLBACK", NULL, NULL, ""))
         g_warning("sms store: rolling back group: %s", sqlite3_errmsg(store->db));
     return FALSE;
+}
+
+/* ---- deferred sync ---------------------------------------------------- */
+
+static gboolean
+sms_fdatasync(int fd, const char *path, GError **error)
+{
+    while (fdatasync(fd) != 0) {
+        if (errno == EINTR)
+            continue;
+        g_set_error(error, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_QUERY, "fsync of %s-wal: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cw_sms_store_defer_sync(CwSmsStore *store, GError **error)
+{
+    g_return_val_if_fail(store != NULL && !store->in_group, FALSE);
+    if (store->wal_fd >= 0)
+        return TRUE;
+    /* the WAL exists from the open on (the migrations wrote through it) and
+     * stays while this connection is open: SQLite resets it, never removes
+     * it, while a connection has it */
+    g_autofree char *wal = g_strconcat(store->path, "-wal", NULL);
+    int fd = open(wal, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(error, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_OPEN, "opening %s: %s", wal,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    if (!SMS_EXEC(store, "deferring sync", "PRAGMA synchronous = NORMAL", error, NULL, "")) {
+        close(fd);
+        return FALSE;
+    }
+    store->wal_fd = fd;
+    return TRUE;
+}
+
+gboolean
+cw_sms_store_sync(CwSmsStore *store, GError **error)
+{
+    g_return_val_if_fail(store != NULL, FALSE);
+    return store->wal_fd < 0 || sms_fdatasync(store->wal_fd, store->path, error);
+}
+
+typedef struct {
+    int fd; /* a dup: the store may close meanwhile */
+    char *path;
+} SyncTask;
+
+static void
+sync_task_free(SyncTask *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    g_free(t->path);
+    g_free(t);
+}
+
+static void
+sync_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    SyncTask *t = data;
+    GError *error = NULL;
+    if (sms_fdatasync(t->fd, t->path, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+void
+cw_sms_store_sync_async(CwSmsStore *store, GAsyncReadyCallback done, gpointer data)
+{
+    g_return_if_fail(store != NULL && done != NULL);
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, done, data);
+    g_task_set_source_tag(task, cw_sms_store_sync_async);
+    SyncTask *t = g_new0(SyncTask, 1);
+    t->fd = store->wal_fd >= 0 ? dup(store->wal_fd) : -1;
+    t->path = g_strdup(store->path);
+    g_task_set_task_data(task, t, (GDestroyNotify)sync_task_free);
+    if (store->wal_fd < 0) { /* every commit is fsync'd already */
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    if (t->fd < 0) {
+        g_task_return_new_error(task, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_QUERY,
+                                "fsync of %s-wal: %s", store->path, g_strerror(errno));
+        return;
+    }
+    g_task_run_in_thread(task, sync_in_thread);
+}
+
+gboolean
+cw_sms_store_sync_finish(GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 gboolean
@@ -393,6 +495,8 @@ cw_sms_store_open(const char *path, GError **error)
     close(fd);
 
     g_autoptr(CwSmsStore) store = g_new0(CwSmsStore, 1);
+    store->wal_fd = -1;
+    store->path = g_strdup(path);
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sms_stmt_finalize);
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
@@ -419,6 +523,13 @@ cw_sms_store_close(CwSmsStore *store)
     g_autoptr(GError) error = NULL;
     if (store->db != NULL && store->in_group && !cw_sms_store_commit(store, &error))
         g_warning("sms store: closing: %s", error->message);
+    g_clear_error(&error);
+    if (store->wal_fd >= 0) {
+        if (!cw_sms_store_sync(store, &error))
+            g_warning("sms store: closing: %s", error->message);
+        close(store->wal_fd);
+    }
+    g_free(store->path);
     g_clear_pointer(&store->stmts, g_hash_table_destroy); /* finalizes statements */
     if (store->db != NULL && sqlite3_close(store->db) != SQLITE_OK)
         g_warning("sms store: closing: %s", sqlite3_errmsg(store->db));
@@ -1117,6 +1228,7 @@ cw_sms_store_open_readonly(const char *path, GError **error)
         return NULL;
     }
     g_autoptr(CwSmsStore) store = g_new0(CwSmsStore, 1);
+    store->wal_fd = -1; /* no deferred sync: 0 would be stdin, fsync'd and closed */
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sms_stmt_finalize);
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {

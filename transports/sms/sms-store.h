@@ -10,7 +10,8 @@
  *                 from that number (shared mode routes replies with it).
  *   optouts       (gateway number, peer) that sent STOP.
  *
- * Durability: WAL with synchronous=FULL (every commit is fsync'd). Writes
+ * Durability: WAL with synchronous=FULL (every commit is fsync'd), or deferred
+ * sync (below: the sender fsyncs its group commits in a worker thread). Writes
  * may be grouped with cw_sms_store_begin()/_commit() (one fsync for many
  * messages); outside such a group every write is its own transaction.
  * Every statement is prepared once, with bound parameters. Times are unix
@@ -18,7 +19,7 @@
  * Errors: FALSE/NULL/-1 with error set (domain CW_SMS_STORE_ERROR).
  */
 #pragma once
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwSmsStore, cw_sms_store_close)
 gboolean cw_sms_store_begin(CwSmsStore *store, GError **error);
 gboolean cw_sms_store_commit(CwSmsStore *store, GError **error);
 gboolean cw_sms_store_in_group(CwSmsStore *store);
+
+/* Deferred sync, for a caller that waits for durability without blocking
+ * the main loop (the sender): the connection goes to synchronous=NORMAL, so
+ * a group's commit is written but not fsync'd; cw_sms_store_sync_async()
+ * then fsyncs the WAL file in a worker thread, and what was committed
+ * before the call is durable when it completes (as with synchronous=FULL:
+ * every committed frame is in the WAL, and SQLite syncs the WAL and the
+ * database around each checkpoint itself). A write outside a group is still
+ * fsync'd before it returns. Before defer_sync, sync_async completes at once. */
+gboolean cw_sms_store_defer_sync(CwSmsStore *store, GError **error);
+void cw_sms_store_sync_async(CwSmsStore *store, GAsyncReadyCallback done, gpointer data);
+gboolean cw_sms_store_sync_finish(GAsyncResult *result, GError **error);
+gboolean cw_sms_store_sync(CwSmsStore *store, GError **error); /* blocking */
 
 /* ---- claims (dedicated ownership) ---- */
 typedef enum { CW_SMS_CLAIM_NONE = 0, CW_SMS_CLAIM_PENDING, CW_SMS_CLAIM_ACTIVE } CwSmsClaimState;

@@ -520,7 +520,7 @@ sms_init(CwGateway *gw, GError **error)
         .sendsms_url = t->cfg->kannel_url, .username = t->cfg->kannel_username,
         .password = t->cfg->kannel_password, .smsc = t->cfg->kannel_smsc,
         .max_in_flight = t->cfg->max_in_flight, .timeout_s = t->cfg->submit_timeout_s,
-        .dlr_mask = 31,
+        .dlr_mask = t->cfg->dlr_mask,
     };
     if (!(t->kannel = cw_sms_kannel_new(&kc, error)))
         return FALSE;
