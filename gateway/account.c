@@ -79,8 +79,24 @@ cw_account_register(CwUser *user, GHashTable *values, GError **error)
     return TRUE;
 }
 
-gboolean
-cw_account_unregister(CwUser *user, GError **error)
+/* End the user's sessions and subscriptions; contacts: the roster entries to
+ * remove. The store rows are already gone. */
+static void
+account_forget(CwUser *user, GPtrArray *contact_jids)
+{
+    CwGateway *gw = user->gw;
+    for (guint i = 0; contact_jids && i < contact_jids->len; i++)
+        cw_roster_remove(gw, user->jid, contact_jids->pdata[i]);
+    cw_gateway_send_own_presence(gw, user->jid, "unavailable");
+    cw_gateway_send_own_presence(gw, user->jid, "unsubscribe");
+    cw_gateway_send_own_presence(gw, user->jid, "unsubscribed");
+    user->registered = FALSE;
+    user->online = FALSE;
+    cw_user_set_data(user, NULL, NULL);
+}
+
+static void
+account_end_sessions(CwUser *user)
 {
     CwGateway *gw = user->gw;
     if (gw->ops->unregistered)
@@ -88,22 +104,44 @@ cw_account_unregister(CwUser *user, GError **error)
     cw_muc_user_offline(user);
     if (user->online && gw->ops->user_offline)
         gw->ops->user_offline(user);
+}
 
+gboolean
+cw_account_unregister(CwUser *user, GError **error)
+{
+    CwGateway *gw = user->gw;
+    account_end_sessions(user);
     g_autoptr(GPtrArray) contacts = cw_store_contact_list(gw->store, user->jid, NULL);
     if (!cw_store_user_remove(gw->store, user->jid, error))
         return FALSE;
-    for (guint i = 0; contacts && i < contacts->len; i++) {
-        CwStoredContact *c = contacts->pdata[i];
-        cw_roster_remove(gw, user->jid, c->jid);
-    }
-    cw_gateway_send_own_presence(gw, user->jid, "unavailable");
-    cw_gateway_send_own_presence(gw, user->jid, "unsubscribe");
-    cw_gateway_send_own_presence(gw, user->jid, "unsubscribed");
-    user->registered = FALSE;
-    user->online = FALSE;
-    cw_user_set_data(user, NULL, NULL);
+    g_autoptr(GPtrArray) jids = g_ptr_array_new();
+    for (guint i = 0; contacts && i < contacts->len; i++)
+        g_ptr_array_add(jids, ((CwStoredContact *)contacts->pdata[i])->jid);
+    account_forget(user, jids);
     g_message("unregistered %s", user->jid);
     return TRUE;
+}
+
+void
+cw_account_removed_elsewhere(CwUser *user)
+{
+    CwGateway *gw = user->gw;
+    /* The contact rows went with the user: the contacts whose presence the
+     * session saw are the ones known to be in the roster. */
+    g_autoptr(GPtrArray) jids = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer legacy;
+    g_hash_table_iter_init(&it, user->contact_presence);
+    while (g_hash_table_iter_next(&it, &legacy, NULL)) {
+        char *jid = cw_legacy_id_to_jid(gw, legacy);
+        if (jid)
+            g_ptr_array_add(jids, jid);
+    }
+    account_end_sessions(user);
+    g_hash_table_remove_all(user->contact_presence);
+    account_forget(user, jids);
+    g_message("%s was deleted from the store by another process (causeway --delete-user): "
+              "session ended", user->jid);
 }
 
 GHashTable *

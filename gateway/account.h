@@ -16,6 +16,12 @@ gboolean cw_account_register(CwUser *user, GHashTable *values, GError **error);
  * the gateway and of every contact it added. */
 gboolean cw_account_unregister(CwUser *user, GError **error);
 
+/* The user's rows were deleted by another process (causeway --delete-user)
+ * while this one holds a session: end it as cw_account_unregister does
+ * (legacy sessions, rooms, the gateway's subscription, the roster entries of
+ * the contacts whose presence this session saw), without touching the store. */
+void cw_account_removed_elsewhere(CwUser *user);
+
 /* Current stored registration values (never the private ones). */
 GHashTable *cw_account_values(CwUser *user);
 

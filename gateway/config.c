@@ -6,40 +6,7 @@
 #include <causeway/jid.h>
 #include <causeway/keyfile.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
-
-G_DEFINE_QUARK(causeway-config-error-quark, cw_config_error)
-
-void
-cw_config_set_error(GError **error, const char *file, const char *group, const char *key,
-                    const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *raw = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    /* One line, whatever the quoted value holds (GKeyFile turns "\n" in a
-     * value into a newline): control characters are shown escaped. */
-    GString *line = g_string_new(NULL);
-    for (const char *p = raw; *p; p++) {
-        if (*p == '\n')
-            g_string_append(line, "\\n");
-        else if (*p == '\r')
-            g_string_append(line, "\\r");
-        else if (*p == '\t')
-            g_string_append(line, "\\t");
-        else if ((guchar)*p < 0x20 || *p == 0x7f)
-            g_string_append_printf(line, "\\x%02x", (guchar)*p);
-        else
-            g_string_append_c(line, *p);
-    }
-    g_autofree char *msg = g_string_free(line, FALSE);
-    if (key)
-        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s] %s: %s", file, group, key, msg);
-    else
-        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s]: %s", file, group, msg);
-}
 
 static void
 transport_config_free(gpointer p)
@@ -82,8 +49,8 @@ get_string(CwConfig *c, const char *group, const char *key, const char *def, gbo
         g_strstrip(v);
     if (!v || !*v) {
         if (required) {
-            cw_config_set_error(error, c->path, group, key, "missing; add `%s = ...` to [%s]", key,
-                                group);
+            cw_keyfile_error(error, c->path, group, key, "missing; add `%s = ...` to [%s]", key,
+                             group);
             return FALSE;
         }
         *out = g_strdup(def);
@@ -121,8 +88,8 @@ check_known_keys(CwConfig *c, const char *group, const char *const *known,
             g_string_append_printf(allowed, "%s%s", allowed->len ? ", " : "", *p);
         for (const char *const *p = extra; p && *p; p++)
             g_string_append_printf(allowed, ", %s", *p);
-        cw_config_set_error(error, c->path, group, *k, "unknown key; the keys of [%s] are: %s",
-                            group, allowed->str);
+        cw_keyfile_error(error, c->path, group, *k, "unknown key; the keys of [%s] are: %s",
+                         group, allowed->str);
         g_string_free(allowed, TRUE);
         return FALSE;
     }
@@ -138,16 +105,16 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     t->group = g_strdup(group);
     t->name = g_strdup(group + strlen("transport:"));
     if (!*t->name || strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(t->name)) {
-        cw_config_set_error(error, c->path, group, NULL,
-                            "bad transport name; use [transport:NAME] with a NAME of letters, digits, - or _");
+        cw_keyfile_error(error, c->path, group, NULL,
+                         "bad transport name; use [transport:NAME] with a NAME of letters, digits, - or _");
         return FALSE;
     }
     if (!get_string(c, group, "type", NULL, TRUE, &t->type, error))
         return FALSE;
     t->ops = cw_transports_find(t->type);
     if (!t->ops) {
-        cw_config_set_error(error, c->path, group, "type", "unknown transport type '%s'; use one of: %s",
-                            t->type, cw_transports_names());
+        cw_keyfile_error(error, c->path, group, "type", "unknown transport type '%s'; use one of: %s",
+                         t->type, cw_transports_names());
         return FALSE;
     }
     static const char *const core_keys[] = { "type", "domain", "secret", "host", "port",
@@ -161,9 +128,9 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     t->domain = g_steal_pointer(&lower);
     g_autofree char *node = NULL, *res = NULL;
     if (!cw_jid_split(t->domain, &node, NULL, &res) || node || res) {
-        cw_config_set_error(error, c->path, group, "domain",
-                            "'%s' is not a domain; write the component's domain, e.g. irc.example.org",
-                            t->domain);
+        cw_keyfile_error(error, c->path, group, "domain",
+                         "'%s' is not a domain; write the component's domain, e.g. irc.example.org",
+                         t->domain);
         return FALSE;
     }
     if (!get_string(c, group, "secret", NULL, TRUE, &t->secret, error))
@@ -190,9 +157,9 @@ load_transport(CwConfig *c, const char *group, const char *xmpp_host, guint16 xm
     g_clear_pointer(&node, g_free);
     g_clear_pointer(&res, g_free);
     if (!cw_jid_split(t->server_domain, &node, NULL, &res) || node || res) {
-        cw_config_set_error(error, c->path, group, "server_domain",
-                            "'%s' is not a domain; write the XMPP server's domain, e.g. example.org",
-                            t->server_domain);
+        cw_keyfile_error(error, c->path, group, "server_domain",
+                         "'%s' is not a domain; write the XMPP server's domain, e.g. example.org",
+                         t->server_domain);
         return FALSE;
     }
     return TRUE;
@@ -210,9 +177,9 @@ load(GKeyFile *kf, const char *path, GError **error)
     for (char **g = groups; *g; g++) {
         if (strcmp(*g, "xmpp") && strcmp(*g, "gateway") && strcmp(*g, "metrics") &&
             !g_str_has_prefix(*g, "transport:")) {
-            cw_config_set_error(error, path, *g, NULL,
-                                "unknown section; sections are [xmpp], [gateway], [metrics] and "
-                                "[transport:NAME]");
+            cw_keyfile_error(error, path, *g, NULL,
+                             "unknown section; sections are [xmpp], [gateway], [metrics] and "
+                             "[transport:NAME]");
             return NULL;
         }
     }
@@ -237,8 +204,8 @@ load(GKeyFile *kf, const char *path, GError **error)
         !cw_keyfile_get_seconds_ms(c->kf, c->path, "xmpp", "resume_grace", 30, 0.01, 3600, &c->resume_grace_ms, error))
         return NULL;
     if (c->reconnect_max_ms < c->reconnect_min_ms) {
-        cw_config_set_error(error, path, "xmpp", "reconnect_max",
-                            "is smaller than reconnect_min; make it at least as large");
+        cw_keyfile_error(error, path, "xmpp", "reconnect_max",
+                         "is smaller than reconnect_min; make it at least as large");
         return NULL;
     }
     if (!get_string(c, "gateway", "data_dir", "/var/lib/causeway", FALSE, &c->data_dir, error))
@@ -249,9 +216,9 @@ load(GKeyFile *kf, const char *path, GError **error)
     /* Relative to what? The daemon's cwd is not the admin's: refuse (the
      * default follows data_dir, whatever it is). */
     if (g_key_file_has_key(c->kf, "gateway", "key_file", NULL) && !g_path_is_absolute(c->key_file)) {
-        cw_config_set_error(error, path, "gateway", "key_file",
-                            "'%s' is not an absolute path; give the full path, e.g. "
-                            "/etc/causeway/causeway.key", c->key_file);
+        cw_keyfile_error(error, path, "gateway", "key_file",
+                         "'%s' is not an absolute path; give the full path, e.g. "
+                         "/etc/causeway/causeway.key", c->key_file);
         return NULL;
     }
     if (!cw_limits_load(&c->limits, kf, path, "gateway", error))
@@ -266,15 +233,15 @@ load(GKeyFile *kf, const char *path, GError **error)
         if (strcmp(log, log_targets[i]) == 0)
             c->log_target = i;
     if (c->log_target < 0) {
-        cw_config_set_error(error, path, "gateway", "log",
-                            "'%s' is not a log target; use auto (the journal under systemd, else "
-                            "stderr), stderr or journal", log);
+        cw_keyfile_error(error, path, "gateway", "log",
+                         "'%s' is not a log target; use auto (the journal under systemd, else "
+                         "stderr), stderr or journal", log);
         return NULL;
     }
     if (strcmp(log_users, "plain") && strcmp(log_users, "hash")) {
-        cw_config_set_error(error, path, "gateway", "log_user_jids",
-                            "'%s' is not plain or hash; use plain (JIDs in CAUSEWAY_USER) or hash",
-                            log_users);
+        cw_keyfile_error(error, path, "gateway", "log_user_jids",
+                         "'%s' is not plain or hash; use plain (JIDs in CAUSEWAY_USER) or hash",
+                         log_users);
         return NULL;
     }
     c->log_hash_users = strcmp(log_users, "hash") == 0;
@@ -284,9 +251,9 @@ load(GKeyFile *kf, const char *path, GError **error)
         if (!get_string(c, "metrics", "listen", NULL, TRUE, &c->metrics_listen, error))
             return NULL;
         if (!cw_metrics_listen_parse(c->metrics_listen, &host, &port, &why)) {
-            cw_config_set_error(error, path, "metrics", "listen",
-                                "%s; give a numeric address and port, e.g. listen = 127.0.0.1:9375 "
-                                "(or remove the key to turn metrics off)", why);
+            cw_keyfile_error(error, path, "metrics", "listen",
+                             "%s; give a numeric address and port, e.g. listen = 127.0.0.1:9375 "
+                             "(or remove the key to turn metrics off)", why);
             return NULL;
         }
     }
@@ -295,8 +262,8 @@ load(GKeyFile *kf, const char *path, GError **error)
     for (char **a = c->admins; *a; a++) {
         g_autofree char *node = NULL, *res = NULL;
         if (!cw_jid_split(*a, &node, NULL, &res) || !node || res) {
-            cw_config_set_error(error, path, "gateway", "admins",
-                                "'%s' is not a bare JID; list bare JIDs like admin@example.org", *a);
+            cw_keyfile_error(error, path, "gateway", "admins",
+                             "'%s' is not a bare JID; list bare JIDs like admin@example.org", *a);
             return NULL;
         }
     }
@@ -315,9 +282,9 @@ load(GKeyFile *kf, const char *path, GError **error)
         for (guint j = 0; j < i; j++) {
             CwTransportConfig *b = c->transports->pdata[j];
             if (strcmp(a->domain, b->domain) == 0) {
-                cw_config_set_error(error, path, a->group, "domain",
-                                    "'%s' is already the domain of [%s]; give each transport its own domain",
-                                    a->domain, b->group);
+                cw_keyfile_error(error, path, a->group, "domain",
+                                 "'%s' is already the domain of [%s]; give each transport its own domain",
+                                 a->domain, b->group);
                 return NULL;
             }
         }

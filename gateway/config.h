@@ -10,14 +10,12 @@
  * Every error is one line: "FILE: [group] key: what is wrong; what to do".
  */
 #pragma once
+#include <causeway/keyfile.h>
 #include <glib.h>
 
 #include "user-limits.h"
 
 G_BEGIN_DECLS
-
-#define CW_CONFIG_ERROR (cw_config_error_quark())
-GQuark cw_config_error_quark(void);
 
 typedef struct CwTransportOps CwTransportOps;
 
@@ -62,10 +60,6 @@ CwTransportConfig *cw_config_transport(CwConfig *config, const char *name);
 
 gboolean cw_config_domain_allowed(CwConfig *config, const char *domain);
 gboolean cw_config_is_admin(CwConfig *config, const char *bare_jid);
-
-/* Set a config error naming file, group and key (key may be NULL). */
-void cw_config_set_error(GError **error, const char *file, const char *group, const char *key,
-                         const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwConfig, cw_config_free)
 

@@ -6,6 +6,7 @@
 #include <causeway/metrics.h>
 
 #include "resume.h"
+#include "admin.h"
 
 #include <causeway/jid.h>
 #include <glib-unix.h>
@@ -115,9 +116,9 @@ static CwSecrets *
 open_secrets(CwConfig *config, GError **error)
 {
     if (g_mkdir_with_parents(config->data_dir, 0700) != 0) {
-        cw_config_set_error(error, config->path, "gateway", "data_dir",
-                            "cannot create '%s': %s; point data_dir at a writable directory",
-                            config->data_dir, g_strerror(errno));
+        cw_keyfile_error(error, config->path, "gateway", "data_dir",
+                         "cannot create '%s': %s; point data_dir at a writable directory",
+                         config->data_dir, g_strerror(errno));
         return NULL;
     }
     /* The key file may be outside data_dir (config key_file); its directory
@@ -132,17 +133,56 @@ cw_gateway_check_data_dir(CwConfig *config, GError **error)
     return secrets != NULL;
 }
 
+/* A key file that is gone while the store holds secrets written with it
+ * must not be silently replaced by a new key: every stored password would
+ * then fail to decrypt, one user at a time. Checked before a key is made. */
+static gboolean
+check_key_not_lost(CwConfig *config, const char *db_path, GError **error)
+{
+    if (g_file_test(config->key_file, G_FILE_TEST_EXISTS) ||
+        !g_file_test(db_path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(CwStore) store = cw_store_open_readonly(db_path, &local);
+    gint64 secrets = 0;
+    if (!store || !cw_store_count_secrets(store, &secrets, &local))
+        return TRUE; /* not a store we can read: cw_store_open() says why */
+    if (secrets == 0)
+        return TRUE;
+    cw_keyfile_error(error, config->path, "gateway", "key_file",
+                     "%s does not exist, but %s holds %" G_GINT64_FORMAT " secrets encrypted "
+                     "with it: restore the key file from its backup (a new key cannot decrypt "
+                     "them), or if it is lost for good run causeway -c %s --forget-secrets "
+                     "(users then enter those passwords again)",
+                     config->key_file, db_path, secrets, config->path);
+    return FALSE;
+}
+
 static gboolean
 open_storage(CwGateway *gw, GError **error)
 {
     CwConfig *config = gw->config;
+    g_autofree char *db_name = g_strdup_printf("%s.db", gw->tconf->name);
+    g_autofree char *db_path = g_build_filename(config->data_dir, db_name, NULL);
+    if (!check_key_not_lost(config, db_path, error))
+        return FALSE;
     gw->secrets = open_secrets(config, error);
     if (!gw->secrets)
         return FALSE;
-    g_autofree char *db_name = g_strdup_printf("%s.db", gw->tconf->name);
-    g_autofree char *db_path = g_build_filename(config->data_dir, db_name, NULL);
     gw->store = cw_store_open(db_path, gw->secrets, error);
-    return gw->store != NULL;
+    if (!gw->store)
+        return FALSE;
+    g_autoptr(GError) local = NULL;
+    if (cw_store_check_key(gw->store, &local))
+        return TRUE;
+    if (g_error_matches(local, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT))
+        cw_keyfile_error(error, config->path, "gateway", "key_file",
+                         "%s does not match %s: %s, or if that key is lost for good run "
+                         "causeway -c %s --forget-secrets", config->key_file, db_path,
+                         local->message, config->path);
+    else
+        g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
 }
 
 CwGateway *
@@ -297,11 +337,13 @@ cw_gateway_run(CwGateway *gw)
     guint intr = g_unix_signal_add(SIGINT, on_sigterm, gw);
     guint hup = g_unix_signal_add(SIGHUP, on_sighup, gw);
     cw_gateway_metrics_start(gw);
+    cw_admin_watch_start(gw);
     cw_component_start(gw->component);
     g_main_loop_run(gw->loop);
     if (gw->exit_status == 0 && cw_component_is_connected(gw->component))
         say_goodbye(gw);
     cw_gateway_metrics_stop(gw);
+    cw_admin_watch_stop(gw);
     cw_component_stop(gw->component);
     g_source_remove(term);
     g_source_remove(intr);

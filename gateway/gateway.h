@@ -36,6 +36,7 @@ struct CwGateway {
     GHashTable *users;           /* bare JID (lower-case) -> CwUser* */
     GHashTable *pending_iqs;     /* id -> PendingIq (our outgoing iqs) */
     GHashTable *adhoc_sessions;  /* sessionid -> AdhocSession */
+    GHashTable *shared_rooms;    /* room id -> SharedRoom (muc.c) with ops->shared_rooms; NULL when none */
 
     /* XEP-0356 as advertised by the server right after the handshake. */
     char *privilege_ns;          /* "urn:xmpp:privilege:1" / ":2", or NULL */
@@ -49,6 +50,7 @@ struct CwGateway {
     gboolean was_connected;      /* the component was up before (a connect is a reconnect) */
     GHashTable *unconfirmed;     /* "bare/resource" not heard from since the reconnect (resume.h) */
     guint resume_timer_id;
+    guint admin_watch_id;        /* admin.h: store changed by another process */
     int exit_status;             /* set by fatal errors before quitting */
     GMainLoop *loop;
 };

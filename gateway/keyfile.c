@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdarg.h>
 
-#include "config.h"
 
 char *
 cw_keyfile_get_string(GKeyFile *kf, const char *group, const char *key, const char *def)
@@ -26,10 +25,10 @@ cw_keyfile_get_uint(GKeyFile *kf, const char *file, const char *group, const cha
     }
     g_strstrip(v);
     if (!g_ascii_string_to_unsigned(v, 10, min, max, out, NULL)) {
-        cw_config_set_error(error, file, group, key,
-                            "'%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                            "; write a whole number in that range",
-                            v, min, max);
+        cw_keyfile_error(error, file, group, key,
+                         "'%s' is not a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                         "; write a whole number in that range",
+                         v, min, max);
         return FALSE;
     }
     return TRUE;
@@ -50,7 +49,7 @@ cw_keyfile_get_bool(GKeyFile *kf, const char *file, const char *group, const cha
     else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !g_strcmp0(v, "0"))
         *out = FALSE;
     else {
-        cw_config_set_error(error, file, group, key, "'%s' is not a boolean; write true or false", v);
+        cw_keyfile_error(error, file, group, key, "'%s' is not a boolean; write true or false", v);
         return FALSE;
     }
     return TRUE;
@@ -69,9 +68,9 @@ cw_keyfile_get_seconds_ms(GKeyFile *kf, const char *file, const char *group, con
         secs = g_ascii_strtod(v, &end);
         /* Written so that NaN ("nan" parses) fails too: converting it is undefined. */
         if (errno || !end || *end || end == v || !(secs >= min_s && secs <= max_s)) {
-            cw_config_set_error(error, file, group, key,
-                                "'%s' is not a duration; write seconds from %g to %g, e.g. 2.5", v,
-                                min_s, max_s);
+            cw_keyfile_error(error, file, group, key,
+                             "'%s' is not a duration; write seconds from %g to %g, e.g. 2.5", v,
+                             min_s, max_s);
             return FALSE;
         }
     }
@@ -106,22 +105,43 @@ cw_keyfile_get_duration(GKeyFile *kf, const char *file, const char *group, const
     double secs = n * unit;
     /* Written so that NaN fails too. */
     if (errno || !end || *end || end == v || !unit || !(secs >= min_s && secs <= max_s)) {
-        cw_config_set_error(error, file, group, key,
-                            "'%s' is not a duration from %gs to %gs; write a number with s, m, "
-                            "h or d, e.g. 90s, 5m, 30d", v, min_s, max_s);
+        cw_keyfile_error(error, file, group, key,
+                         "'%s' is not a duration from %gs to %gs; write a number with s, m, "
+                         "h or d, e.g. 90s, 5m, 30d", v, min_s, max_s);
         return FALSE;
     }
     *out_s = secs;
     return TRUE;
 }
 
+G_DEFINE_QUARK(causeway-config-error-quark, cw_config_error)
+
 void
 cw_keyfile_error(GError **error, const char *file, const char *group, const char *key,
-                 const char *fmt, ...)
+              const char *fmt, ...)
 {
-    va_list ap;
+ va_list ap;
     va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    g_autofree char *raw = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    cw_config_set_error(error, file, group, key, "%s", msg);
+    /* One line, whatever the quoted value holds (GKeyFile turns "\n" in a
+     * value into a newline): control characters are shown escaped. */
+    GString *line = g_string_new(NULL);
+    for (const char *p = raw; *p; p++) {
+        if (*p == '\n')
+            g_string_append(line, "\\n");
+        else if (*p == '\r')
+            g_string_append(line, "\\r");
+        else if (*p == '\t')
+            g_string_append(line, "\\t");
+        else if ((guchar)*p < 0x20 || *p == 0x7f)
+            g_string_append_printf(line, "\\x%02x", (guchar)*p);
+        else
+            g_string_append_c(line, *p);
+    }
+    g_autofree char *msg = g_string_free(line, FALSE);
+    if (key)
+        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s] %s: %s", file, group, key, msg);
+    else
+        g_set_error(error, CW_CONFIG_ERROR, 0, "%s: [%s]: %s", file, group, msg);
 }

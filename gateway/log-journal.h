@@ -6,6 +6,7 @@
  *   CAUSEWAY_TRANSPORT (the [transport:NAME] of the process, absent in the supervisor),
  *   CAUSEWAY_USER (when the record names a user: the bare JID, or with
  *                  `[gateway] log_user_jids = hash` the first 16 hex digits of its SHA-256),
+ *   CAUSEWAY_ADMIN (an administrator's audit record: who acted, cw_admin_log),
  *   CODE_FILE, CODE_LINE, CODE_FUNC when GLib gives them.
  * A value holding a newline uses the protocol's binary form (name, LF,
  * little-endian 64-bit length, data, LF). Passwords never reach here: the

@@ -9,7 +9,7 @@
 
 static CwLogLevel threshold;
 static char *log_prefix;
-static gboolean to_journal, hash_users;
+static gboolean to_journal, hash_users, tee_stderr;
 static char *journal_transport;
 
 static int
@@ -81,7 +81,7 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer d
 {
     if (!wanted(level))
         return G_LOG_WRITER_HANDLED;
-    const char *domain = NULL, *message = NULL, *user = NULL;
+    const char *domain = NULL, *message = NULL, *user = NULL, *admin = NULL;
     const char *code_file = NULL, *code_line = NULL, *code_func = NULL;
     for (gsize i = 0; i < n_fields; i++) {
         const char *k = fields[i].key;
@@ -93,6 +93,8 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer d
             message = fields[i].value;
         else if (strcmp(k, "CAUSEWAY_USER") == 0)
             user = fields[i].value;
+        else if (strcmp(k, "CAUSEWAY_ADMIN") == 0)
+            admin = fields[i].value;
         else if (strcmp(k, "CODE_FILE") == 0)
             code_file = fields[i].value;
         else if (strcmp(k, "CODE_LINE") == 0)
@@ -120,6 +122,8 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer d
             }
             cw_journal_append_field(rec, "CAUSEWAY_USER", hashed ? hashed : user, -1);
         }
+        if (admin)
+            cw_journal_append_field(rec, "CAUSEWAY_ADMIN", admin, -1);
         if (code_file)
             cw_journal_append_field(rec, "CODE_FILE", code_file, -1);
         if (code_line)
@@ -128,7 +132,7 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer d
             cw_journal_append_field(rec, "CODE_FUNC", code_func, -1);
         gboolean sent = cw_journal_send(rec);
         g_string_free(rec, TRUE);
-        if (sent)
+        if (sent && !tee_stderr)
             return G_LOG_WRITER_HANDLED;
     }
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -181,9 +185,21 @@ cw_log_set_target(CwLogTarget target, const char *transport, gboolean hash)
 }
 
 void
+cw_log_tee_journal(CwLogTarget target, gboolean hash)
+{
+    hash_users = hash;
+    g_clear_pointer(&journal_transport, g_free);
+    tee_stderr = TRUE;
+    to_journal = target != CW_LOG_TARGET_STDERR && cw_journal_open();
+    if (target == CW_LOG_TARGET_JOURNAL && !to_journal)
+        g_warning("cannot open the systemd journal socket; logging to stderr only");
+}
+
+void
 cw_log_deinit(void)
 {
     to_journal = FALSE;
+    tee_stderr = FALSE;
     cw_journal_close();
     g_clear_pointer(&journal_transport, g_free);
 }

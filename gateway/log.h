@@ -22,6 +22,12 @@ CwLogLevel cw_log_get_level(void);
  * Falls back to stderr when the journal socket cannot be used. */
 typedef enum { CW_LOG_TARGET_AUTO = 0, CW_LOG_TARGET_STDERR, CW_LOG_TARGET_JOURNAL } CwLogTarget;
 void cw_log_set_target(CwLogTarget target, const char *transport, gboolean hash_users);
+/* For the shell's admin commands (causeway --list-users ...): records go to
+ * stderr and, unless target is STDERR, to the journal as well when its socket
+ * can be opened (quietly skipped if not, except for JOURNAL), so the audit
+ * records of what an administrator did from a shell land beside the
+ * service's own. */
+void cw_log_tee_journal(CwLogTarget target, gboolean hash_users);
 void cw_log_deinit(void);
 
 /* CW_LOG_USER (a record about one user) is in <causeway/core.h>. */

@@ -1,7 +1,10 @@
-/* mod-adhoc.c — XEP-0050 ad-hoc commands: Configure, Unregister; admin: Statistics, Reload. */
+/* mod-adhoc.c — XEP-0050 ad-hoc commands: Configure, Unregister; admin: Statistics, Reload
+ * (and the admin commands of mod-adhoc-admin.c). */
 #define G_LOG_DOMAIN "causeway"
 #include <gio/gio.h>
 #include <string.h>
+
+#include <causeway/admin.h>
 
 #include "account.h"
 #include "adhoc.h"
@@ -9,23 +12,9 @@
 #include "router.h"
 #include "stanza.h"
 
-typedef enum { WHO_REGISTERED, WHO_ADMIN } Who;
-
-typedef struct Command Command;
-struct Command {
-    const char *node;
-    const char *name;
-    Who who;
-    /* First step: return the form to fill, or NULL when done in one step
-     * (then *note is the result text and *result an optional result form). */
-    xmpp_stanza_t *(*execute)(CwRequest *req, char **note, xmpp_stanza_t **result);
-    /* Second step with the submitted values: FALSE + error shows the error. */
-    gboolean (*complete)(CwRequest *req, GHashTable *values, char **note, GError **error);
-};
-
 typedef struct {
     char *owner; /* bare JID that started the session */
-    const Command *command;
+    const CwAdhocCommand *command;
     char *entity; /* legacy id, for commands on an entity's JID */
     char *node;   /* the command's node */
     gint64 started_us;
@@ -104,7 +93,8 @@ entity_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+entity_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                GError **error)
 {
     CwGateway *gw = req->gw;
     g_autofree char *legacy = NULL, *scope = NULL;
@@ -135,7 +125,7 @@ entity_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
     return TRUE;
 }
 
-static const Command entity_command;
+static const CwAdhocCommand entity_command;
 
 /* ---- Configure ---- */
 
@@ -158,7 +148,8 @@ configure_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-configure_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+configure_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                   GError **error)
 {
     CwGateway *gw = req->gw;
     if (!gw->ops->settings_form) {
@@ -198,7 +189,8 @@ unregister_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-unregister_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+unregister_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                    GError **error)
 {
     if (!cw_form_validate(&confirm_spec, values, error))
         return FALSE;
@@ -235,6 +227,7 @@ stats_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
                              "Stanzas sent", "Uptime (seconds)", NULL };
     const char *values[] = { users, on, in, out, up, NULL };
     *result = cw_dataform_result(cw_gateway_ctx(gw), "Statistics", vars, labels, values);
+    cw_admin_log(req->from, NULL, "read the statistics of %s", cw_gateway_name(gw));
     return NULL;
 }
 
@@ -244,32 +237,38 @@ static xmpp_stanza_t *
 reload_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 {
     g_autoptr(GError) error = NULL;
-    if (cw_gateway_reload(req->gw, &error))
+    if (cw_gateway_reload(req->gw, &error)) {
+        cw_admin_log(req->from, NULL, "reloaded the configuration");
         *note = g_strdup("Configuration reloaded: allowed domains and admins are in effect.");
-    else
+    } else {
+        cw_admin_log(req->from, NULL, "reload of the configuration failed: %s", error->message);
         *note = g_strdup_printf("Reload failed, the old configuration stays: %s", error->message);
+    }
     return NULL;
 }
 
-static const Command commands[] = {
-    { "configure", "Configure", WHO_REGISTERED, configure_execute, configure_complete },
-    { "unregister", "Unregister", WHO_REGISTERED, unregister_execute, unregister_complete },
-    { "stats", "Statistics", WHO_ADMIN, stats_execute, NULL },
-    { "reload", "Reload configuration", WHO_ADMIN, reload_execute, NULL },
+static const CwAdhocCommand commands[] = {
+    { "configure", "Configure", CW_ADHOC_REGISTERED, configure_execute, configure_complete },
+    { "unregister", "Unregister", CW_ADHOC_REGISTERED, unregister_execute, unregister_complete },
+    { "stats", "Statistics", CW_ADHOC_ADMIN, stats_execute, NULL },
+    { "reload", "Reload configuration", CW_ADHOC_ADMIN, reload_execute, NULL },
 };
 
-static const Command entity_command = { "configure", "Configure", WHO_REGISTERED, entity_execute,
+static const CwAdhocCommand entity_command = { "configure", "Configure", CW_ADHOC_REGISTERED, entity_execute,
                                         entity_complete };
 
 static const CwTransportCommand *find_transport_command(CwGateway *gw, const char *node);
-static const Command transport_command;
+static const CwAdhocCommand transport_command;
 
-static const Command *
+static const CwAdhocCommand *
 find_command(CwGateway *gw, const char *node)
 {
     for (gsize i = 0; node && i < G_N_ELEMENTS(commands); i++)
         if (strcmp(commands[i].node, node) == 0)
             return &commands[i];
+    for (gsize i = 0; node && i < cw_adhoc_admin_n_commands; i++)
+        if (strcmp(cw_adhoc_admin_commands[i].node, node) == 0)
+            return &cw_adhoc_admin_commands[i];
     return find_transport_command(gw, node) ? &transport_command : NULL;
 }
 
@@ -280,25 +279,35 @@ cw_adhoc_is_command_node(CwGateway *gw, const char *node)
 }
 
 static gboolean
-allowed_who(CwGateway *gw, CwUser *user, Who who)
+allowed_who(CwGateway *gw, CwUser *user, CwAdhocWho who)
 {
-    if (who == WHO_ADMIN)
+    if (who == CW_ADHOC_ADMIN)
         return cw_config_is_admin(gw->config, user->jid);
     return user->registered;
 }
 
-static Who
-command_who(CwGateway *gw, const Command *c, const char *node)
+static CwAdhocWho
+command_who(CwGateway *gw, const CwAdhocCommand *c, const char *node)
 {
     if (c == &transport_command)
-        return find_transport_command(gw, node)->admin_only ? WHO_ADMIN : WHO_REGISTERED;
+        return find_transport_command(gw, node)->admin_only ? CW_ADHOC_ADMIN : CW_ADHOC_REGISTERED;
     return c->who;
 }
 
 static gboolean
-allowed(CwGateway *gw, CwUser *user, const Command *c, const char *node)
+allowed(CwGateway *gw, CwUser *user, const CwAdhocCommand *c, const char *node)
 {
     return allowed_who(gw, user, command_who(gw, c, node));
+}
+
+static void
+add_item(xmpp_stanza_t *q, CwGateway *gw, const char *node, const char *name)
+{
+    xmpp_stanza_t *item =
+        cw_stanza_add_child(q, cw_stanza_new(xmpp_stanza_get_context(q), "item", NULL));
+    xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
+    xmpp_stanza_set_attribute(item, "node", node);
+    xmpp_stanza_set_attribute(item, "name", name);
 }
 
 xmpp_stanza_t *
@@ -320,22 +329,17 @@ cw_adhoc_items(CwRequest *req)
         }
         return q;
     }
-    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (!user || !allowed(gw, user, &commands[i], commands[i].node))
-            continue;
-        xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
-        xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
-        xmpp_stanza_set_attribute(item, "node", commands[i].node);
-        xmpp_stanza_set_attribute(item, "name", commands[i].name);
+    for (gsize i = 0; user && i < G_N_ELEMENTS(commands); i++)
+        if (allowed(gw, user, &commands[i], commands[i].node))
+            add_item(q, gw, commands[i].node, commands[i].name);
+    for (gsize i = 0; user && i < cw_adhoc_admin_n_commands; i++) {
+        const CwAdhocCommand *c = &cw_adhoc_admin_commands[i];
+        if (allowed(gw, user, c, c->node))
+            add_item(q, gw, c->node, c->name);
     }
-    for (const CwTransportCommand *const *c = gw->ops->commands; user && c && *c; c++) {
-        if (!allowed_who(gw, user, (*c)->admin_only ? WHO_ADMIN : WHO_REGISTERED))
-            continue;
-        xmpp_stanza_t *item = cw_stanza_add_child(q, cw_stanza_new(ctx, "item", NULL));
-        xmpp_stanza_set_attribute(item, "jid", cw_gateway_domain(gw));
-        xmpp_stanza_set_attribute(item, "node", (*c)->node);
-        xmpp_stanza_set_attribute(item, "name", (*c)->name);
-    }
+    for (const CwTransportCommand *const *c = gw->ops->commands; user && c && *c; c++)
+        if (allowed_who(gw, user, (*c)->admin_only ? CW_ADHOC_ADMIN : CW_ADHOC_REGISTERED))
+            add_item(q, gw, (*c)->node, (*c)->name);
     return q;
 }
 
@@ -372,13 +376,14 @@ transport_execute(CwRequest *req, char **note, xmpp_stanza_t **result)
 }
 
 static gboolean
-transport_complete(CwRequest *req, GHashTable *values, char **note, GError **error)
+transport_complete(CwRequest *req, GHashTable *values, char **note, xmpp_stanza_t **result,
+                   GError **error)
 {
     return request_transport_command(req)->complete(req->user, values, note, error);
 }
 
 /* Stands for every transport command; the node says which. */
-static const Command transport_command = { "(transport)", NULL, WHO_REGISTERED, transport_execute,
+static const CwAdhocCommand transport_command = { "(transport)", NULL, CW_ADHOC_REGISTERED, transport_execute,
                                            transport_complete };
 
 /* ---- the protocol ---- */
@@ -410,7 +415,7 @@ command_set(CwRequest *req)
     const char *node = xmpp_stanza_get_attribute(req->payload, "node");
     const char *action = xmpp_stanza_get_attribute(req->payload, "action");
     const char *sessionid = xmpp_stanza_get_attribute(req->payload, "sessionid");
-    const Command *cmd = find_command(gw, node);
+    const CwAdhocCommand *cmd = find_command(gw, node);
     if (req->to_node) {
         g_autofree char *legacy = NULL, *scope = NULL;
         cmd = g_strcmp0(node, entity_command.node) == 0 && entity_spec(req, &legacy, &scope)
@@ -427,8 +432,12 @@ command_set(CwRequest *req)
                          "Register with the gateway first: your settings are kept with your registration.");
         return;
     }
+    gboolean admin_command = command_who(gw, cmd, node) == CW_ADHOC_ADMIN;
     if (!allowed(gw, req->user, cmd, node)) {
-        cw_request_error(req, "forbidden", command_who(gw, cmd, node) == WHO_ADMIN
+        if (admin_command) /* an attempt on the admin commands is worth an audit line */
+            cw_admin_log(req->from, NULL, "refused %s: not an administrator of %s", node,
+                         cw_gateway_name(gw));
+        cw_request_error(req, "forbidden", admin_command
                                                ? "This command is for the gateway's administrators."
                                                : "Register with the gateway first.");
         return;
@@ -445,6 +454,8 @@ command_set(CwRequest *req)
         xmpp_stanza_t *result = NULL;
         xmpp_stanza_t *form = cmd->execute(req, &note, &result);
         if (!form) {
+            if (admin_command && cmd == &transport_command)
+                cw_admin_log(req->from, NULL, "ran %s on %s", node, cw_gateway_name(gw));
             xmpp_stanza_t *c = command_reply(req, node, NULL, "completed");
             add_note(c, "info", note);
             if (result)
@@ -462,6 +473,8 @@ command_set(CwRequest *req)
         s->entity = g_strdup(req->to_node);
         s->node = g_strdup(node);
         g_hash_table_replace(gw->adhoc_sessions, g_strdup(sid), s);
+        if (result) /* a form and a result at once: the form wins */
+            xmpp_stanza_release(result);
         xmpp_stanza_t *c = command_reply(req, node, sid, "executing");
         xmpp_stanza_t *actions = cw_stanza_add_child(c, cw_stanza_new(cw_gateway_ctx(gw), "actions", NULL));
         xmpp_stanza_set_attribute(actions, "execute", "complete");
@@ -496,13 +509,25 @@ command_set(CwRequest *req)
         return;
     }
     char *note = NULL;
-    if (!cmd->complete(req, values, &note, &error)) {
+    xmpp_stanza_t *result = NULL;
+    if (!cmd->complete(req, values, &note, &result, &error)) {
+        g_free(note);
+        if (result)
+            xmpp_stanza_release(result);
+        if (admin_command && cmd == &transport_command)
+            cw_admin_log(req->from, NULL, "%s failed: %s", node, error->message);
         cw_request_error(req, cw_error_condition_for(error), error->message);
         return; /* the session stays open for a corrected submission */
     }
+    /* The core's admin commands log their own audit records, with the
+     * target; a transport's get this one besides whatever it logs. */
+    if (admin_command && cmd == &transport_command)
+        cw_admin_log(req->from, NULL, "ran %s on %s", node, cw_gateway_name(gw));
     g_hash_table_remove(gw->adhoc_sessions, sessionid);
     xmpp_stanza_t *c = command_reply(req, node, sessionid, "completed");
     add_note(c, "info", note);
+    if (result)
+        cw_stanza_add_child(c, result);
     g_free(note);
     cw_request_result(req, c);
 }

@@ -79,19 +79,36 @@ typedef struct {
     gint64 timestamp_us;
 } HistoryEntry;
 
+typedef struct CwRoom CwRoom;
+
+/* One room's occupants as every user in it sees them, for a transport whose
+ * rooms look the same to everyone (ops->shared_rooms): one set per room id
+ * instead of one per user (N users in a room of N: N sets of N). Each user's
+ * CwRoom keeps only its own view: its nick, its self-presence, its resources.
+ * Lives while some user has a room of that id. */
 typedef struct {
+    char *id;
+    GHashTable *occupants; /* pooled nick -> pooled Occupant */
+    GHashTable *rooms;     /* CwRoom* set: every user's room of this id */
+} SharedRoom;
+
+struct CwRoom {
+    CwUser *user;         /* the owner (borrowed) */
     char *id;             /* legacy room id */
     char *jid;            /* bare room JID */
     char *nick;           /* ours: requested until joined, then the actual one */
     char *requested_nick;
     char *password;       /* the one joined with, or NULL */
     GHashTable *resources; /* full JIDs of the user's resources in the room */
-    GHashTable *occupants; /* pooled nick -> pooled Occupant (others and ourselves) */
+    GHashTable *occupants; /* pooled nick -> pooled Occupant (others and ourselves);
+                            * with shared, the shared set (borrowed) */
+    SharedRoom *shared;    /* ops->shared_rooms: the room's one occupant set */
+    const Occupant *self;  /* shared: how the user was last shown to itself (a reference) */
     char *subject, *subject_nick;
     GQueue history;        /* HistoryEntry, oldest first */
     gboolean joined;
     gboolean lost;         /* out for a while, the transport rejoins (cw_legacy_room_lost) */
-} CwRoom;
+};
 
 static const char *const role_names[] = { "none", "visitor", "participant", "moderator" };
 static const char *const affiliation_names[] = { "none", "member", "admin", "owner" };
@@ -106,17 +123,85 @@ history_entry_free(gpointer p)
     g_free(h);
 }
 
+static SharedRoom *
+shared_lookup(CwGateway *gw, const char *room_id)
+{
+    return gw->ops->shared_rooms && gw->shared_rooms ? g_hash_table_lookup(gw->shared_rooms, room_id)
+                                                     : NULL;
+}
+
+static void
+shared_attach(CwRoom *room)
+{
+    CwGateway *gw = room->user->gw;
+    if (!gw->shared_rooms)
+        gw->shared_rooms = g_hash_table_new(g_str_hash, g_str_equal);
+    SharedRoom *sh = g_hash_table_lookup(gw->shared_rooms, room->id);
+    if (!sh) {
+        sh = g_new0(SharedRoom, 1);
+        sh->id = g_strdup(room->id);
+        sh->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
+                                              occupant_unref);
+        sh->rooms = g_hash_table_new(g_direct_hash, g_direct_equal);
+        g_hash_table_insert(gw->shared_rooms, sh->id, sh);
+    }
+    g_hash_table_add(sh->rooms, room);
+    room->shared = sh;
+    room->occupants = sh->occupants;
+}
+
+static void
+shared_detach(CwRoom *room)
+{
+    CwGateway *gw = room->user->gw;
+    SharedRoom *sh = g_steal_pointer(&room->shared);
+    room->occupants = NULL;
+    g_hash_table_remove(sh->rooms, room);
+    if (g_hash_table_size(sh->rooms) > 0)
+        return;
+    g_hash_table_remove(gw->shared_rooms, sh->id);
+    g_hash_table_unref(sh->occupants);
+    g_hash_table_unref(sh->rooms);
+    g_free(sh->id);
+    g_free(sh);
+    if (g_hash_table_size(gw->shared_rooms) == 0)
+        g_clear_pointer(&gw->shared_rooms, g_hash_table_unref);
+}
+
+/* Set the shared room's self occupant (a reference of its own; NULL clears). */
+static void
+room_set_self(CwRoom *room, const Occupant *o)
+{
+    const Occupant *old = room->self;
+    room->self = o ? occupant_ref(o->role, o->affiliation, o->real_jid) : NULL;
+    if (old)
+        occupant_unref((gpointer)old);
+}
+
+/* How the user is shown to itself in room. */
+static const Occupant *
+room_self(CwRoom *room)
+{
+    if (room->shared && room->self)
+        return room->self;
+    return room->nick ? g_hash_table_lookup(room->occupants, room->nick) : NULL;
+}
+
 static void
 room_free(gpointer p)
 {
     CwRoom *room = p;
+    if (room->shared)
+        shared_detach(room);
+    else
+        g_hash_table_unref(room->occupants);
+    room_set_self(room, NULL);
     g_free(room->id);
     g_free(room->jid);
     g_free(room->nick);
     g_free(room->requested_nick);
     g_free(room->password);
     g_hash_table_unref(room->resources);
-    g_hash_table_unref(room->occupants);
     g_free(room->subject);
     g_free(room->subject_nick);
     g_queue_clear_full(&room->history, history_entry_free);
@@ -138,22 +223,34 @@ room_lookup(CwUser *user, const char *room_id)
 }
 
 /* A new room with one resource, joined on the legacy side. */
-static void
-room_join(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
-          const char *password, const char *resource)
+static CwRoom *
+room_new(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
+         const char *password, const char *resource)
 {
     CwRoom *room = g_new0(CwRoom, 1);
+    room->user = user;
     room->id = g_strdup(room_id);
     room->jid = g_strdup(room_jid);
     room->nick = g_strdup(nick);
     room->requested_nick = g_strdup(nick);
     room->password = g_strdup(password);
     room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
-                                            occupant_unref);
+    if (user->gw->ops->shared_rooms)
+        shared_attach(room);
+    else
+        room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify,
+                                                occupant_unref);
     g_queue_init(&room->history);
     g_hash_table_add(room->resources, g_strdup(resource));
     g_hash_table_insert(rooms_of(user), room->id, room);
+    return room;
+}
+
+static void
+room_join(CwUser *user, const char *room_id, const char *room_jid, const char *nick,
+          const char *password, const char *resource)
+{
+    CwRoom *room = room_new(user, room_id, room_jid, nick, password, resource);
     user->gw->ops->join_room(user, room_id, nick, room->password);
 }
 
@@ -258,6 +355,18 @@ occupant_presence(CwGateway *gw, CwRoom *room, const char *to, const char *nick,
     return p;
 }
 
+/* The user's self-presence unavailable with 110 and 333 (XEP-0045: removed
+ * for a technical reason) and status (may be NULL) to one resource. */
+static void
+send_self_lost(CwGateway *gw, CwRoom *room, const char *to, const char *status)
+{
+    static const int codes[] = { 110, 333, 0 };
+    g_autoptr(xmpp_stanza_t) p = occupant_presence(gw, room, to, room->nick, NULL, TRUE, codes, NULL, NULL);
+    if (status)
+        cw_stanza_add_text_child(p, "status", NULL, status);
+    cw_gateway_send(gw, p);
+}
+
 /* Send one occupant's presence to every joined resource (self codes added
  * when nick is ours). */
 static void
@@ -332,9 +441,8 @@ send_room_state(CwUser *user, CwRoom *room, const char *to)
     int codes[4] = { 100, 110, 0, 0 };
     if (room->requested_nick && g_strcmp0(room->requested_nick, room->nick) != 0)
         codes[2] = 210;
-    g_autoptr(xmpp_stanza_t) self = occupant_presence(
-        gw, room, to, room->nick, g_hash_table_lookup(room->occupants, room->nick), FALSE, codes,
-        NULL, NULL);
+    g_autoptr(xmpp_stanza_t) self = occupant_presence(gw, room, to, room->nick, room_self(room),
+                                                      FALSE, codes, NULL, NULL);
     cw_gateway_send(gw, self);
     for (GList *l = room->history.head; l; l = l->next)
         send_history_entry(gw, room, to, l->data);
@@ -808,6 +916,35 @@ cw_muc_resource_lost(CwUser *user, const char *resource)
 }
 
 void
+cw_muc_user_disconnected(CwUser *user, const char *status)
+{
+    if (!user->rooms)
+        return;
+    /* Copies: leaving a room on the legacy side may call back into rooms. */
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, user->rooms);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_ptr_array_add(ids, g_strdup(key));
+    for (guint i = 0; i < ids->len; i++) {
+        const char *id = ids->pdata[i];
+        CwRoom *room = room_lookup(user, id);
+        if (!room)
+            continue;
+        GHashTableIter rit;
+        gpointer to;
+        g_hash_table_iter_init(&rit, room->resources);
+        while (g_hash_table_iter_next(&rit, &to, NULL))
+            send_self_unavailable(user, room, to, status);
+        /* The stored rows stay: cw_muc_restore() rejoins at the return. */
+        g_hash_table_remove(user->rooms, id);
+        if (user->gw->ops->leave_room)
+            user->gw->ops->leave_room(user, id, status);
+    }
+}
+
+void
 cw_muc_restore(CwUser *user, const char *resource)
 {
     CwGateway *gw = user->gw;
@@ -828,18 +965,26 @@ cw_muc_restore(CwUser *user, const char *resource)
             cw_store_room_remove(gw->store, user->jid, r->room_jid, NULL);
             continue;
         }
+        /* What the client holds of the room (its occupants) went stale with
+         * the process that told it (a crash says nothing): out for a
+         * technical reason (333), and the whole join sequence follows once
+         * the transport is in the room again. */
+        static const char restarted[] = "The gateway restarted; back in the room once it has joined again.";
         CwRoom *room = room_lookup(user, room_id);
         if (room) {
             /* Already back (another resource restored it): join this one too. */
             if (!g_hash_table_contains(room->resources, resource)) {
                 g_hash_table_add(room->resources, g_strdup(resource));
+                send_self_lost(gw, room, resource, restarted);
                 if (room->joined)
                     send_room_state(user, room, resource);
             }
             continue;
         }
         g_info("%s: putting %s back into %s after a restart", user->jid, resource, r->room_jid);
-        room_join(user, room_id, r->room_jid, r->nick, r->password, resource);
+        room = room_new(user, room_id, r->room_jid, r->nick, r->password, resource);
+        send_self_lost(gw, room, resource, restarted);
+        gw->ops->join_room(user, room_id, r->nick, room->password);
     }
 }
 
@@ -885,7 +1030,17 @@ cw_legacy_room_joined(CwUser *user, const char *room_id, const char *nick, CwRol
         return; /* the user left meanwhile */
     g_free(room->nick);
     room->nick = g_strdup(nick);
-    occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role, affiliation, NULL);
+    if (room->shared) {
+        /* The user's own view; the shared set stays the transport's. */
+        const Occupant *known = g_hash_table_lookup(room->occupants, nick);
+        const Occupant *o = occupant_ref(role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role,
+                                         affiliation, known ? known->real_jid : NULL);
+        room_set_self(room, o);
+        occupant_unref((gpointer)o);
+    } else {
+        occupant_set(room, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role, affiliation,
+                     NULL);
+    }
     room->joined = TRUE;
     room->lost = FALSE;
     GHashTableIter it;
@@ -963,42 +1118,42 @@ cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status)
     CwRoom *room = room_lookup(user, room_id);
     if (!room || !room->joined)
         return;
-    static const int codes[] = { 110, 333, 0 };
     GHashTableIter it;
     gpointer to;
     g_hash_table_iter_init(&it, room->resources);
-    while (g_hash_table_iter_next(&it, &to, NULL)) {
-        g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, room->nick, NULL, TRUE,
-                                                       codes, NULL, NULL);
-        if (status)
-            cw_stanza_add_text_child(p, "status", NULL, status);
-        cw_gateway_send(user->gw, p);
-    }
+    while (g_hash_table_iter_next(&it, &to, NULL))
+        send_self_lost(user->gw, room, to, status);
     room->joined = FALSE;
     room->lost = TRUE;
     g_free(room->requested_nick);
     room->requested_nick = g_strdup(room->nick);
-    g_hash_table_remove_all(room->occupants);
+    if (room->shared)
+        room_set_self(room, NULL); /* the set is the others' too */
+    else
+        g_hash_table_remove_all(room->occupants);
     g_queue_clear_full(&room->history, history_entry_free);
     g_queue_init(&room->history);
 }
 
 void
 cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
-                      const char *reason, const char *password)
+                      const char *inviter_nick, const char *reason, const char *password)
 {
     g_return_if_fail(user && room_id);
     CW_ID_BOUNDARY(room_id);
     if (!room_id)
         return;
     CW_ID_BOUNDARY(inviter_id);
+    CW_NICK_BOUNDARY(inviter_nick);
     CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
     CW_TEXT_BOUNDARY(password, CW_TEXT_MAX_NAME);
     CwGateway *gw = user->gw;
     g_autofree char *room_jid = cw_legacy_id_to_jid(gw, room_id);
     if (!room_jid || !cw_jid_is_valid(room_jid))
         return;
-    g_autofree char *inviter = inviter_id ? cw_legacy_id_to_jid(gw, inviter_id) : NULL;
+    g_autofree char *inviter = inviter_id     ? cw_legacy_id_to_jid(gw, inviter_id)
+                               : inviter_nick ? g_strconcat(room_jid, "/", inviter_nick, NULL)
+                                              : NULL;
     if (inviter && !cw_jid_is_valid(inviter))
         g_clear_pointer(&inviter, g_free);
     xmpp_ctx_t *ctx = cw_gateway_ctx(gw);
@@ -1022,6 +1177,187 @@ cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
     cw_gateway_send(gw, m);
 }
 
+/* ---- occupants: one user's room, or every user's room of a shared set ---- */
+
+static void
+send_occupant_left(CwRoom *room, const char *nick, const Occupant *o, const char *status)
+{
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL)) {
+        g_autoptr(xmpp_stanza_t) p = occupant_presence(room->user->gw, room, to, nick, o, TRUE, NULL,
+                                                       NULL, NULL);
+        if (status)
+            cw_stanza_add_text_child(p, "status", NULL, status);
+        cw_gateway_send(room->user->gw, p);
+    }
+}
+
+/* old_nick is now new_nick in room (its table already changed): 303 then
+ * the new presence; the room's own nick follows when it was old_nick. */
+static void
+room_renamed(CwRoom *room, const char *old_nick, const char *new_nick, const Occupant *o)
+{
+    CwUser *user = room->user;
+    gboolean self = g_strcmp0(old_nick, room->nick) == 0;
+    if (self)
+        o = room_self(room) ? room_self(room) : o;
+    if (room->joined) {
+        static const int codes[] = { 303, 0 };
+        static const int self_codes[] = { 303, 110, 0 };
+        broadcast_presence(user, room, old_nick, o, TRUE, codes, self_codes, new_nick, NULL);
+    }
+    if (self) {
+        g_free(room->nick);
+        room->nick = g_strdup(new_nick);
+        if (room->joined)
+            persist_room(user, room);
+    }
+    if (room->joined) {
+        static const int self_codes[] = { 110, 0 };
+        broadcast_presence(user, room, new_nick, o, FALSE, NULL, self_codes, NULL, NULL);
+    }
+}
+
+static void
+send_kick(CwRoom *room, const char *nick, const Occupant *o, gboolean self, const char *actor,
+          const char *reason)
+{
+    CwUser *user = room->user;
+    static const int codes[] = { 307, 0 };
+    static const int self_codes[] = { 307, 110, 0 };
+    GHashTableIter it;
+    gpointer to;
+    g_hash_table_iter_init(&it, room->resources);
+    while (g_hash_table_iter_next(&it, &to, NULL)) {
+        g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, nick, o, TRUE,
+                                                       self ? self_codes : codes, NULL, reason);
+        if (actor && *actor) {
+            /* XEP-0045 §8.2: who kicked, by the name the legacy network gives */
+            xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
+            xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
+            xmpp_stanza_t *a = item ? cw_stanza_add_child(item, cw_stanza_new(cw_gateway_ctx(user->gw),
+                                                                              "actor", NULL)) : NULL;
+            if (a)
+                xmpp_stanza_set_attribute(a, "nick", actor);
+        }
+        cw_gateway_send(user->gw, p);
+    }
+}
+
+/* Is room, of a shared set, the user whose own nick is nick? */
+static gboolean
+is_own(CwRoom *room, const char *nick)
+{
+    return room->joined && g_strcmp0(room->nick, nick) == 0;
+}
+
+static void
+shared_joined(SharedRoom *sh, const char *nick, CwRole role, CwAffiliation affiliation,
+              const char *real_jid)
+{
+    const Occupant *old = g_hash_table_lookup(sh->occupants, nick);
+    const Occupant *o = occupant_ref(role, affiliation, real_jid ? real_jid : old ? old->real_jid : NULL);
+    if (o == old) { /* pooled: the same occupant, nothing changed */
+        occupant_unref((gpointer)o);
+        return;
+    }
+    g_hash_table_insert(sh->occupants, (gpointer)cw_str_ref(nick), (gpointer)o);
+    static const int self_codes[] = { 110, 0 };
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, sh->rooms);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        CwRoom *room = p;
+        if (!room->joined)
+            continue;
+        if (is_own(room, nick)) {
+            if (room->self == o)
+                continue; /* the user knows (its own join or mode came first) */
+            room_set_self(room, o);
+        }
+        broadcast_presence(room->user, room, nick, o, FALSE, NULL, self_codes, NULL, NULL);
+    }
+}
+
+static void
+shared_left(SharedRoom *sh, const char *nick, const char *status)
+{
+    const Occupant *o = g_hash_table_lookup(sh->occupants, nick);
+    if (!o)
+        return;
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, sh->rooms);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        CwRoom *room = p;
+        if (room->joined && !is_own(room, nick)) /* the user's own leave: cw_legacy_room_left */
+            send_occupant_left(room, nick, o, status);
+    }
+    g_hash_table_remove(sh->occupants, nick);
+}
+
+static void
+shared_renamed(SharedRoom *sh, CwRoom *mine, const char *old_nick, const char *new_nick)
+{
+    gpointer key, value;
+    if (!g_hash_table_steal_extended(sh->occupants, old_nick, &key, &value)) {
+        /* Not in the set (told already, or the user's own nick not yet
+         * reported): only the caller's own rename is left to tell. */
+        if (mine && is_own(mine, old_nick))
+            room_renamed(mine, old_nick, new_nick, NULL);
+        return;
+    }
+    cw_str_unref(key);
+    const Occupant *o = value;
+    g_hash_table_insert(sh->occupants, (gpointer)cw_str_ref(new_nick), (gpointer)o);
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, sh->rooms);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        CwRoom *room = p;
+        if (room->joined && !is_own(room, new_nick)) /* renamed itself already */
+            room_renamed(room, old_nick, new_nick, o);
+    }
+}
+
+static void
+shared_kicked(SharedRoom *sh, const char *nick, const char *actor, const char *reason)
+{
+    const Occupant *o = g_hash_table_lookup(sh->occupants, nick);
+    g_autoptr(GPtrArray) out = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, sh->rooms);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        CwRoom *room = p;
+        gboolean self = is_own(room, nick);
+        if (!room->joined || (!o && !self))
+            continue;
+        send_kick(room, nick, self ? room_self(room) : o, self, actor, reason);
+        if (self)
+            g_ptr_array_add(out, room);
+    }
+    g_hash_table_remove(sh->occupants, nick);
+    for (guint i = 0; i < out->len; i++) {
+        CwRoom *room = out->pdata[i];
+        room_remove(room->user, room); /* may free sh: it is not used after */
+    }
+}
+
+guint
+cw_legacy_room_occupant_count(CwUser *user, const char *room_id)
+{
+    g_return_val_if_fail(user && room_id, 0);
+    if (user->gw->ops->shared_rooms) {
+        SharedRoom *sh = shared_lookup(user->gw, room_id);
+        return sh ? g_hash_table_size(sh->occupants) : 0;
+    }
+    CwRoom *room = room_lookup(user, room_id);
+    return room ? g_hash_table_size(room->occupants) : 0;
+}
+
 void
 cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, CwRole role,
                           CwAffiliation affiliation, const char *real_id)
@@ -1034,6 +1370,15 @@ cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick, C
     if (!nick)
         return;
     CW_ID_BOUNDARY(real_id);
+    if (user->gw->ops->shared_rooms) {
+        SharedRoom *sh = shared_lookup(user->gw, room_id);
+        if (!sh)
+            return; /* nobody is in the room */
+        g_autofree char *real_jid = real_id ? cw_legacy_id_to_jid(user->gw, real_id) : NULL;
+        shared_joined(sh, nick, role == CW_ROLE_NONE ? CW_ROLE_PARTICIPANT : role, affiliation,
+                      real_jid);
+        return;
+    }
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -1057,24 +1402,20 @@ cw_legacy_occupant_left(CwUser *user, const char *room_id, const char *nick, con
     if (!nick)
         return;
     CW_TEXT_BOUNDARY(status, CW_TEXT_MAX_TEXT);
+    if (user->gw->ops->shared_rooms) {
+        SharedRoom *sh = shared_lookup(user->gw, room_id);
+        if (sh)
+            shared_left(sh, nick, status);
+        return;
+    }
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
     const Occupant *o = g_hash_table_lookup(room->occupants, nick);
     if (!o)
         return;
-    if (room->joined) {
-        GHashTableIter it;
-        gpointer to;
-        g_hash_table_iter_init(&it, room->resources);
-        while (g_hash_table_iter_next(&it, &to, NULL)) {
-            g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, nick, o, TRUE, NULL,
-                                                           NULL, NULL);
-            if (status)
-                cw_stanza_add_text_child(p, "status", NULL, status);
-            cw_gateway_send(user->gw, p);
-        }
-    }
+    if (room->joined)
+        send_occupant_left(room, nick, o, status);
     g_hash_table_remove(room->occupants, nick);
 }
 
@@ -1092,6 +1433,12 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
     CW_NICK_BOUNDARY(new_nick);
     if (!new_nick)
         return;
+    if (user->gw->ops->shared_rooms) {
+        SharedRoom *sh = shared_lookup(user->gw, room_id);
+        if (sh)
+            shared_renamed(sh, room_lookup(user, room_id), old_nick, new_nick);
+        return;
+    }
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
@@ -1100,23 +1447,8 @@ cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *old_ni
         return;
     cw_str_unref(key);
     const Occupant *o = value;
-    gboolean self = g_strcmp0(old_nick, room->nick) == 0;
-    if (room->joined) {
-        static const int codes[] = { 303, 0 };
-        static const int self_codes[] = { 303, 110, 0 };
-        broadcast_presence(user, room, old_nick, o, TRUE, codes, self_codes, new_nick, NULL);
-    }
     g_hash_table_insert(room->occupants, (gpointer)cw_str_ref(new_nick), (gpointer)o);
-    if (self) {
-        g_free(room->nick);
-        room->nick = g_strdup(new_nick);
-        if (room->joined)
-            persist_room(user, room);
-    }
-    if (room->joined) {
-        static const int self_codes[] = { 110, 0 };
-        broadcast_presence(user, room, new_nick, o, FALSE, NULL, self_codes, NULL, NULL);
-    }
+    room_renamed(room, old_nick, new_nick, o);
 }
 
 void
@@ -1132,32 +1464,19 @@ cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick, c
         return;
     CW_TEXT_BOUNDARY(actor, CW_TEXT_MAX_NAME);
     CW_TEXT_BOUNDARY(reason, CW_TEXT_MAX_TEXT);
+    if (user->gw->ops->shared_rooms) {
+        SharedRoom *sh = shared_lookup(user->gw, room_id);
+        if (sh)
+            shared_kicked(sh, nick, actor, reason);
+        return;
+    }
     CwRoom *room = room_lookup(user, room_id);
     if (!room)
         return;
     const Occupant *o = g_hash_table_lookup(room->occupants, nick);
     gboolean self = g_strcmp0(nick, room->nick) == 0;
-    if (room->joined) {
-        static const int codes[] = { 307, 0 };
-        static const int self_codes[] = { 307, 110, 0 };
-        GHashTableIter it;
-        gpointer to;
-        g_hash_table_iter_init(&it, room->resources);
-        while (g_hash_table_iter_next(&it, &to, NULL)) {
-            g_autoptr(xmpp_stanza_t) p = occupant_presence(user->gw, room, to, nick, o, TRUE,
-                                                           self ? self_codes : codes, NULL, reason);
-            if (actor && *actor) {
-                /* XEP-0045 §8.2: who kicked, by the name the legacy network gives */
-                xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(p, "x", NS_MUC_USER);
-                xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
-                xmpp_stanza_t *a = item ? cw_stanza_add_child(item, cw_stanza_new(cw_gateway_ctx(user->gw),
-                                                                                  "actor", NULL)) : NULL;
-                if (a)
-                    xmpp_stanza_set_attribute(a, "nick", actor);
-            }
-            cw_gateway_send(user->gw, p);
-        }
-    }
+    if (room->joined)
+        send_kick(room, nick, o, self, actor, reason);
     if (self)
         room_remove(user, room);
     else

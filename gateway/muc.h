@@ -41,7 +41,10 @@ GList *cw_muc_room_resources(CwUser *user, const char *room_id);
 
 /* A registered user's resource came online: put it back into the rooms it
  * was in when the gateway stopped (crash, kill -9, restart), rejoining the
- * legacy side; it gets the room state as after a join. */
+ * legacy side. It first gets its self-presence unavailable with 110 and
+ * 333 (what its client holds of the room is stale: a crash told it
+ * nothing), then the room state as after a join once the legacy side is
+ * back in. */
 void cw_muc_restore(CwUser *user, const char *resource);
 
 /* The resources (resource parts, allocated) of the user in any room. */
@@ -51,6 +54,11 @@ GList *cw_muc_user_resources(CwUser *user);
  * stay so that cw_muc_restore() puts the resource back when it returns. */
 void cw_muc_resource_lost(CwUser *user, const char *resource);
 
+/* An administrator disconnected the user (admin.h): every joined resource
+ * gets its self-presence unavailable with status, every room is left on the
+ * legacy side; the stored rows stay, so cw_muc_restore() rejoins them when
+ * the user comes back. */
+void cw_muc_user_disconnected(CwUser *user, const char *status);
 /* The user's last resource went away: leave every room. */
 void cw_muc_user_offline(CwUser *user);
 /* Free the user's room table (user teardown). */

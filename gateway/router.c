@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "causeway"
 #include "router.h"
 
+#include "admin.h"
+
 #include <causeway/jid.h>
 #include <string.h>
 
@@ -135,6 +137,9 @@ dispatch_to_handler(CwRequest *req, gboolean is_iq)
             cw_request_error(req, "service-unavailable", NULL);
         return;
     }
+    /* A registration deleted from the shell ends here, before the stanza
+     * is served as a registered user's (admin.h). */
+    cw_admin_watch_check(req->gw);
     req->user = cw_gateway_user(req->gw, req->from_bare);
     if (!strcmp(req->name, "message") && req->from_resource &&
         g_strcmp0(req->user->last_from, req->from) != 0) {

@@ -74,6 +74,7 @@ struct CwStore {
     CwSecrets *secrets; /* borrowed; may be NULL */
     GHashTable *stmts;  /* SQL text (a literal) -> prepared sqlite3_stmt */
     CwMetricsHistogram *step_seconds; /* NULL without a metrics registry */
+    gint64 data_version;              /* cw_store_changed_elsewhere; -1 before the first call */
 };
 
 G_DEFINE_QUARK(cw-store-error-quark, cw_store_error)
@@ -437,6 +438,7 @@ CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error)
                                                "Time of one SQLite statement step in the core store",
                                                bounds, G_N_ELEMENTS(bounds));
     store->secrets = secrets;
+    store->data_version = -1;
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, store_stmt_finalize);
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
@@ -452,6 +454,55 @@ CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error)
         return NULL;
     }
     return g_steal_pointer(&store);
+}
+
+gboolean cw_store_count_secrets(CwStore *store, gint64 *out, GError **error)
+{
+    return store_query_int(store, "counting secrets",
+                           "SELECT (SELECT count(*) FROM user_values WHERE secret = 1)"
+                           " + (SELECT count(*) FROM rooms WHERE password IS NOT NULL)",
+                           out, error);
+}
+
+/* Decrypt the first secret row of st (columns: the binding's fields, then
+ * the ciphertext); TRUE when there is none or it decrypts. */
+static gboolean store_check_first(CwStore *store, CwStmt *st, const char *table, int fields,
+                                  const char *op, GError **error)
+{
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, error))
+        return FALSE;
+    if (!row)
+        return TRUE;
+    g_assert(fields <= 3);
+    const char *binding[5] = { table, NULL, NULL, NULL, NULL }; /* table, up to 3 fields, NULL */
+    for (int i = 0; i < fields; i++)
+        binding[i + 1] = (const char *)sqlite3_column_text(st, i);
+    const char *ciphertext = (const char *)sqlite3_column_text(st, fields);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *plain = store_decrypt(store, ciphertext, binding, "a stored secret", &local);
+    if (plain != NULL) {
+        sodium_memzero(plain, strlen(plain));
+        return TRUE;
+    }
+    g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT,
+                "the key does not decrypt the secrets stored here (%s): they were written "
+                "with another key file; restore the one they were written with", local->message);
+    return FALSE;
+}
+
+gboolean cw_store_check_key(CwStore *store, GError **error)
+{
+    const char *op = "checking the key";
+    g_autoptr(CwStmt) values = store_stmt(store, op,
+                                          "SELECT user, scope, key, value FROM user_values"
+                                          " WHERE secret = 1 LIMIT 1", error, 0);
+    if (!store_check_first(store, values, "user_values", 3, op, error))
+        return FALSE;
+    g_autoptr(CwStmt) rooms = store_stmt(store, op,
+                                         "SELECT user, jid, password FROM rooms"
+                                         " WHERE password IS NOT NULL LIMIT 1", error, 0);
+    return store_check_first(store, rooms, "rooms", 2, op, error);
 }
 
 void cw_store_close(CwStore *store)
@@ -877,4 +928,266 @@ gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer
         !store_exec(store, "rolling back transaction", "ROLLBACK", NULL, 0))
         g_warning("store: rolling back failed: %s", sqlite3_errmsg(store->db));
     return FALSE;
+}
+
+/* ---- administration ----------------------------------------------------- */
+
+/* An existing database for the admin commands: no creation, no migration. */
+static CwStore *
+store_open_existing(const char *path, gboolean writable, GError **error)
+{
+    g_return_val_if_fail(path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_OPEN, "opening %s: no such database",
+                    path);
+        return NULL;
+    }
+    g_autoptr(CwStore) store = g_new0(CwStore, 1);
+    store->data_version = -1;
+    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, store_stmt_finalize);
+    int rc = sqlite3_open_v2(path, &store->db,
+                             writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        g_autofree char *op =
+            g_strdup_printf("opening %s%s", path, writable ? "" : " read-only");
+        store_set_error(store, error, rc, CW_STORE_ERROR_OPEN, op);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
+    gint64 version = -1;
+    if (!store_query_int(store, "reading schema version", "PRAGMA user_version", &version,
+                         error)) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
+    if (version != CW_STORE_SCHEMA_VERSION) {
+        g_set_error(error, CW_STORE_ERROR, CW_STORE_ERROR_MIGRATE,
+                    "%s: database schema version %" G_GINT64_FORMAT " is not the %d this "
+                    "Causeway reads; start the service once to migrate it, or use the "
+                    "causeway that wrote it", path, version, CW_STORE_SCHEMA_VERSION);
+        return NULL;
+    }
+    /* The deletion relies on ON DELETE CASCADE, which is per connection. */
+    if (writable && !store_exec(store, "setting up database", "PRAGMA foreign_keys = ON", error, 0)) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
+    return g_steal_pointer(&store);
+}
+
+CwStore *
+cw_store_open_readonly(const char *path, GError **error)
+{
+    return store_open_existing(path, FALSE, error);
+}
+
+CwStore *
+cw_store_open_admin(const char *path, GError **error)
+{
+    return store_open_existing(path, TRUE, error);
+}
+
+void
+cw_store_user_info_free(CwStoreUserInfo *info)
+{
+    if (!info)
+        return;
+    g_free(info->jid);
+    g_free(info);
+}
+
+/* Counts per user with one pass over each table's (user, ...) primary key. */
+#define STORE_USER_INFO_SELECT                                                             \
+    "SELECT u.jid, u.registered,"                                                          \
+    " (SELECT count(*) FROM user_values v WHERE v.user = u.jid),"                           \
+    " (SELECT count(*) FROM user_values v WHERE v.user = u.jid AND v.secret = 1),"          \
+    " (SELECT count(*) FROM contacts c WHERE c.user = u.jid),"                              \
+    " (SELECT count(*) FROM rooms r WHERE r.user = u.jid),"                                 \
+    " (SELECT count(*) FROM room_resources rr WHERE rr.user = u.jid) FROM users u "
+
+static CwStoreUserInfo *
+store_user_info_row(CwStmt *st)
+{
+    CwStoreUserInfo *info = g_new0(CwStoreUserInfo, 1);
+    info->jid = store_column_dup(st, 0);
+    info->registered = sqlite3_column_int64(st, 1);
+    info->values = sqlite3_column_int64(st, 2);
+    info->secrets = sqlite3_column_int64(st, 3);
+    info->contacts = sqlite3_column_int64(st, 4);
+    info->rooms = sqlite3_column_int64(st, 5);
+    info->room_resources = sqlite3_column_int64(st, 6);
+    return info;
+}
+
+CwStoreUserInfo *
+cw_store_user_info(CwStore *store, const char *bare_jid, GError **error)
+{
+    g_return_val_if_fail(store != NULL && bare_jid != NULL, NULL);
+    const char *op = "reading user summary";
+    g_autoptr(CwStmt) st =
+        store_stmt(store, op, STORE_USER_INFO_SELECT "WHERE u.jid = ?1", error, 1, bare_jid);
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, error) || !row)
+        return NULL;
+    return store_user_info_row(st);
+}
+
+GPtrArray *
+cw_store_user_infos(CwStore *store, GError **error)
+{
+    g_return_val_if_fail(store != NULL, NULL);
+    const char *op = "listing user summaries";
+    g_autoptr(CwStmt) st = store_stmt(store, op, STORE_USER_INFO_SELECT "ORDER BY u.jid", error, 0);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) infos =
+        g_ptr_array_new_with_free_func((GDestroyNotify)cw_store_user_info_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row)
+        g_ptr_array_add(infos, store_user_info_row(st));
+    return row ? NULL : g_steal_pointer(&infos);
+}
+
+void
+cw_store_setting_free(CwStoreSetting *s)
+{
+    if (!s)
+        return;
+    g_free(s->scope);
+    g_free(s->key);
+    g_free(s->value);
+    g_free(s);
+}
+
+GPtrArray *
+cw_store_user_settings(CwStore *store, const char *bare_jid, GError **error)
+{
+    g_return_val_if_fail(store != NULL && bare_jid != NULL, NULL);
+    const char *op = "listing settings";
+    /* The ciphertext of a secret is not even read. */
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT scope, key, secret, "
+                                      "CASE WHEN secret = 0 THEN value END FROM user_values "
+                                      "WHERE user = ?1 ORDER BY scope, key",
+                                      error, 1, bare_jid);
+    if (st == NULL)
+        return NULL;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)cw_store_setting_free);
+    gboolean row = FALSE;
+    while (store_step_row(store, st, op, &row, error) && row) {
+        CwStoreSetting *s = g_new0(CwStoreSetting, 1);
+        s->scope = store_column_dup(st, 0);
+        s->key = store_column_dup(st, 1);
+        s->secret = sqlite3_column_int(st, 2) != 0;
+        s->value = s->secret ? NULL : store_column_dup(st, 3);
+        g_ptr_array_add(out, s);
+    }
+    return row ? NULL : g_steal_pointer(&out);
+}
+
+gboolean
+cw_store_stats(CwStore *store, CwStoreStats *stats, GError **error)
+{
+    g_return_val_if_fail(store != NULL && stats != NULL, FALSE);
+    const char *op = "reading statistics";
+    g_autoptr(CwStmt) st = store_stmt(store, op,
+                                      "SELECT (SELECT count(*) FROM users), "
+                                      "(SELECT count(*) FROM contacts), "
+                                      "(SELECT count(*) FROM rooms), "
+                                      "(SELECT count(*) FROM room_resources)",
+                                      error, 0);
+    gboolean row = FALSE;
+    if (st == NULL || !store_step_row(store, st, op, &row, error))
+        return FALSE;
+    *stats = (CwStoreStats){ 0 };
+    if (row) {
+        stats->users = sqlite3_column_int64(st, 0);
+        stats->contacts = sqlite3_column_int64(st, 1);
+        stats->rooms = sqlite3_column_int64(st, 2);
+        stats->room_resources = sqlite3_column_int64(st, 3);
+    }
+    return TRUE;
+}
+
+typedef struct {
+    const char *jid;
+    CwStoreUserInfo *removed;
+} StoreDeleteJob;
+
+static gboolean
+store_delete_job(CwStore *store, gpointer data, GError **error)
+{
+    StoreDeleteJob *job = data;
+    g_autoptr(GError) local = NULL;
+    job->removed = cw_store_user_info(store, job->jid, &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    /* ON DELETE CASCADE takes values, contacts, rooms and room resources. */
+    return job->removed == NULL || cw_store_user_remove(store, job->jid, error);
+}
+
+gboolean
+cw_store_user_delete(CwStore *store, const char *bare_jid, CwStoreUserInfo **removed,
+                     GError **error)
+{
+    g_return_val_if_fail(store != NULL && bare_jid != NULL && removed != NULL, FALSE);
+    StoreDeleteJob job = { bare_jid, NULL };
+    *removed = NULL;
+    if (!cw_store_transaction(store, store_delete_job, &job, error)) {
+        cw_store_user_info_free(job.removed);
+        return FALSE;
+    }
+    *removed = job.removed;
+    return TRUE;
+}
+
+typedef struct {
+    gint64 values, rooms;
+} StoreForgetJob;
+
+static gboolean
+store_forget_job(CwStore *store, gpointer data, GError **error)
+{
+    StoreForgetJob *job = data;
+    if (!store_exec(store, "forgetting secret values", "DELETE FROM user_values WHERE secret = 1",
+                    error, 0))
+        return FALSE;
+    job->values = sqlite3_changes(store->db);
+    if (!store_exec(store, "forgetting room passwords",
+                    "UPDATE rooms SET password = NULL WHERE password IS NOT NULL", error, 0))
+        return FALSE;
+    job->rooms = sqlite3_changes(store->db);
+    return TRUE;
+}
+
+gboolean
+cw_store_forget_secrets(CwStore *store, gint64 *values, gint64 *rooms, GError **error)
+{
+    g_return_val_if_fail(store != NULL && values != NULL && rooms != NULL, FALSE);
+    StoreForgetJob job = { 0, 0 };
+    if (!cw_store_transaction(store, store_forget_job, &job, error))
+        return FALSE;
+    *values = job.values;
+    *rooms = job.rooms;
+    return TRUE;
+}
+
+gboolean
+cw_store_changed_elsewhere(CwStore *store)
+{
+    g_return_val_if_fail(store != NULL, FALSE);
+    g_autoptr(GError) error = NULL;
+    gint64 version = 0;
+    if (!store_query_int(store, "reading data version", "PRAGMA data_version", &version,
+                         &error)) {
+        g_warning("store: %s", error->message);
+        return FALSE;
+    }
+    gboolean changed = store->data_version >= 0 && version != store->data_version;
+    store->data_version = version;
+    return changed;
 }

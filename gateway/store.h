@@ -78,6 +78,16 @@ void cw_stored_room_free(CwStoredRoom *r);
  * the store; it may be NULL only if no secret value is ever written (reading
  * one then fails with CW_STORE_ERROR_DECRYPT). */
 CwStore *cw_store_open(const char *path, CwSecrets *secrets, GError **error);
+
+/* The number of encrypted values in the store (secret user values and room
+ * passwords), into *out. Works on a read-only store (no key needed). */
+gboolean cw_store_count_secrets(CwStore *store, gint64 *out, GError **error);
+
+/* Whether the store's key is the one its secrets were written with: one
+ * stored secret of each kind is decrypted. TRUE when they decrypt or there
+ * are none; FALSE with CW_STORE_ERROR_DECRYPT ("... written with another
+ * key file") otherwise, or a query error. */
+gboolean cw_store_check_key(CwStore *store, GError **error);
 void cw_store_close(CwStore *store); /* NULL-safe */
 /* How long a statement waits for another connection's lock before failing with
  * CW_STORE_ERROR_BUSY; 5000 ms after open. For tests and tuning. */
@@ -151,6 +161,69 @@ GPtrArray *cw_store_rooms_of_resource(CwStore *store, const char *user, const ch
  * call cw_store_transaction. Returns FALSE with fn's error if fn fails. */
 gboolean cw_store_transaction(CwStore *store, gboolean (*fn)(CwStore *, gpointer, GError **),
                               gpointer data, GError **error);
+
+/* ---- administration (causeway --list-users, --show-user, --delete-user,
+ * --stats, and the admin ad-hoc commands) ---- */
+
+/* Open an existing database read-only: no migration, no write, no key (so no
+ * secret can be decrypted through it). For the read-only admin commands,
+ * safe while the service runs (WAL readers never block its writer; 5 s busy
+ * timeout). A missing file is CW_STORE_ERROR_OPEN; a schema version other
+ * than CW_STORE_SCHEMA_VERSION is refused (CW_STORE_ERROR_MIGRATE: start the
+ * service once, or use the matching causeway). */
+CwStore *cw_store_open_readonly(const char *path, GError **error);
+/* The same read-write, for causeway --delete-user: never created, never
+ * migrated (the running service, perhaps of another version, owns the
+ * schema), foreign keys on; no key, so it cannot read or write a secret. */
+CwStore *cw_store_open_admin(const char *path, GError **error);
+
+/* A user's rows, counted (values: every user_values row, secrets: those
+ * stored encrypted). */
+typedef struct {
+    char *jid;
+    gint64 registered;     /* unix seconds */
+    gint64 values, secrets, contacts, rooms, room_resources;
+} CwStoreUserInfo;
+void cw_store_user_info_free(CwStoreUserInfo *info); /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwStoreUserInfo, cw_store_user_info_free)
+/* One user's summary; NULL with error unset when the user is not registered. */
+CwStoreUserInfo *cw_store_user_info(CwStore *store, const char *bare_jid, GError **error);
+/* Every user's summary, sorted by JID (CwStoreUserInfo*, with free func). */
+GPtrArray *cw_store_user_infos(CwStore *store, GError **error);
+
+/* One stored value as an admin may see it: value is NULL when it is stored
+ * encrypted (never decrypted for a report). */
+typedef struct {
+    char *scope, *key, *value;
+    gboolean secret;
+} CwStoreSetting;
+void cw_store_setting_free(CwStoreSetting *s);
+/* The user's values sorted by (scope, key) (CwStoreSetting*, with free func). */
+GPtrArray *cw_store_user_settings(CwStore *store, const char *bare_jid, GError **error);
+
+typedef struct {
+    gint64 users, contacts, rooms, room_resources;
+} CwStoreStats;
+gboolean cw_store_stats(CwStore *store, CwStoreStats *stats, GError **error);
+
+/* Delete the user and every row of theirs (values, secrets, contacts, rooms)
+ * in one short transaction, and tell what went: *removed (allocated) holds
+ * the counts read under the same lock. TRUE with *removed NULL when the user
+ * was not registered. */
+gboolean cw_store_user_delete(CwStore *store, const char *bare_jid, CwStoreUserInfo **removed,
+                              GError **error);
+
+/* For a key file lost for good: delete every secret value and clear every
+ * room password (one transaction); the rest of each registration stays and
+ * users enter those passwords again. *values and *rooms say how many went.
+ * Needs no key (cw_store_open_admin). */
+gboolean cw_store_forget_secrets(CwStore *store, gint64 *values, gint64 *rooms, GError **error);
+
+/* TRUE when another connection (another process, e.g. `causeway
+ * --delete-user`) committed to the database since the previous call
+ * (PRAGMA data_version: it reads the WAL index, no disk I/O). The first
+ * call only takes the baseline and returns FALSE. FALSE on error (logged). */
+gboolean cw_store_changed_elsewhere(CwStore *store);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CwStore, cw_store_close)
 

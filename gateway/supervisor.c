@@ -159,12 +159,12 @@ on_child_exit(GPid pid, gint status, gpointer data)
         if (all_given_up(sup)) {
             g_critical("transport %s stopped for good (status %d: %s), and so has every other; "
                        "exiting", c->name, code,
-                       code == 78 ? "the XMPP server rejected its secret" : "configuration error");
+                       code == 78 ? "the XMPP server rejected its secret" : "configuration or data error, named in its last log line");
             g_main_loop_quit(sup->loop);
         } else {
             g_critical("transport %s stopped for good (status %d: %s); fix its configuration and "
                        "send SIGHUP to reload", c->name, code,
-                       code == 78 ? "the XMPP server rejected its secret" : "configuration error");
+                       code == 78 ? "the XMPP server rejected its secret" : "configuration or data error, named in its last log line");
         }
         return;
     }

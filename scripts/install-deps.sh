@@ -8,7 +8,9 @@
 #          join from the IRC side  (make run); the purple component's runtime,
 #          libpurple0 with prpl-jabber, comes with build's libpurple-dev, and
 #          its legacy network is that Prosody (scripts/mod_sandbox_buddy.lua)
-#   test   + the test tools: slixmpp, pytest, InspIRCd + atheme,
+#   test   + the test tools: slixmpp, pytest, InspIRCd + atheme, ejabberd (the
+#          shipped conf/ejabberd-causeway.yml is tested against it; python3-yaml
+#          merges it),
 #          openssl, valgrind, clang/libFuzzer, libexpat1-dev  (make check, unit, e2e, fuzz)
 #   bench  + biboumi, the comparison of make bench; python3-matplotlib (make bench-e2e plots)
 # Without a profile name the arguments are extra packages on top of `test`.
@@ -31,7 +33,7 @@ POLICY=/usr/sbin/policy-rc.d
 BUILD_PKGS="build-essential pkg-config libstrophe-dev libglib2.0-dev libsqlite3-dev libsodium-dev libgnutls28-dev libsoup-3.0-dev libpurple-dev"
 RUN_PKGS="$BUILD_PKGS prosody prosody-modules lua5.4 lua-socket ngircd netcat-openbsd kannel kannel-extras"
 TEST_PKGS="$RUN_PKGS purple-discord purple-rocketchat python3 python3-slixmpp python3-pytest sqlite3 inspircd atheme-services
-openssl valgrind clang libclang-rt-14-dev libexpat1-dev"
+openssl valgrind clang libclang-rt-14-dev libexpat1-dev ejabberd python3-yaml"
 BENCH_PKGS="$TEST_PKGS biboumi python3-matplotlib"
 
 profile="test"

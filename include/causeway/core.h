@@ -207,11 +207,14 @@ void cw_legacy_room_left(CwUser *user, const char *room_id, const char *status);
 void cw_legacy_room_lost(CwUser *user, const char *room_id, const char *status);
 /* A legacy user invites the user to a room: a XEP-0045 mediated invitation
  * (<x xmlns='muc#user'><invite from=.../></x>, from the room's JID, with a
- * body for clients that show neither) to the user's bare JID. inviter_id is
- * the inviter's legacy id (shown as its contact JID; may be NULL), reason
- * and password may be NULL. The user accepts by joining the room. */
+ * body for clients that show neither) to the user's bare JID. The inviter
+ * is inviter_id, a legacy id (shown as its contact JID), or, when the
+ * network names them only as an occupant of that room (a semi-anonymous
+ * MUC says "room@service/nick"), inviter_nick (shown as the occupant's JID
+ * in the room, as such a MUC does itself); both may be NULL (someone).
+ * reason and password may be NULL. The user accepts by joining the room. */
 void cw_legacy_room_invite(CwUser *user, const char *room_id, const char *inviter_id,
-                           const char *reason, const char *password);
+                           const char *inviter_nick, const char *reason, const char *password);
 /* Someone is in the room (on join: each member; later: a join) or their role
  * changed. real_id: their legacy id for 1:1 (muc#non-anonymous), may be NULL. */
 void cw_legacy_occupant_joined(CwUser *user, const char *room_id, const char *nick,
@@ -224,6 +227,24 @@ void cw_legacy_occupant_renamed(CwUser *user, const char *room_id, const char *o
 /* A kick (status 307); when nick is the user's, the user is out of the room. */
 void cw_legacy_occupant_kicked(CwUser *user, const char *room_id, const char *nick,
                                const char *actor, const char *reason);
+/* Shared rooms (CwTransportOps.shared_rooms): the occupant set belongs to
+ * the room id, not to the user, so the transport reports each change once,
+ * through any user of the gateway (user names the gateway, nothing more),
+ * and the core shows it to every user whose room of that id is joined:
+ * - occupant_joined/left/renamed/kicked change the room's one set and are
+ *   told only when they change it (a second report of the same change does
+ *   nothing: the transport need not tell which of its connections is first);
+ *   an unknown nick is ignored;
+ * - the user's own nick is the user's own view: a report about another
+ *   user's room's own nick reaches that room as a change of its self-presence
+ *   (status 110) only when it differs from what the room was told; a left
+ *   about it is ignored there (cw_legacy_room_left says it), a rename or a
+ *   kick is the user's own (303/307 with 110; a kick takes the room);
+ * - cw_legacy_room_joined() sends the set as it is, with the user's own
+ *   nick and role as given; cw_legacy_room_lost() keeps the set.
+ * The number of occupants in room_id's set (0 when there is none): lets a
+ * transport see whether a set made afresh needs filling. */
+guint cw_legacy_room_occupant_count(CwUser *user, const char *room_id);
 /* The room's subject (nick may be NULL). */
 void cw_legacy_room_subject(CwUser *user, const char *room_id, const char *nick,
                             const char *subject);

@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* The error domain of every configuration error (code 0). */
+#define CW_CONFIG_ERROR (cw_config_error_quark())
+GQuark cw_config_error_quark(void);
+
 /* A whole number in [min, max]. */
 gboolean cw_keyfile_get_uint(GKeyFile *kf, const char *file, const char *group, const char *key,
                              guint64 def, guint64 min, guint64 max, guint64 *out, GError **error);
@@ -26,8 +30,9 @@ gboolean cw_keyfile_get_duration(GKeyFile *kf, const char *file, const char *gro
 /* The trimmed string, or a copy of def when absent or empty (def may be NULL). */
 char *cw_keyfile_get_string(GKeyFile *kf, const char *group, const char *key, const char *def);
 
-/* For a transport's own checks of its keys: the same one-line error
- * ("FILE: [group] key: what is wrong; what to do"); key may be NULL. */
+/* Set a configuration error, one line whatever the values quoted in it hold
+ * (control characters escaped): "FILE: [group] key: what is wrong; what to
+ * do"; key may be NULL. Used by the core and by a transport's own checks. */
 void cw_keyfile_error(GError **error, const char *file, const char *group, const char *key,
                       const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 

@@ -20,6 +20,7 @@
  * them to JIDs with legacy_to_node / node_to_legacy.
  */
 #pragma once
+#include <causeway/admin.h>
 #include <causeway/core.h>
 #include <causeway/form.h>
 #include <glib.h>
@@ -176,6 +177,12 @@ struct CwTransportOps {
     void (*list_rooms)(CwUser *user, const char *legacy_id, guint max_items, CwRoomList *list);
     /* Is this legacy id a room (e.g. IRC "#chan%server")? Required with join_room. */
     gboolean (*is_room)(CwGateway *gw, const char *legacy_id);
+    /* Rooms are the same for every user in them (an IRC channel on one
+     * server: everyone sees the same members): the core keeps one occupant
+     * set per room id, shared by every user's room, and the cw_legacy_occupant_*
+     * calls then change that set for all of them at once (see core.h,
+     * "shared rooms"). Else each user's room has its own. */
+    gboolean shared_rooms;
 
     /* ---- addressing (optional; default: XEP-0106 escaping) ---- */
     /* legacy id -> JID localpart (allocated). */
@@ -206,6 +213,28 @@ struct CwTransportOps {
      * Return FALSE if unknown (the core answers with help). Optional. */
     gboolean (*gateway_command)(CwUser *user, const char *text);
     const char *commands_help;
+
+    /* ---- administration (all optional) ---- */
+    /* End every legacy session of the user now, persistent ones too (the
+     * admin command "Disconnect a user"); the user stays registered and the
+     * next available presence from them logs them in again. NULL: the core
+     * calls user_offline instead. */
+    void (*disconnect)(CwUser *user);
+    /* The transport's own stores (besides the core's), for `causeway
+     * --show-user / --delete-user / --stats` and the admin ad-hoc commands.
+     * They run with or without a process of the transport, so they get no
+     * CwGateway: file_prefix is DATA_DIR/NAME, the prefix of the paths
+     * cw_gateway_data_file() gives ("-sms.db" appended: the SMS store). Each
+     * opens its files itself (read-only for info and stats), keeps every
+     * transaction short (the service may be running), and adds lines to
+     * report; a missing file means no data, not an error. user_delete removes
+     * what unregistering removes (e.g. releases SMS number claims) and
+     * reports what went. Never a secret in a report. */
+    gboolean (*admin_user_info)(const char *file_prefix, const char *jid, CwAdminReport *report,
+                                GError **error);
+    gboolean (*admin_user_delete)(const char *file_prefix, const char *jid,
+                                  CwAdminReport *report, GError **error);
+    gboolean (*admin_stats)(const char *file_prefix, CwAdminReport *report, GError **error);
 };
 
 #define CW_MULTICAST_MAX 50

@@ -343,6 +343,16 @@ def register(client, values, x=None):
     return x, r
 
 
+def register_irc(client, irc_port, nick="alicenick"):
+    """Register client for prpl-irc as nick on 127.0.0.1:irc_port (no TLS)
+    and bring it online for the gateway."""
+    m = client.mark()
+    x, r = register(client, {"username": nick, "Server": "127.0.0.1", "port": str(irc_port),
+                             "ssl": False})
+    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
+    accept_gateway(client, m)
+
+
 def accept_gateway(client, since):
     """After a new registration: accept the gateway's subscription request and
     send presence again so the gateway sees the user online."""
@@ -407,3 +417,18 @@ def wait_roster_or_subscribe(client, jid, since=0, timeout=T):
 
 def elapsed(t0):
     return time.monotonic() - t0
+
+
+def socket_ports(pid, port):
+    """Local ports of pid's established TCP connections to 127.0.0.1:port (ss -tnp)."""
+    r = subprocess.run(["ss", "-tnpH", "state", "established", "dport", "=", ":%d" % port],
+                       capture_output=True, text=True, timeout=10)
+    return [int(ln.split()[2].rsplit(":", 1)[1]) for ln in r.stdout.splitlines()
+            if "pid=%d," % pid in ln]
+
+
+def reset_socket(local_port):
+    """Reset (ss -K) the TCP connection whose local end is 127.0.0.1:local_port."""
+    r = subprocess.run(["ss", "-K", "-t", "src", "127.0.0.1", "sport", "=", ":%d" % local_port],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr

@@ -33,7 +33,8 @@ from irc_harness import IrcClient, NgIrcd
 from purple_rig import (LEGACY, LEGACY_USERS, PURPLE_DOMAIN, T, accept_gateway, assert_alive,
                         carol_values, contact, describe_form, read_roster_groups, field_for, get_form,
                         is_registered, legacy_client, legacy_jid, read_roster, register,
-                        register_online, start_prosody, start_purple_causeway, text_of_stanza,
+                        register_irc, register_online, reset_socket, socket_ports, start_prosody, start_purple_causeway,
+                        text_of_stanza,
                         wait_legacy_offline, wait_legacy_online, wait_roster_or_subscribe)
 
 DAVE = contact("dave")
@@ -666,25 +667,15 @@ def test_legacy_subscription_request_granted_and_told(rig, causeway, alice, dave
     assert_alive(causeway)
 
 
-def legacy_socket_ports(pid, c2s):
-    """Local ports of pid's TCP connections to 127.0.0.1:c2s (from ss -tnp)."""
-    r = subprocess.run(["ss", "-tnpH", "state", "established", "dport", "=", ":%d" % c2s],
-                       capture_output=True, text=True, timeout=10)
-    return [int(ln.split()[2].rsplit(":", 1)[1]) for ln in r.stdout.splitlines()
-            if "pid=%d," % pid in ln]
-
-
 def test_legacy_connection_reset_reconnects(rig, causeway, alice, dave):
     """carol's legacy TCP connection is reset under the transport (ss -K): it logs
     in again by itself."""
     online_with_carol(rig, alice, dave, causeway)
-    ports = legacy_socket_ports(causeway.proc.pid, rig.prosody.c2s)
+    ports = socket_ports(causeway.proc.pid, rig.prosody.c2s)
     assert len(ports) == 1, "expected one legacy connection of pid %d, got %s" % (causeway.proc.pid, ports)
     md = dave.mark()
     t0 = time.monotonic()
-    r = subprocess.run(["ss", "-K", "-t", "src", "127.0.0.1", "sport", "=", ":%d" % ports[0]],
-                       capture_output=True, text=True, timeout=10)
-    assert r.returncode == 0, r.stderr
+    reset_socket(ports[0])
     wait_legacy_offline(dave, "carol", since=md)
     wait_legacy_online(dave, "carol", since=md, timeout=40)
     harness.record_figure("purple: legacy connection reset -> carol online again after %.2f s"
@@ -858,11 +849,7 @@ def test_irc_via_prpl_irc(rig, prosody, alice):
     ngircd = rig.add_service(NgIrcd(os.path.join(rig.dir, "ngircd"))).start()
     cw = start_purple_causeway(rig, protocol="prpl-irc")
     bob = rig.add_service(IrcClient(ngircd.port, "ircbob", label="raw-ircbob")).connect()
-    m = alice.mark()
-    x, r = register(alice, {"username": "alicenick", "Server": "127.0.0.1",
-                            "port": str(ngircd.port), "ssl": False})
-    assert r.get("type") == "result", "registration:\n%s\nform:\n%s" % (xml_str(r), describe_form(x))
-    accept_gateway(alice, m)
+    register_irc(alice, ngircd.port)
     irc_wait_nick(bob, "alicenick")
     ircbob = "ircbob@%s" % PURPLE_DOMAIN
     for text in ("hello irc", "utf-8 \u00e9\u00e8 \u4e2d\u6587 \u2713"):

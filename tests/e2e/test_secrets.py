@@ -277,3 +277,53 @@ def test_key_file_outside_data_dir(rig, prosody, ngircd, alice):
     mi = op.mark()
     join(alice, "#c", "alicenick")
     wait_privmsg(op, "alicenick", "opnick", "IDENTIFY %s" % AFTER_SECRET, since=mi)
+
+
+def test_lost_or_wrong_key_refused_by_name(rig, prosody, ngircd, alice):
+    """A key file that is gone while secrets are stored is not silently made
+    anew (every password would stop decrypting), and a key that does not
+    decrypt them is refused too: one line naming [gateway] key_file, exit 1,
+    and the stored secrets untouched. The right key brings everything back."""
+    cfg = "irc_port = %d\nflood_burst = 0\n" % ngircd.port
+    cw = rig.new_causeway(domain=IRC_DOMAIN, ttype="irc", transport="irc", extra=cfg)
+    cw.start()
+    register(alice)
+    adhoc_configure(alice, SERVER_JID, {"after_connect": AFTER_CONNECT})
+    cw.stop()
+    key = os.path.join(cw.data_dir, "causeway.key")
+    db = os.path.join(cw.data_dir, "irc.db")
+    saved = key + ".backup"
+    os.rename(key, saved)
+    with open(db, "rb") as f:
+        db_before = f.read()
+
+    def run_gateway():
+        return subprocess.run([cw.bin, "-c", cw.cfg, "--transport", "irc"], capture_output=True,
+                              text=True, timeout=10)
+
+    r = run_gateway()
+    assert r.returncode == 1, r.stderr
+    assert "[gateway] key_file" in r.stderr and key in r.stderr and "restore" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not os.path.exists(key), "a new key was made while secrets were stored"
+
+    # another key (e.g. a wrong backup): refused before any secret is used
+    subprocess.run(["dd", "if=/dev/urandom", "of=" + key, "bs=32", "count=1", "status=none"],
+                   check=True)
+    os.chmod(key, 0o600)
+    r = run_gateway()
+    assert r.returncode == 1, r.stderr
+    assert "[gateway] key_file" in r.stderr and "does not match" in r.stderr, r.stderr
+    assert "another key file" in r.stderr, r.stderr
+    with open(db, "rb") as f:
+        assert f.read() == db_before
+
+    # the right key back: the stored command is decrypted and sent
+    os.replace(saved, key)
+    cw.start(wait_connected=False)
+    cw.wait_connected(2)
+    op = raw_client(rig, ngircd.port, "opnick")
+    op.join("#c")
+    mi = op.mark()
+    join(alice, "#c", "alicenick")
+    wait_privmsg(op, "alicenick", "opnick", "IDENTIFY %s" % AFTER_SECRET, since=mi)

@@ -19,7 +19,7 @@
  *      cw_irc_line_parse() and handled as the connection would: PING is
  *      answered by the connection (skipped here), then cw_irc_cap_feed() (the
  *      CAP/registration machine, which still follows CAP NEW/DEL/ACK and
- *      nick errors), then cw_irc_session_handle_line(). A line that starts
+ *      nick errors), then cw_irc_events_handle_line(). A line that starts
  *      with '<' is instead a <message/> or <presence/> from the XMPP user
  *      (default from alice@example.org/r, to #chan%irc.test@irc.fuzz), so
  *      inputs can mix both directions (a groupchat message, then its
@@ -66,6 +66,7 @@
 
 #include "account.h"
 #include "gateway.h"
+#include "irc/irc-events.h"
 #include "irc/irc-line.h"
 #include "irc/irc-session.h"
 #include "router.h"
@@ -606,7 +607,7 @@ handle_line(CwIrcSession *s, const CwIrcLine *line, GPtrArray *sent)
         return;
     }
     if (!consumed)
-        cw_irc_session_handle_line(s, line);
+        cw_irc_events_handle_line(s, line);
 }
 
 /* One raw line from the server; FALSE once there is no session to feed. */

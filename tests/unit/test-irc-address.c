@@ -43,6 +43,28 @@ static void test_address(void)
     g_assert_cmpstr(a.server, ==, "irc.default");
     cw_irc_address_clear(&a);
 
+    /* With a default server, servers stay reachable: a nick has no dot, and
+     * the default server's own name is the server. */
+    const char *servers[][2] = { { "irc.libera.chat", "irc.libera.chat" },
+                                 { "127.0.0.1", "127.0.0.1" },
+                                 { "IRC.Default", "irc.default" },
+                                 { "localhost", "localhost" } };
+    for (gsize i = 0; i < G_N_ELEMENTS(servers); i++) {
+        a = cw_irc_address_parse(servers[i][0], i == 3 ? "localhost" : "irc.default");
+        g_assert_cmpint(a.kind, ==, CW_IRC_ADDRESS_SERVER);
+        g_assert_null(a.name);
+        g_assert_cmpstr(a.server, ==, servers[i][1]);
+        cw_irc_address_clear(&a);
+    }
+    a = cw_irc_address_parse("#chan", "irc.default");
+    g_assert_cmpint(a.kind, ==, CW_IRC_ADDRESS_CHANNEL);
+    g_assert_cmpstr(a.server, ==, "irc.default");
+    cw_irc_address_clear(&a);
+    a = cw_irc_address_parse("#chan.with.dots", "irc.default");
+    g_assert_cmpint(a.kind, ==, CW_IRC_ADDRESS_CHANNEL);
+    g_assert_cmpstr(a.name, ==, "#chan.with.dots");
+    cw_irc_address_clear(&a);
+
     a = cw_irc_address_parse("irc.example.net", NULL);
     g_assert_cmpint(a.kind, ==, CW_IRC_ADDRESS_SERVER);
     g_assert_null(a.name);

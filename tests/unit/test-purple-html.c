@@ -486,6 +486,9 @@ test_xhtml_to_html(void)
         {"<strong>x<br/>y</strong>", "<b>x<br>y</b>"},
         {"<strong>&lt;script&gt;</strong>", "<b>&lt;script&gt;</b>"},
         {"<img src='x' onerror='y'/><strong>z</strong><script>bad()</script>", "<b>z</b>"},
+        /* libpurple HTML escapes quotes in text as cw_purple_text_to_html does */
+        {"<em>\"q\" &apos;s&apos;</em>", "<i>&quot;q&quot; 's'</i>"},
+        {"<a href='http://e.org/?a=\"b\"'>l</a>", "<a href=\"http://e.org/?a=&quot;b&quot;\">l</a>"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *got = cw_purple_xhtml_to_html(cases[i].html);

@@ -743,7 +743,9 @@ static void test_congestion(Fixture *f, gconstpointer data)
         while (g_main_context_iteration(NULL, FALSE))
             ;
     }
-    g_assert_cmpuint(cw_component_backlog(comp), >, 4 * 1024 * 1024);
+    /* Congestion starts above 4 MB waiting; a chunk may have gone to
+     * libstrophe since, but it lasts until under 1 MB (hysteresis). */
+    g_assert_cmpuint(cw_component_backlog(comp), >, 1024 * 1024);
     g_test_message("congested after %d stanzas of 16 kB", sent);
 
     /* The server reads again. */

@@ -728,6 +728,75 @@ static void test_wrong_or_no_key(Fixture *f, gconstpointer data)
     }
 }
 
+/* cw_store_check_key: the right key passes, another key is named, a store
+ * without secrets passes any key; cw_store_count_secrets counts both kinds. */
+static void test_check_key(Fixture *f, gconstpointer data)
+{
+    const char *u = "alice@example.org";
+    g_autoptr(GError) error = NULL;
+    gint64 n = -1;
+    g_assert_true(cw_store_user_add(f->store, u, &error));
+    g_assert_true(cw_store_value_set(f->store, u, "", "nick", "al", FALSE, &error));
+    g_assert_true(cw_store_count_secrets(f->store, &n, &error));
+    g_assert_cmpint(n, ==, 0);
+
+    g_autofree char *other_key = g_build_filename(f->dir, "other-key", NULL);
+    g_autoptr(CwSecrets) other = cw_secrets_open(other_key, &error);
+    g_assert_no_error(error);
+    g_clear_pointer(&f->store, cw_store_close);
+    {
+        g_autoptr(CwStore) store = cw_store_open(f->db_path, other, &error);
+        g_assert_true(cw_store_check_key(store, &error)); /* nothing to decrypt */
+        g_assert_no_error(error);
+    }
+
+    /* A room password only, then a secret value too. */
+    for (int round = 0; round < 2; round++) {
+        f->store = cw_store_open(f->db_path, f->secrets, &error);
+        g_assert_no_error(error);
+        if (round == 0)
+            g_assert_true(cw_store_room_add(f->store, u, "#c%irc@gw", "al", "chan-key", &error));
+        else
+            g_assert_true(cw_store_value_set(f->store, u, "", "password", PASSWORD, TRUE, &error));
+        g_assert_no_error(error);
+        g_assert_true(cw_store_count_secrets(f->store, &n, &error));
+        g_assert_cmpint(n, ==, round + 1);
+        g_assert_true(cw_store_check_key(f->store, &error));
+        g_assert_no_error(error);
+        g_clear_pointer(&f->store, cw_store_close);
+
+        g_autoptr(CwStore) store = cw_store_open(f->db_path, other, &error);
+        g_assert_false(cw_store_check_key(store, &error));
+        g_assert_error(error, CW_STORE_ERROR, CW_STORE_ERROR_DECRYPT);
+        g_assert_nonnull(strstr(error->message, "another key file"));
+        g_clear_error(&error);
+    }
+
+    /* The key lost for good: forgetting the secrets needs no key, keeps the
+     * rest, and then any key passes. */
+    {
+        g_autoptr(CwStore) admin = cw_store_open_admin(f->db_path, &error);
+        g_assert_no_error(error);
+        gint64 values = -1, rooms = -1;
+        g_assert_true(cw_store_forget_secrets(admin, &values, &rooms, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(values, ==, 1);
+        g_assert_cmpint(rooms, ==, 1);
+        g_assert_true(cw_store_count_secrets(admin, &n, &error));
+        g_assert_cmpint(n, ==, 0);
+    }
+    g_autoptr(CwStore) store = cw_store_open(f->db_path, other, &error);
+    g_assert_true(cw_store_check_key(store, &error));
+    g_assert_no_error(error);
+    g_autofree char *nick = cw_store_value_get(store, u, "", "nick", &error);
+    g_assert_cmpstr(nick, ==, "al");
+    g_autoptr(GPtrArray) stored = cw_store_room_list(store, u, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(stored->len, ==, 1);
+    g_assert_null(((CwStoredRoom *)stored->pdata[0])->password);
+    f->store = cw_store_open(f->db_path, f->secrets, &error);
+}
+
 static gboolean add_three(CwStore *store, gpointer data, GError **error)
 {
     const char *users[] = {"u1@x", "u2@x", "u3@x"};
@@ -813,6 +882,7 @@ int main(int argc, char **argv)
     ADD("no-plaintext-on-disk", test_no_plaintext_on_disk);
     ADD("tampered-ciphertext", test_tampered_ciphertext);
     ADD("wrong-or-no-key", test_wrong_or_no_key);
+    ADD("check-key", test_check_key);
     ADD("transaction", test_transaction);
     ADD("busy", test_busy);
     ADD("integrity", test_integrity);

@@ -37,7 +37,12 @@ cw_irc_address_parse(const char *legacy_id, const char *default_server)
     if (pct) {
         name = g_strndup(legacy_id, pct - legacy_id);
         server = g_ascii_strdown(pct + 1, -1);
-    } else if (cw_irc_is_channel_name(legacy_id) || (default_server && *default_server)) {
+    } else if (cw_irc_is_channel_name(legacy_id) ||
+               (default_server && *default_server && !strchr(legacy_id, '.') &&
+                g_ascii_strcasecmp(legacy_id, default_server) != 0)) {
+        /* A nick never holds a dot (RFC 2812; every ircd refuses one), so
+         * with a default server "irc.example.net" still names a server, as
+         * does the default server's own name. */
         if (!default_server || !*default_server)
             return a;
         name = g_strdup(legacy_id);

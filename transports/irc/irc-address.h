@@ -20,8 +20,10 @@ typedef struct {
     char *server; /* lower-case */
 } CwIrcAddress;
 
-/* Parse a legacy id. default_server (may be NULL) completes ids without
- * "%server"; without it such an id names a server. Names holding spaces,
+/* Parse a legacy id. default_server (may be NULL) completes channels and
+ * nicks without "%server"; an id with a dot stays a server (nicks have
+ * none); without a default server an id without "%" other than a channel
+ * names a server. Names holding spaces,
  * commas, CR, LF, NUL or BEL, and empty parts, are INVALID. */
 CwIrcAddress cw_irc_address_parse(const char *legacy_id, const char *default_server);
 void cw_irc_address_clear(CwIrcAddress *address);

@@ -2,7 +2,10 @@
 #define G_LOG_DOMAIN "causeway-irc"
 #include <string.h>
 
+#include "irc-events.h"
+
 #include "irc-address.h"
+#include "irc-chanstate.h"
 #include "irc-session.h"
 #include "irc-text.h"
 
@@ -55,29 +58,99 @@ pooled_prefix(CwIrcSession *s, const char *given)
     return cw_str_ref(canon);
 }
 
-/* Room for one more member in table? Logged once per channel when not. */
+/* Log once that c's channel is full (CW_IRC_CHANNEL_MAX_MEMBERS). */
+static void
+log_capped(CwIrcSession *s, CwIrcChannel *c)
+{
+    g_autofree char *chan = cw_irc_log_escape(c->name);
+    g_message("%s: %s on %s has more than %u members: ignoring the others", cw_user_jid(s->user),
+              chan, s->server, (guint)CW_IRC_CHANNEL_MAX_MEMBERS);
+}
+
+/* Room for nick in c's NAMES being collected? Logged once per NAMES when not. */
 static gboolean
-member_room(CwIrcSession *s, CwIrcChannel *c, GHashTable *table, const char *nick)
+names_room(CwIrcSession *s, CwIrcChannel *c, GHashTable *table, const char *nick)
 {
     if (g_hash_table_size(table) < CW_IRC_CHANNEL_MAX_MEMBERS || g_hash_table_contains(table, nick))
         return TRUE;
-    if (!c->members_capped) {
-        c->members_capped = TRUE;
-        g_autofree char *chan = cw_irc_log_escape(c->name);
-        g_message("%s: %s on %s has more than %u members: ignoring the others",
-                  cw_user_jid(s->user), chan, s->server, (guint)CW_IRC_CHANNEL_MAX_MEMBERS);
+    if (!c->names_capped) {
+        c->names_capped = TRUE;
+        log_capped(s, c);
     }
     return FALSE;
 }
 
+/* ---- what the shared members tell the XMPP side ----
+ * Reported once per change, by the channel's leader (irc-chanstate.h), for
+ * every room id the channel is bridged to: the core keeps one occupant set
+ * per room and shows it to every user in it (core.h, shared rooms). */
+
 static void
-report_occupant(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *prefixes)
+tell_joined(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *prefixes)
 {
     CwRole role;
     CwAffiliation aff;
     role_of(prefixes, &role, &aff);
     g_autofree char *real = cw_irc_session_user_id(s, nick);
-    cw_legacy_occupant_joined(s->user, c->room_id, nick, role, aff, real);
+    GHashTableIter it;
+    gpointer room_id;
+    g_hash_table_iter_init(&it, cw_irc_chanstate_room_ids(c->state));
+    while (g_hash_table_iter_next(&it, &room_id, NULL))
+        cw_legacy_occupant_joined(s->user, room_id, nick, role, aff, real);
+}
+
+static void
+tell_left(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *reason)
+{
+    GHashTableIter it;
+    gpointer room_id;
+    g_hash_table_iter_init(&it, cw_irc_chanstate_room_ids(c->state));
+    while (g_hash_table_iter_next(&it, &room_id, NULL))
+        cw_legacy_occupant_left(s->user, room_id, nick, reason);
+}
+
+static void
+tell_renamed(CwIrcSession *s, CwIrcChannel *c, const char *old_nick, const char *new_nick)
+{
+    GHashTableIter it;
+    gpointer room_id;
+    g_hash_table_iter_init(&it, cw_irc_chanstate_room_ids(c->state));
+    while (g_hash_table_iter_next(&it, &room_id, NULL))
+        cw_legacy_occupant_renamed(s->user, room_id, old_nick, new_nick);
+}
+
+static void
+tell_kicked(CwIrcSession *s, CwIrcChannel *c, const char *nick, const char *actor, const char *reason)
+{
+    GHashTableIter it;
+    gpointer room_id;
+    g_hash_table_iter_init(&it, cw_irc_chanstate_room_ids(c->state));
+    while (g_hash_table_iter_next(&it, &room_id, NULL))
+        cw_legacy_occupant_kicked(s->user, room_id, nick, actor, reason);
+}
+
+static gboolean
+leads(CwIrcChannel *c)
+{
+    return cw_irc_chanstate_is_leader(c->state, c);
+}
+
+void
+cw_irc_session_sync_room(CwIrcSession *s, CwIrcChannel *c)
+{
+    /* Usually the set already matches (the leader keeps it): one count. */
+    if (cw_legacy_room_occupant_count(s->user, c->room_id) == cw_irc_chanstate_size(c->state))
+        return;
+    CwRole role;
+    CwAffiliation aff;
+    GHashTableIter it;
+    gpointer nick, prefix;
+    g_hash_table_iter_init(&it, cw_irc_chanstate_members(c->state));
+    while (g_hash_table_iter_next(&it, &nick, &prefix)) {
+        role_of(prefix, &role, &aff);
+        g_autofree char *real = cw_irc_session_user_id(s, nick);
+        cw_legacy_occupant_joined(s->user, c->room_id, nick, role, aff, real);
+    }
 }
 
 /* ---- registration ---- */
@@ -166,7 +239,11 @@ on_motd(CwIrcSession *s, const CwIrcLine *line)
     s->motd_truncated = FALSE;
 }
 
-/* ---- channels ---- */
+/* ---- channels ----
+ * Every connection in a channel hears the same membership lines; only the
+ * channel's leader applies them to the shared members and reports them
+ * (irc-chanstate.h). The others skip them, but for what concerns their own
+ * nick: their own join, part, kick and nick change. */
 
 static void
 on_join(CwIrcSession *s, const CwIrcLine *line)
@@ -180,15 +257,21 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         c->name = g_strdup(chan);
         g_clear_pointer(&c->names_pending, g_hash_table_unref);
         c->names_pending = cw_irc_member_table_new();
-        c->members_capped = FALSE;
+        c->names_capped = FALSE;
+        c->names_partial = FALSE;
         return;
     }
-    if (!member_room(s, c, c->members, line->nick))
-        return;
-    g_hash_table_replace(c->members, (gpointer)cw_str_ref(line->nick), (gpointer)cw_str_ref(""));
     cw_irc_session_set_online(s, line->nick, TRUE);
-    if (c->joined)
-        report_occupant(s, c, line->nick, "");
+    if (!leads(c))
+        return;
+    gboolean capped = FALSE;
+    const char *none = cw_str_ref("");
+    gboolean changed = cw_irc_chanstate_set(c->state, line->nick, none, &capped);
+    cw_str_unref(none);
+    if (capped)
+        log_capped(s, c);
+    if (changed)
+        tell_joined(s, c, line->nick, "");
 }
 
 static void
@@ -200,6 +283,8 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
         return;
     if (!c->names_pending)
         c->names_pending = cw_irc_member_table_new();
+    gboolean partial = cw_irc_chanstate_leader(c->state) && !leads(c);
+    c->names_partial |= partial;
     g_auto(GStrv) names = g_strsplit(cw_irc_line_last_param(line), " ", -1);
     for (char **n = names; *n; n++) {
         const char *nick = *n;
@@ -209,12 +294,36 @@ on_names(CwIrcSession *s, const CwIrcLine *line)
             continue;
         /* userhost-in-names: nick!user@host */
         g_autofree char *bare = g_strndup(nick, strcspn(nick, "!"));
-        if (!*bare || !member_room(s, c, c->names_pending, bare))
+        /* Another connection keeps the members: of this NAMES only the
+         * user's own entry matters (no table of N per user, even for the
+         * moment of a join storm). */
+        if (partial && !is_self(s, bare))
+            continue;
+        if (!*bare || !names_room(s, c, c->names_pending, bare))
             continue;
         g_autofree char *prefix = g_strndup(*n, nick - *n);
         g_hash_table_replace(c->names_pending, (gpointer)cw_str_ref(bare),
                              (gpointer)pooled_prefix(s, prefix));
     }
+}
+
+typedef struct {
+    CwIrcSession *s;
+    CwIrcChannel *c;
+} NamesDiff;
+
+static void
+names_left(const char *nick, gpointer data)
+{
+    NamesDiff *d = data;
+    tell_left(d->s, d->c, nick, NULL);
+}
+
+static void
+names_joined(const char *nick, const char *prefix, gpointer data)
+{
+    NamesDiff *d = data;
+    tell_joined(d->s, d->c, nick, prefix);
 }
 
 static void
@@ -224,32 +333,28 @@ on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
     if (!c || !c->names_pending)
         return;
     g_autoptr(GHashTable) fresh = g_steal_pointer(&c->names_pending);
-    gboolean rejoin = c->was_joined;
-    if (rejoin) {
-        /* After a reconnect: tell only what changed. */
-        GHashTableIter it;
-        gpointer nick, prefix;
-        g_hash_table_iter_init(&it, c->members);
-        while (g_hash_table_iter_next(&it, &nick, &prefix))
-            if (!g_hash_table_contains(fresh, nick) && !is_self(s, nick))
-                cw_legacy_occupant_left(s->user, c->room_id, nick, NULL);
+    c->names_capped = FALSE;
+    gboolean partial = c->names_partial;
+    c->names_partial = FALSE;
+    if (cw_irc_chanstate_claim(c->state, c) && partial) {
+        /* The leader went while this NAMES was kept short: a full one. */
+        cw_irc_chanstate_request_resync(c->state);
+    } else if (cw_irc_chanstate_is_leader(c->state, c)) {
+        /* The first connection in, one coming back after a reconnect, or a
+         * new leader's resync: the members are what this NAMES says, and
+         * the rooms are told what differs from what they were told. */
+        static const CwIrcChanStateDiff diff = { .left = names_left, .joined = names_joined };
+        NamesDiff d = { s, c };
+        cw_irc_chanstate_replace(c->state, fresh, &diff, &d);
     }
-    GHashTableIter it;
-    gpointer nick, prefix;
-    g_hash_table_iter_init(&it, fresh);
-    while (g_hash_table_iter_next(&it, &nick, &prefix)) {
-        if (is_self(s, nick))
-            continue;
-        const char *old = g_hash_table_lookup(c->members, nick);
-        if (!rejoin || !old || strcmp(old, prefix) != 0)
-            report_occupant(s, c, nick, prefix);
-    }
-    g_hash_table_unref(c->members);
-    c->members = g_hash_table_ref(fresh);
+    /* else: another connection keeps the members; this NAMES only says how
+     * the user is in the channel. */
+    cw_irc_session_sync_room(s, c);
     CwRole role;
     CwAffiliation aff;
     role_of(g_hash_table_lookup(fresh, s->nick), &role, &aff);
     c->joined = TRUE;
+    cw_irc_chanstate_set_ready(c->state, c, TRUE);
     if (!c->was_joined)
         cw_legacy_room_joined(s->user, c->room_id, s->nick, role, aff);
     c->was_joined = TRUE;
@@ -278,12 +383,16 @@ on_part(CwIrcSession *s, const CwIrcLine *line)
     g_autofree char *reason = line->params->len > 1 ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
     if (is_self(s, line->nick)) {
         cw_legacy_room_left(s->user, c->room_id, reason);
+        /* The leader tells the others now: the next leader may have read
+         * this line already (its NAMES would tell them anyway). */
+        if (leads(c) && cw_irc_chanstate_remove(c->state, line->nick))
+            tell_left(s, c, line->nick, reason);
         cw_irc_session_remove_channel(s, chan);
         cw_irc_session_release_if_idle(s);
         return;
     }
-    g_hash_table_remove(c->members, line->nick);
-    cw_legacy_occupant_left(s->user, c->room_id, line->nick, reason);
+    if (leads(c) && cw_irc_chanstate_remove(c->state, line->nick))
+        tell_left(s, c, line->nick, reason);
 }
 
 static void
@@ -298,8 +407,8 @@ on_quit(CwIrcSession *s, const CwIrcLine *line)
     g_hash_table_iter_init(&it, s->channels);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CwIrcChannel *c = value;
-        if (g_hash_table_remove(c->members, line->nick))
-            cw_legacy_occupant_left(s->user, c->room_id, line->nick, reason);
+        if (leads(c) && cw_irc_chanstate_remove(c->state, line->nick))
+            tell_left(s, c, line->nick, reason);
     }
 }
 
@@ -311,12 +420,18 @@ on_kick(CwIrcSession *s, const CwIrcLine *line)
     if (!c || !target)
         return;
     g_autofree char *reason = line->params->len > 2 ? cw_irc_session_text(s, cw_irc_line_last_param(line)) : NULL;
-    cw_legacy_occupant_kicked(s->user, c->room_id, target, line->nick, reason);
-    if (is_self(s, target)) {
+    gboolean self = is_self(s, target);
+    if (leads(c)) {
+        if (cw_irc_chanstate_remove(c->state, target) || self)
+            tell_kicked(s, c, target, line->nick, reason);
+    } else if (self) {
+        /* Told in the user's own room now (and to the others in it: the
+         * leader's report of the same line then finds nothing to do). */
+        cw_legacy_occupant_kicked(s->user, c->room_id, target, line->nick, reason);
+    }
+    if (self) {
         cw_irc_session_remove_channel(s, chan);
         cw_irc_session_release_if_idle(s);
-    } else {
-        g_hash_table_remove(c->members, target);
     }
 }
 
@@ -332,14 +447,12 @@ on_nick(CwIrcSession *s, const CwIrcLine *line)
     g_hash_table_iter_init(&it, s->channels);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CwIrcChannel *c = value;
-        gpointer key, prefix;
-        if (g_hash_table_steal_extended(c->members, line->nick, &key, &prefix)) {
-            cw_str_unref(key);
-            g_hash_table_replace(c->members, (gpointer)cw_str_ref(new_nick), prefix);
+        if (leads(c) && cw_irc_chanstate_rename(c->state, line->nick, new_nick))
+            tell_renamed(s, c, line->nick, new_nick);
+        else if (self && c->joined)
+            /* The user's own room now; the others by the leader's report
+             * (the core renames an occupant once, whoever tells first). */
             cw_legacy_occupant_renamed(s->user, c->room_id, line->nick, new_nick);
-        } else if (self && c->joined) {
-            cw_legacy_occupant_renamed(s->user, c->room_id, line->nick, new_nick);
-        }
     }
     if (self) {
         g_free(s->nick);
@@ -352,7 +465,7 @@ on_mode(CwIrcSession *s, const CwIrcLine *line)
 {
     const char *chan = cw_irc_line_param(line, 0), *modes = cw_irc_line_param(line, 1);
     CwIrcChannel *c = chan ? cw_irc_session_channel(s, chan) : NULL;
-    if (!c || !modes)
+    if (!c || !modes || !leads(c))
         return;
     guint arg = 2;
     gboolean adding = TRUE;
@@ -372,7 +485,7 @@ on_mode(CwIrcSession *s, const CwIrcLine *line)
         if (!nick)
             break;
         char symbol = s->prefix_chars[pos - s->prefix_modes];
-        const char *old = g_hash_table_lookup(c->members, nick);
+        const char *old = cw_irc_chanstate_prefix(c->state, nick);
         GString *prefixes = g_string_new(old ? old : "");
         char *at = strchr(prefixes->str, symbol);
         if (adding && !at)
@@ -380,18 +493,14 @@ on_mode(CwIrcSession *s, const CwIrcLine *line)
         else if (!adding && at)
             g_string_erase(prefixes, at - prefixes->str, 1);
         g_autofree char *built = g_string_free(prefixes, FALSE);
-        if (!member_room(s, c, c->members, nick))
-            continue;
-        const char *updated = pooled_prefix(s, built); /* the table's reference */
-        g_hash_table_replace(c->members, (gpointer)cw_str_ref(nick), (gpointer)updated);
-        if (is_self(s, nick)) {
-            CwRole role;
-            CwAffiliation aff;
-            role_of(updated, &role, &aff);
-            cw_legacy_occupant_joined(s->user, c->room_id, nick, role, aff, NULL);
-        } else {
-            report_occupant(s, c, nick, updated);
-        }
+        const char *updated = pooled_prefix(s, built);
+        gboolean capped = FALSE;
+        gboolean changed = cw_irc_chanstate_set(c->state, nick, updated, &capped);
+        if (capped)
+            log_capped(s, c);
+        if (changed)
+            tell_joined(s, c, nick, updated);
+        cw_str_unref(updated);
     }
 }
 
@@ -685,7 +794,7 @@ handler_table(void)
 }
 
 void
-cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line)
+cw_irc_events_handle_line(CwIrcSession *s, const CwIrcLine *line)
 {
     Handler h = g_hash_table_lookup(handler_table(), line->command);
     if (h) {

@@ -43,7 +43,7 @@ channel_free(gpointer p)
     if (c->key)
         memset(c->key, 0, strlen(c->key));
     g_free(c->key);
-    g_hash_table_unref(c->members);
+    cw_irc_chanstate_detach(c->state, c, c->room_id);
     g_clear_pointer(&c->names_pending, g_hash_table_unref);
     g_queue_clear_full(&c->echoes, cw_irc_echo_free);
     g_free(c);
@@ -175,6 +175,24 @@ cw_irc_session_channel(CwIrcSession *s, const char *name)
     return g_hash_table_lookup(s->channels, key);
 }
 
+/* c took the lead of its channel from another connection: a fresh NAMES
+ * (on_end_of_names) corrects whatever the two streams differed by. */
+static void
+resync_channel(gpointer member)
+{
+    CwIrcChannel *c = member;
+    CwIrcSession *s = c->session;
+    if (!s->registered || !c->joined)
+        return;
+    g_autofree char *line = cw_irc_line_build("NAMES", c->name, NULL);
+    if (line && cw_irc_session_send(s, line)) {
+        g_clear_pointer(&c->names_pending, g_hash_table_unref);
+        c->names_pending = cw_irc_member_table_new();
+        c->names_capped = FALSE;
+        c->names_partial = FALSE;
+    }
+}
+
 CwIrcChannel *
 cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_id, const char *key)
 {
@@ -182,18 +200,13 @@ cw_irc_session_add_channel(CwIrcSession *s, const char *name, const char *room_i
     if (c)
         return c;
     c = g_new0(CwIrcChannel, 1);
+    c->session = s;
     c->name = g_strdup(name);
     c->room_id = g_strdup(room_id);
     c->key = key && *key ? g_strdup(key) : NULL;
-    c->members = cw_irc_member_table_new();
+    c->state = cw_irc_chanstate_attach(s->server, name, room_id, c, resync_channel);
     g_hash_table_insert(s->channels, cw_irc_casefold(name), c);
     return c;
-}
-
-GHashTable *
-cw_irc_member_table_new(void)
-{
-    return g_hash_table_new_full(g_str_hash, g_str_equal, cw_str_unref_notify, cw_str_unref_notify);
 }
 
 void
@@ -362,7 +375,7 @@ on_line(CwIrcConn *conn, const CwIrcLine *line, gpointer data)
         return;
     }
     if (!consumed)
-        cw_irc_session_handle_line(s, line);
+        s->transport->handle_line(s, line);
 }
 
 static gboolean
@@ -497,6 +510,7 @@ on_closed(CwIrcConn *conn, const GError *error, GPtrArray *unsent, gpointer data
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CwIrcChannel *c = value;
         c->joined = FALSE;
+        cw_irc_chanstate_set_ready(c->state, c, FALSE); /* another connection leads */
         g_queue_clear_full(&c->echoes, cw_irc_echo_free); /* reported as unsent above */
     }
     cw_metrics_count("causeway_legacy_reconnects_total",

@@ -35,6 +35,7 @@
 #include <causeway/core.h>
 
 #include "irc-cap.h"
+#include "irc-chanstate.h"
 #include "irc-conn.h"
 #include "irc-policy.h"
 
@@ -51,9 +52,6 @@ typedef struct CwIrcSession CwIrcSession;
  * "(truncated)" note. */
 #define CW_IRC_MOTD_MAX_BYTES (64 * 1024)
 #define CW_IRC_MOTD_MAX_LINES 1000
-/* Members tracked per channel (NAMES and JOINs); beyond it a channel's
- * further nicks are ignored, with one log line. */
-#define CW_IRC_CHANNEL_MAX_MEMBERS 20000
 /* 1:1 conversations remembered per session (each IRC user who writes to
  * the user opens one): beyond it new ones are delivered, not remembered. */
 #define CW_IRC_SESSION_MAX_QUERIES 1024
@@ -75,6 +73,9 @@ struct CwIrcTransport {
     guint register_timeout_ms; /* connected but no 001 after this long: close and retry */
     CwIrcPolicy *policy; /* irc_servers and the connection limits */
     GHashTable *sessions; /* every live CwIrcSession (a set, borrowed): the metrics collector */
+    /* Each incoming line once CAP negotiation is past (irc-events.h's
+     * cw_irc_events_handle_line, set by irc-transport.c). */
+    void (*handle_line)(CwIrcSession *s, const CwIrcLine *line);
 };
 
 struct CwIrcUser {
@@ -82,21 +83,23 @@ struct CwIrcUser {
     GHashTable *sessions; /* server -> CwIrcSession */
 };
 
+/* One channel of one connection. What every connection in the channel
+ * sees alike, its members, is kept once, in the shared state
+ * (irc-chanstate.h); here only what differs: this connection's join state,
+ * the NAMES it is collecting and the user's messages awaiting their echo. */
 typedef struct {
+    CwIrcSession *session; /* the owner (borrowed) */
     char *name;       /* as the server spells it, once known */
     char *room_id;    /* the core's id for the room */
     char *key;
     gboolean joined;  /* 366 seen since the last (re)join */
     gboolean was_joined; /* the XMPP side already has the room (a rejoin tells only changes) */
-    GHashTable *members;       /* pooled nick -> pooled prefix chars ("@", "", ...) */
-    GHashTable *names_pending; /* collecting 353 until 366 */
-    gboolean members_capped;   /* CW_IRC_CHANNEL_MAX_MEMBERS reached (logged once) */
+    CwIrcChanState *state;     /* shared members (one reference) */
+    GHashTable *names_pending; /* collecting 353 until 366 (cw_irc_member_table_new) */
+    gboolean names_capped;     /* names_pending reached CW_IRC_CHANNEL_MAX_MEMBERS (logged) */
+    gboolean names_partial;    /* names_pending holds only the user's own nick (another leads) */
     GQueue echoes;    /* CwIrcEcho: the user's messages awaiting echo-message */
 } CwIrcChannel;
-
-/* A nick -> prefix table (members, names_pending): keys and values pooled
- * (strpool.h, cw_str_ref), both released by the table. */
-GHashTable *cw_irc_member_table_new(void);
 
 /* A groupchat message sent with echo-message on: reflected to XMPP (with the
  * client's id) once the server has echoed all of its lines. */
@@ -191,8 +194,11 @@ void cw_irc_session_set_online(CwIrcSession *s, const char *nick, gboolean onlin
 /* After 001/005: start following the monitored nicks. */
 void cw_irc_session_start_monitor(CwIrcSession *s);
 
-/* Incoming lines (irc-events.c). */
-void cw_irc_session_handle_line(CwIrcSession *s, const CwIrcLine *line);
+/* Before the user is told it is in c's room: make sure the core's occupant
+ * set of the room holds the shared members (it is built once per room; a
+ * room whose set was made while others kept the channel is filled here). */
+void cw_irc_session_sync_room(CwIrcSession *s, CwIrcChannel *c);
+
 /* After 001: join channels, send what waited. */
 void cw_irc_session_on_registered(CwIrcSession *s);
 

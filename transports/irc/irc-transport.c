@@ -7,6 +7,7 @@
 
 #include "irc-address.h"
 #include "irc-cert.h"
+#include "irc-events.h"
 #include "irc-policy.h"
 #include "irc-session.h"
 
@@ -147,6 +148,7 @@ irc_configure(CwGateway *gw, GKeyFile *kf, const char *file, const char *group, 
         return FALSE;
     }
     t->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
+    t->handle_line = cw_irc_events_handle_line;
     cw_gateway_set_data(gw, t);
     cw_metrics_add_collector(collect_metrics, t);
     cw_gateway_set_room_history(gw, (guint)history);
@@ -399,6 +401,20 @@ irc_unregistered(CwUser *user)
     g_list_free(sessions);
 }
 
+/* An administrator disconnected the user: quit every session, persistent
+ * ones too; the next available presence connects again. */
+static void
+irc_disconnect(CwUser *user)
+{
+    CwIrcUser *u = cw_user_get_data(user);
+    if (!u)
+        return;
+    GList *sessions = g_hash_table_get_values(u->sessions);
+    for (GList *l = sessions; l; l = l->next)
+        cw_irc_session_quit(l->data, "Disconnected by the gateway's administrator");
+    g_list_free(sessions);
+}
+
 /* ---- text out ---- */
 
 static gsize
@@ -544,6 +560,7 @@ irc_join_room(CwUser *user, const char *room_id, const char *nick, const char *p
     CwIrcChannel *c = cw_irc_session_channel(s, a.name);
     if (c && c->joined) {
         /* Already in (another client of the user joined first). */
+        cw_irc_session_sync_room(s, c);
         cw_legacy_room_joined(user, room_id, s->nick, CW_ROLE_PARTICIPANT, CW_AFFILIATION_NONE);
     } else if (!c) {
         c = cw_irc_session_add_channel(s, a.name, room_id, password);
@@ -702,6 +719,7 @@ const CwTransportOps cw_irc_transport = {
     .registration_form = &registration_form,
     .check_registration = irc_check_registration,
     .unregistered = irc_unregistered,
+    .disconnect = irc_disconnect,
     .entity_settings = irc_entity_settings,
     .user_online = irc_user_online,
     .user_offline = irc_user_offline,
@@ -717,6 +735,7 @@ const CwTransportOps cw_irc_transport = {
     .change_nick = irc_change_nick,
     .send_private = irc_send_private,
     .is_room = irc_is_room,
+    .shared_rooms = TRUE, /* every connection in a channel sees the same members */
     .list_rooms = irc_list_rooms,
     .gateway_prompt = "IRC nick%server or #channel%server",
 };

@@ -1,7 +1,7 @@
 /* purple-buddies.c — libpurple's buddy list as the user's roster (legacy id =
  * buddy name, XEP-0106-escaped by the core), presence and typing both ways. */
 #define G_LOG_DOMAIN "causeway-purple"
-#include "purple-session.h"
+#include "purple-buddies.h"
 
 #include <string.h>
 
@@ -102,13 +102,13 @@ cw_purple_buddies_add_in_group(CwPurpleSession *s, const char *name, const char 
             return;
         /* Moving it: libpurple tells the plugin (serv_move_buddy). */
         purple_blist_add_buddy(b, NULL, group, NULL);
-        if (cw_purple_session_connection(s))
+        if (cw_purple_accounts_connection(s))
             add_to_roster(s, b);
         return;
     }
     b = purple_buddy_new(s->account, name, NULL);
     purple_blist_add_buddy(b, NULL, group, NULL);
-    if (cw_purple_session_connection(s))
+    if (cw_purple_accounts_connection(s))
         purple_account_add_buddy(s->account, b);
 }
 
@@ -120,7 +120,7 @@ cw_purple_buddies_remove(CwPurpleSession *s, const char *name)
     GSList *buddies = purple_find_buddies(s->account, name);
     for (GSList *l = buddies; l; l = l->next) {
         PurpleBuddy *b = l->data;
-        if (cw_purple_session_connection(s))
+        if (cw_purple_accounts_connection(s))
             purple_account_remove_buddy(s->account, b, purple_buddy_get_group(b));
         purple_blist_remove_buddy(b);
     }
@@ -151,8 +151,8 @@ cw_purple_buddies_name(CwPurpleSession *s, const char *who)
 static CwPurpleSession *
 session_of_buddy(CwPurpleTransport *t, PurpleBuddy *b)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(t, purple_buddy_get_account(b));
-    return s && cw_purple_session_connection(s) ? s : NULL;
+    CwPurpleSession *s = cw_purple_accounts_session(t, purple_buddy_get_account(b));
+    return s && cw_purple_accounts_connection(s) ? s : NULL;
 }
 
 static void
@@ -201,7 +201,7 @@ on_buddy_removed(PurpleBuddy *b, gpointer data)
 static void
 on_typing(PurpleAccount *account, const char *name, CwChatState state, CwPurpleTransport *t)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(t, account);
+    CwPurpleSession *s = cw_purple_accounts_session(t, account);
     if (!s)
         return;
     g_autofree char *who = cw_purple_buddies_name(s, name);

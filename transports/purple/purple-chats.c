@@ -14,8 +14,9 @@
 #define G_LOG_DOMAIN "causeway-purple"
 #include "purple-core.h"
 #include "purple-html.h"
+#include "purple-buddies.h"
+#include "purple-chats.h"
 #include "purple-room.h"
-#include "purple-session.h"
 
 #include <string.h>
 
@@ -112,6 +113,12 @@ is_jabber(CwPurpleSession *s)
     return g_strcmp0(s->t->protocol, "prpl-jabber") == 0;
 }
 
+static gboolean
+is_irc(CwPurpleSession *s)
+{
+    return g_strcmp0(s->t->protocol, "prpl-irc") == 0;
+}
+
 /* The server an account is on, for prpls whose chats live on the account's
  * server (prpl-irc: "nick@irc.example.net"); NULL when the account name does
  * not say (or for prpl-jabber, whose rooms are on any MUC service). */
@@ -166,7 +173,7 @@ session_of_conv(CwPurpleTransport *t, PurpleConversation *conv)
 {
     if (!conv || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_CHAT)
         return NULL;
-    return cw_purple_session_of_account(t, purple_conversation_get_account(conv));
+    return cw_purple_accounts_session(t, purple_conversation_get_account(conv));
 }
 
 static CwPurpleRoom *
@@ -194,7 +201,7 @@ static void
 room_join_now(CwPurpleRoom *r)
 {
     CwPurpleSession *s = r->s;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     g_autofree char *room = NULL, *server = NULL;
     cw_purple_room_id_parse(r->id, &room, &server);
@@ -286,7 +293,7 @@ cw_purple_chats_join(CwPurpleSession *s, const char *room_id, const char *nick,
     r->password = g_strdup(password);
     g_queue_init(&r->sent);
     g_hash_table_insert(rooms_of(s), r->key, r);
-    if (cw_purple_session_connection(s))
+    if (cw_purple_accounts_connection(s))
         room_join_now(r);
     /* else ROOM_PENDING: joined at signed-on */
 }
@@ -338,7 +345,7 @@ static gboolean
 leave_unwanted(gpointer data)
 {
     Unwanted *u = data;
-    CwPurpleSession *s = cw_purple_session_of_account(u->t, u->account);
+    CwPurpleSession *s = cw_purple_accounts_session(u->t, u->account);
     if (s && s->account && !room_by_name(s, u->name)) {
         PurpleConversation *conv =
             purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, u->name, s->account);
@@ -531,7 +538,7 @@ static void
 on_chat_join_failed(PurpleConnection *gc, GHashTable *components, gpointer data)
 {
     CwPurpleTransport *t = data;
-    CwPurpleSession *s = cw_purple_session_of_account(t, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(t, purple_connection_get_account(gc));
     PurplePluginProtocolInfo *info = s ? prpl_info_of(s) : NULL;
     if (!info || !info->get_chat_name || !components)
         return;
@@ -665,7 +672,7 @@ rooms_down(CwPurpleSession *s)
 static void
 on_signing_off(PurpleConnection *gc, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(data, purple_connection_get_account(gc));
     if (s)
         rooms_down(s);
 }
@@ -706,7 +713,7 @@ cw_purple_chats_send(CwPurpleSession *s, const char *room_id, const CwMessage *m
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
-    if (!conv || !cw_purple_session_connection(s)) {
+    if (!conv || !cw_purple_accounts_connection(s)) {
         cw_legacy_error(s->user, room_id, msg->id, "not-acceptable",
                         "You are not in this room on the legacy network (yet).");
         return;
@@ -727,7 +734,7 @@ cw_purple_chats_set_subject(CwPurpleSession *s, const char *room_id, const char 
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r ? conv_of(r) : NULL;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     if (!conv || !gc) {
         cw_legacy_error(s->user, room_id, NULL, "not-acceptable", "You are not in this room.");
@@ -778,7 +785,7 @@ cw_purple_chats_send_private(CwPurpleSession *s, const char *room_id, const char
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r ? conv_of(r) : NULL;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     if (!conv || !gc) {
         cw_legacy_error(s->user, room_id, msg->id, "not-acceptable", "You are not in this room.");
         return;
@@ -789,7 +796,7 @@ cw_purple_chats_send_private(CwPurpleSession *s, const char *room_id, const char
         to = g_strdup_printf("%s/%s", purple_conversation_get_name(conv), nick); /* MUC PM */
     else if (info && info->get_cb_real_name)
         to = info->get_cb_real_name(gc, purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)), nick);
-    else if (g_strcmp0(s->t->protocol, "prpl-irc") == 0)
+    else if (is_irc(s))
         to = g_strdup(nick);
     if (!to) {
         cw_legacy_error(s->user, room_id, msg->id, "feature-not-implemented",
@@ -848,7 +855,7 @@ static gint
 on_chat_invited(PurpleAccount *account, const char *inviter, const char *name,
                 const char *message, GHashTable *components, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    CwPurpleSession *s = cw_purple_accounts_session(data, account);
     if (!s)
         return 0;
     g_autofree char *room_id = room_id_of_name(s, name);
@@ -858,12 +865,22 @@ on_chat_invited(PurpleAccount *account, const char *inviter, const char *name,
         return -1;
     }
     g_autofree char *who = inviter ? g_strdup(inviter) : NULL;
-    if (who && is_jabber(s) && strchr(who, '/'))
-        *strchr(who, '/') = '\0'; /* the inviter's bare JID: its contact */
+    const char *nick = NULL;
+    char *slash = who && is_jabber(s) ? strchr(who, '/') : NULL;
+    if (slash) {
+        *slash = '\0';
+        /* A semi-anonymous MUC names the inviter by its occupant JID
+         * (room@service/nick): an occupant of that room; any other JID is
+         * the inviter's own, whose bare JID is its contact. */
+        if (!g_ascii_strcasecmp(who, name) && slash[1]) {
+            nick = slash + 1;
+            who[0] = '\0';
+        }
+    }
     const char *password = components ? g_hash_table_lookup(components, "password") : NULL;
     g_autofree char *reason = message && *message ? cw_purple_html_to_text(message) : NULL;
     g_info("%s: invited to %s", cw_user_jid(s->user), name);
-    cw_legacy_room_invite(s->user, room_id, who && *who ? who : NULL,
+    cw_legacy_room_invite(s->user, room_id, who && *who ? who : NULL, nick,
                           reason && *reason ? reason : NULL, password && *password ? password : NULL);
     return -1;
 }
@@ -874,7 +891,7 @@ cw_purple_chats_invite(CwPurpleSession *s, const char *room_id, const char *who,
 {
     CwPurpleRoom *r = room_by_id(s, room_id);
     PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     if (!conv || !gc) {
         cw_legacy_error(s->user, room_id, NULL, "not-acceptable", "You are not in this room.");
@@ -897,53 +914,20 @@ cw_purple_chats_invite(CwPurpleSession *s, const char *room_id, const char *who,
 /* ---- moderation (the plugin's /kick and /ban commands) ---- */
 
 static gboolean
-moderate(CwPurpleSession *s, const char *room_id, const char *command, const char *who,
-         const char *reason, GError **error)
+has_command(PurpleConversation *conv, const char *command)
 {
-    CwPurpleRoom *r = room_by_id(s, room_id);
-    PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
-    if (!conv || !cw_purple_session_connection(s)) {
-        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
-                    "You are not in this room on the legacy network (yet).");
-        return FALSE;
-    }
     GList *cmds = purple_cmd_list(conv);
     gboolean has = g_list_find_custom(cmds, command, (GCompareFunc)g_strcmp0) != NULL;
     g_list_free(cmds);
-    if (!has) {
-        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_FEATURE_NOT_IMPLEMENTED,
-                    "This legacy network has no %s command.", command);
-        return FALSE;
-    }
-    /* What the network would refuse, refused here: it would tell libpurple
-     * only (prpl-jabber sends its muc#admin request without waiting for the
-     * answer). A kick needs a moderator, a ban an admin or owner (XEP-0045). */
-    PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
-    const char *mine = purple_conv_chat_get_nick(chat);
-    PurpleConvChatBuddy *me = mine ? purple_conv_chat_cb_find(chat, mine) : NULL;
-    PurpleConvChatBuddyFlags flags = me ? me->flags : PURPLE_CBFLAGS_NONE;
-    gboolean may = !strcmp(command, "ban") ? cw_purple_room_affiliation(flags) >= CW_AFFILIATION_ADMIN
-                                           : cw_purple_room_role(flags) == CW_ROLE_MODERATOR;
-    if (!may) {
-        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ALLOWED,
-                    !strcmp(command, "ban") ? "Only the room's admins and owners may ban."
-                                            : "Only the room's moderators may kick.");
-        return FALSE;
-    }
-    /* The command line splits on spaces: one word for whom */
-    if (!who || !*who || strpbrk(who, " \t\r\n") || (reason && strpbrk(reason, "\r\n"))) {
-        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
-                    "This legacy network's /%s takes a name without spaces and a one-line reason.",
-                    command);
-        return FALSE;
-    }
-    if (!strcmp(command, "kick") && !purple_conv_chat_cb_find(chat, who)) {
-        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_ITEM_NOT_FOUND,
-                    "No occupant %s in this room.", who);
-        return FALSE;
-    }
-    g_autofree char *cmd = reason ? g_strdup_printf("%s %s %s", command, who, reason)
-                                  : g_strdup_printf("%s %s", command, who);
+    return has;
+}
+
+/* Run the plugin's command line cmd (its first word is command, for the
+ * error text). */
+static gboolean
+run_command(CwPurpleRoom *r, PurpleConversation *conv, const char *command, const char *cmd,
+            GError **error)
+{
     g_autofree char *markup = g_markup_escape_text(cmd, -1);
     char *err = NULL;
     PurpleCmdStatus st = purple_cmd_do_command(conv, cmd, markup, &err);
@@ -957,10 +941,76 @@ moderate(CwPurpleSession *s, const char *room_id, const char *command, const cha
         g_set_error(error, CW_CONDITION_ERROR, code, "The legacy network's /%s failed%s%s.", command,
                     err ? ": " : "", err ? err : "");
     } else {
-        g_info("%s: /%s in %s", cw_user_jid(s->user), command, r->name);
+        g_info("%s: /%s in %s", cw_user_jid(r->s->user), command, r->name);
     }
     g_free(err);
     return ok;
+}
+
+static gboolean
+moderate(CwPurpleSession *s, const char *room_id, const char *command, const char *who,
+         const char *reason, GError **error)
+{
+    CwPurpleRoom *r = room_by_id(s, room_id);
+    PurpleConversation *conv = r && r->state == ROOM_JOINED ? conv_of(r) : NULL;
+    if (!conv || !cw_purple_accounts_connection(s)) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
+                    "You are not in this room on the legacy network (yet).");
+        return FALSE;
+    }
+    gboolean ban = !strcmp(command, "ban");
+    /* prpl-irc has no /ban: an IRC ban is a ban mask on the channel
+     * (MODE +b NICK!*@*, through its /mode) and a kick when NICK is in. */
+    gboolean irc_ban = ban && !has_command(conv, command) && is_irc(s) && has_command(conv, "mode");
+    if (!irc_ban && !has_command(conv, command)) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_FEATURE_NOT_IMPLEMENTED,
+                    "This legacy network has no %s command.", command);
+        return FALSE;
+    }
+    /* What the network would refuse, refused here: it would tell libpurple
+     * only (prpl-jabber sends its muc#admin request without waiting for the
+     * answer). A kick needs a moderator, a ban an admin or owner (XEP-0045). */
+    PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
+    const char *mine = purple_conv_chat_get_nick(chat);
+    PurpleConvChatBuddy *me = mine ? purple_conv_chat_cb_find(chat, mine) : NULL;
+    PurpleConvChatBuddyFlags flags = me ? me->flags : PURPLE_CBFLAGS_NONE;
+    gboolean may = ban ? cw_purple_room_affiliation(flags) >= CW_AFFILIATION_ADMIN
+                       : cw_purple_room_role(flags) == CW_ROLE_MODERATOR;
+    if (!may) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ALLOWED,
+                    ban ? "Only the room's admins and owners may ban."
+                        : "Only the room's moderators may kick.");
+        return FALSE;
+    }
+    /* The command line splits on spaces: one word for whom */
+    if (!who || !*who || strpbrk(who, " \t\r\n") || (reason && strpbrk(reason, "\r\n"))) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
+                    "This legacy network's /%s takes a name without spaces and a one-line reason.",
+                    command);
+        return FALSE;
+    }
+    if (irc_ban && strpbrk(who, "!@*?,")) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_NOT_ACCEPTABLE,
+                    "An IRC ban through this gateway names a nick (not a mask or an address).");
+        return FALSE;
+    }
+    gboolean in = purple_conv_chat_cb_find(chat, who) != NULL;
+    if (!ban && !in) {
+        g_set_error(error, CW_CONDITION_ERROR, CW_CONDITION_ITEM_NOT_FOUND,
+                    "No occupant %s in this room.", who);
+        return FALSE;
+    }
+    if (irc_ban) {
+        g_autofree char *mode = g_strdup_printf("mode +b %s!*@*", who);
+        if (!run_command(r, conv, "mode", mode, error))
+            return FALSE;
+        if (!in)
+            return TRUE;
+        command = "kick";
+    }
+    g_autofree char *cmd = reason ? g_strdup_printf("%s %s %s", command, who, reason)
+                                  : g_strdup_printf("%s %s", command, who);
+    return run_command(r, conv, command, cmd, error);
 }
 
 gboolean
@@ -1080,7 +1130,7 @@ static PurpleRoomlistUiOps roomlist_ops = {
 void
 cw_purple_chats_list(CwPurpleSession *s, const char *legacy_id, guint max_items, CwRoomList *list)
 {
-    PurpleConnection *gc = cw_purple_session_connection(s);
+    PurpleConnection *gc = cw_purple_accounts_connection(s);
     PurplePluginProtocolInfo *info = prpl_info_of(s);
     if (!gc) {
         cw_room_list_done(list, "recipient-unavailable", "Not connected to the legacy network (yet).");

@@ -109,7 +109,7 @@ tell(PurpleAccount *account, const char *what, const char *title, const char *pr
     GString *s = g_string_new(what);
     const char *parts[] = { title, primary, secondary };
     for (gsize i = 0; i < G_N_ELEMENTS(parts); i++)
-        if (parts[i] && *parts[i]) {
+        if (parts[i] && *parts[i] && (i == 0 || g_strcmp0(parts[i], parts[i - 1]))) {
             const char *const *p = &parts[i];
             g_autofree char *plain = purple_markup_strip_html(*p);
             g_autofree char *text = purple_unescape_html(plain);
@@ -313,21 +313,35 @@ request_action(const char *title, const char *primary, const char *secondary, in
     GCallback chosen = NULL;
     int index = -1;
     GCallback default_cb = NULL;
+    const char *default_label = NULL;
     for (size_t i = 0; i < action_count; i++) {
         const char *label = va_arg(actions, const char *);
         GCallback cb = va_arg(actions, GCallback);
-        if ((int)i == default_action)
+        if ((int)i == default_action) {
             default_cb = cb;
+            default_label = label;
+        }
         if (index < 0 && is_refusal(label)) {
             index = (int)i;
             chosen = cb;
         }
     }
     if (index < 0) {
+        /* Nothing refuses (prpl-jabber's "Create New Room": Configure Room
+         * or Accept Defaults): the default, and the user is told which. */
         index = default_action;
         chosen = default_cb;
+        g_autofree char *plain = g_strdup(default_label ? default_label : "the default");
+        char *w = plain;
+        for (char *r = plain; *r; r++)
+            if (*r != '_')
+                *w++ = *r;
+        *w = '\0';
+        g_autofree char *what = g_strdup_printf("Answered a request with \"%s\"", plain);
+        tell(account, what, title, primary, secondary);
+    } else {
+        tell(account, "Refused a request", title, primary, secondary);
     }
-    tell(account, "Refused a request", title, primary, secondary);
     PendingAnswer *a = pending_new(ANSWER_CB_INT, PURPLE_REQUEST_ACTION, chosen, user_data);
     a->int_arg = index;
     return a;

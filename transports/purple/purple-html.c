@@ -382,8 +382,34 @@ handle_tag(Conv *cv, const Tag *tag, gboolean closing)
 
 /* ---- markup output (XHTML-IM, libpurple HTML) ---------------------------- */
 
-/* Append text (already decoded) escaped for markup: in XHTML only XML 1.0
- * characters, a newline as <br/>; in libpurple HTML a newline as <br>. */
+/* What markup writes for the character c, or NULL when c stands for itself:
+ * & < > always escaped; " in an attribute value and everywhere in libpurple
+ * HTML (as cw_purple_text_to_html promises), ' in an attribute value
+ * (XHTML-IM's are quoted with it); a newline is the mode's <br> in text and
+ * nothing in an attribute. The one table of both outputs. */
+static const char *
+markup_escape(gunichar c, int mode, gboolean attribute)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return attribute || mode == MODE_PURPLE ? "&quot;" : NULL;
+    case '\'':
+        return attribute ? "&apos;" : NULL;
+    case '\n':
+        return attribute ? "" : mode == MODE_XHTML ? "<br/>" : "<br>";
+    default:
+        return NULL;
+    }
+}
+
+/* Append text (already decoded) escaped for markup (markup_escape); in
+ * XHTML and libpurple HTML alike only XML 1.0 characters. */
 static void
 put_escaped(Conv *cv, const char *p, gsize len, gboolean attribute)
 {
@@ -392,34 +418,13 @@ put_escaped(Conv *cv, const char *p, gsize len, gboolean attribute)
     while (p < end) {
         gunichar c = g_utf8_get_char(p);
         const char *next = g_utf8_next_char(p);
-        switch (c) {
-        case '&':
-            g_string_append(out, "&amp;");
-            break;
-        case '<':
-            g_string_append(out, "&lt;");
-            break;
-        case '>':
-            g_string_append(out, "&gt;");
-            break;
-        case '"':
-            g_string_append(out, attribute ? "&quot;" : "\"");
-            break;
-        case '\'':
-            g_string_append(out, attribute ? "&apos;" : "'");
-            break;
-        case '\n':
-            if (attribute)
-                break;
-            g_string_append(out, cv->mode == MODE_XHTML ? "<br/>" : "<br>");
-            break;
-        default:
-            /* XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | ...
-             * (surrogates never come out of the decoder). */
-            if ((c < 0x20 && c != '\t') || c == 0xFFFE || c == 0xFFFF)
-                break;
+        const char *markup = markup_escape(c, cv->mode, attribute);
+        if (markup)
+            g_string_append(out, markup);
+        /* XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | ...
+         * (surrogates never come out of the decoder). */
+        else if (!((c < 0x20 && c != '\t') || c == 0xFFFE || c == 0xFFFF))
             g_string_append_len(out, p, next - p);
-        }
         p = next;
     }
 }
@@ -768,7 +773,8 @@ convert(const char *html, int mode, gboolean *formatted)
         if (next) {
             p = next;
         } else {
-            put_text(&cv, "&lt;", "&lt;" + 4);
+            static const char escaped_lt[] = "&lt;";
+            put_text(&cv, escaped_lt, escaped_lt + sizeof escaped_lt - 1);
             p = lt + 1;
         }
     }
@@ -828,26 +834,14 @@ cw_purple_text_to_html(const char *text)
     if (!text)
         return NULL;
     GString *out = g_string_sized_new(strlen(text) + 16);
+    /* Byte by byte: what markup_escape changes is ASCII, which no byte of a
+     * multi-byte UTF-8 sequence is; everything else is copied as it is. */
     for (const char *p = text; *p; p++) {
-        switch (*p) {
-        case '&':
-            g_string_append(out, "&amp;");
-            break;
-        case '<':
-            g_string_append(out, "&lt;");
-            break;
-        case '>':
-            g_string_append(out, "&gt;");
-            break;
-        case '"':
-            g_string_append(out, "&quot;");
-            break;
-        case '\n':
-            g_string_append(out, "<br>");
-            break;
-        default:
+        const char *markup = markup_escape((unsigned char)*p, MODE_PURPLE, FALSE);
+        if (markup)
+            g_string_append(out, markup);
+        else
             g_string_append_c(out, *p);
-        }
     }
     return g_string_free(out, FALSE);
 }

@@ -1,6 +1,8 @@
 /* purple-session.c — one user's libpurple account: log in with the stored
  * registration, reconnect with backoff, fatal errors mark it failing. */
 #define G_LOG_DOMAIN "causeway-purple"
+#include "purple-buddies.h"
+#include "purple-chats.h"
 #include "purple-core.h"
 #include "purple-session.h"
 
@@ -13,11 +15,9 @@ session_free(gpointer p)
     if (s->retry)
         g_source_remove(s->retry);
     cw_purple_chats_free(s);
-    if (s->account) {
-        if (!s->t->quitting)
-            purple_account_set_enabled(s->account, CW_PURPLE_UI_ID, FALSE);
-        g_hash_table_remove(s->t->sessions, s->account);
-    }
+    PurpleAccount *a = cw_purple_accounts_unbind(s);
+    if (a && !s->t->quitting)
+        purple_account_set_enabled(a, CW_PURPLE_UI_ID, FALSE);
     g_free(s);
 }
 
@@ -32,22 +32,6 @@ cw_purple_session_get(CwPurpleTransport *t, CwUser *user, gboolean create)
     s->user = user;
     cw_user_set_data(user, s, session_free);
     return s;
-}
-
-CwPurpleSession *
-cw_purple_session_of_account(CwPurpleTransport *t, PurpleAccount *account)
-{
-    if (!t || t->quitting || !account)
-        return NULL;
-    return g_hash_table_lookup(t->sessions, account);
-}
-
-PurpleConnection *
-cw_purple_session_connection(CwPurpleSession *s)
-{
-    if (!s->account || !purple_account_is_connected(s->account))
-        return NULL;
-    return purple_account_get_connection(s->account);
 }
 
 /* The user's registration values, as the form's vars (password included). */
@@ -73,22 +57,18 @@ prepare_account(CwPurpleSession *s, GHashTable *values)
         return NULL;
     if (s->account && g_strcmp0(purple_account_get_username(s->account), name) != 0) {
         /* The registration changed the account name: the old account goes. */
-        PurpleAccount *old = s->account;
-        g_hash_table_remove(t->sessions, old);
-        s->account = NULL;
-        purple_accounts_delete(old);
+        purple_accounts_delete(cw_purple_accounts_unbind(s));
     }
     if (!s->account) {
         PurpleAccount *a = purple_accounts_find(name, t->protocol);
-        CwPurpleSession *other = a ? g_hash_table_lookup(t->sessions, a) : NULL;
+        CwPurpleSession *other = cw_purple_accounts_session(t, a);
         if (other && other != s)
             return NULL; /* another user's: refused by the caller */
         if (!a) {
             a = purple_account_new(name, t->protocol);
             purple_accounts_add(a);
         }
-        s->account = a;
-        g_hash_table_insert(t->sessions, a, s);
+        cw_purple_accounts_bind(s, a);
     }
     purple_account_set_remember_password(s->account, FALSE);
     cw_purple_form_apply(t->form, values, s->account);
@@ -157,12 +137,9 @@ void
 cw_purple_session_forget(CwPurpleSession *s)
 {
     cw_purple_session_logout(s);
-    if (s->account) {
-        PurpleAccount *a = s->account;
-        g_hash_table_remove(s->t->sessions, a);
-        s->account = NULL;
+    PurpleAccount *a = cw_purple_accounts_unbind(s);
+    if (a)
         purple_accounts_delete(a);
-    }
 }
 
 /* ---- connection signals ---- */
@@ -187,7 +164,7 @@ retry_now(gpointer data)
 static void
 on_signed_on(PurpleConnection *gc, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(data, purple_connection_get_account(gc));
     if (!s)
         return;
     clear_password(s);
@@ -202,7 +179,7 @@ on_signed_on(PurpleConnection *gc, gpointer data)
 static void
 on_signed_off(PurpleConnection *gc, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(data, purple_connection_get_account(gc));
     if (!s)
         return;
     clear_password(s);
@@ -215,7 +192,7 @@ on_connection_error(PurpleConnection *gc, PurpleConnectionError reason, const ch
                     gpointer data)
 {
     CwPurpleTransport *t = data;
-    CwPurpleSession *s = cw_purple_session_of_account(t, purple_connection_get_account(gc));
+    CwPurpleSession *s = cw_purple_accounts_session(t, purple_connection_get_account(gc));
     if (!s)
         return;
     clear_password(s);

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "log.h" /* cw_log_get_level: libpurple's debug output only with --debug */
+#include "purple-buddies.h"
+#include "purple-chats.h"
 #include "purple-core.h"
 #include "purple-form.h"
 #include "purple-html.h"
@@ -34,7 +36,7 @@ on_notify(PurpleAccount *account, const char *text, gpointer data)
 {
     if (cw_purple_chats_note_notify(data, text))
         return;
-    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    CwPurpleSession *s = cw_purple_accounts_session(data, account);
     if (s)
         cw_legacy_gateway_message(s->user, text);
     else
@@ -48,7 +50,7 @@ static gboolean
 on_authorize(PurpleAccount *account, const char *remote_user, const char *alias,
              const char *message, gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    CwPurpleSession *s = cw_purple_accounts_session(data, account);
     if (!s)
         return FALSE;
     g_autofree char *text = g_strdup_printf(
@@ -64,7 +66,7 @@ static void
 on_im(PurpleAccount *account, const char *who, const char *html, time_t mtime, gboolean delayed,
       gpointer data)
 {
-    CwPurpleSession *s = cw_purple_session_of_account(data, account);
+    CwPurpleSession *s = cw_purple_accounts_session(data, account);
     if (!s)
         return;
     g_autofree char *body = cw_purple_html_to_text(html);
@@ -283,11 +285,22 @@ purple_user_offline(CwUser *user)
         return;
     g_autofree char *stay = cw_user_get_value(user, "", CW_PURPLE_FORM_STAY_CONNECTED);
     if (g_strcmp0(stay, "1") == 0) {
-        if (s->account && cw_purple_session_connection(s))
+        if (s->account && cw_purple_accounts_connection(s))
             purple_account_set_status(s->account, "away", TRUE, NULL);
         return;
     }
     cw_purple_session_logout(s);
+}
+
+/* An administrator disconnected the user: log out even when "stay
+ * connected" is set; the next available presence logs in again. */
+static void
+purple_disconnect(CwUser *user)
+{
+    CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
+                                               FALSE);
+    if (s)
+        cw_purple_session_logout(s);
 }
 
 static void
@@ -295,7 +308,7 @@ purple_user_presence(CwUser *user, CwShow show, const char *status)
 {
     CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
                                                FALSE);
-    if (!s || !cw_purple_session_connection(s))
+    if (!s || !cw_purple_accounts_connection(s))
         return;
     PurpleStatusPrimitive prim = PURPLE_STATUS_AVAILABLE;
     switch (show) {
@@ -335,7 +348,7 @@ connection_or_error(CwUser *user, const char *legacy_id, const char *msg_id,
 {
     CwPurpleSession *s = cw_purple_session_get(cw_purple_transport_of(cw_user_gateway(user)), user,
                                                FALSE);
-    PurpleConnection *gc = s ? cw_purple_session_connection(s) : NULL;
+    PurpleConnection *gc = s ? cw_purple_accounts_connection(s) : NULL;
     if (!gc && msg_id != (const char *)-1)
         cw_legacy_error(user, legacy_id, msg_id, "recipient-unavailable",
                         "Not connected to the legacy network (yet); try again later.");
@@ -536,6 +549,7 @@ const CwTransportOps cw_purple_transport = {
     .requires_registration = TRUE,
     .user_online = purple_user_online,
     .user_offline = purple_user_offline,
+    .disconnect = purple_disconnect,
     .user_presence = purple_user_presence,
     .send_message = purple_send_message,
     .send_chat_state = purple_send_chat_state,

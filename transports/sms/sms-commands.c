@@ -1,6 +1,7 @@
 /* sms-commands.c — the admins' ad-hoc commands of the sms transport
  * (sms-commands.h). */
 #define G_LOG_DOMAIN "causeway-sms"
+#include <causeway/admin.h>
 #include <gio/gio.h>
 
 #include "sms-commands.h"
@@ -98,8 +99,8 @@ approve_complete(CwUser *user, GHashTable *values, char **note, GError **error)
         g_propagate_error(error, g_steal_pointer(&serr));
         return FALSE;
     }
-    g_message("admin %s %s the claim of %s by %s", cw_user_jid(user),
-              approve ? "approved" : "rejected", number, jid);
+    cw_admin_log(cw_user_jid(user), jid, "%s the claim of %s by %s",
+                 approve ? "approved" : "rejected", number, jid);
     g_autofree char *text = approve
         ? g_strdup_printf("Your claim of %s was approved: texts to it reach you here, and you can "
                           "text from it.", number)
@@ -159,7 +160,8 @@ assign_complete(CwUser *user, GHashTable *values, char **note, GError **error)
     if (!ok)
         return FALSE;
     const char *number = g_hash_table_lookup(reg, "number"); /* normalised */
-    g_message("admin %s assigned %s to %s", cw_user_jid(user), number, cw_user_jid(target));
+    cw_admin_log(cw_user_jid(user), cw_user_jid(target), "assigned %s to %s", number,
+                 cw_user_jid(target));
     g_autofree char *text = g_strdup_printf("An administrator gave you the number %s: texts to it "
                                             "reach you here.", number);
     cw_legacy_gateway_message(target, text);
@@ -214,7 +216,7 @@ revoke_complete(CwUser *user, GHashTable *values, char **note, GError **error)
         g_propagate_error(error, g_steal_pointer(&serr));
         return FALSE;
     }
-    g_message("admin %s revoked %s from %s", cw_user_jid(user), number, jid);
+    cw_admin_log(cw_user_jid(user), jid, "revoked %s from %s", number, jid);
     g_autofree char *text = g_strdup_printf("An administrator took the number %s back: you can no "
                                             "longer text from it.", number);
     tell(t, jid, text);

@@ -1103,3 +1103,87 @@ cw_sms_optout_get(CwSmsStore *store, const char *gateway_number, const char *pee
     }
     return row;
 }
+
+/* ---- administration ------------------------------------------------------------ */
+
+CwSmsStore *
+cw_sms_store_open_readonly(const char *path, GError **error)
+{
+    g_return_val_if_fail(path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(error, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_NOT_FOUND,
+                    "opening %s: no such database", path);
+        return NULL;
+    }
+    g_autoptr(CwSmsStore) store = g_new0(CwSmsStore, 1);
+    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sms_stmt_finalize);
+    int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        g_autofree char *op = g_strdup_printf("opening %s read-only", path);
+        sms_set_error(store, error, rc, CW_SMS_STORE_ERROR_OPEN, op);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, SMS_STORE_BUSY_TIMEOUT_MS);
+    gint64 version = 0;
+    if (!sms_query_version(store, &version, error)) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
+    if (version != SMS_STORE_SCHEMA_VERSION) {
+        g_set_error(error, CW_SMS_STORE_ERROR, CW_SMS_STORE_ERROR_OPEN,
+                    "%s: schema version %" G_GINT64_FORMAT " is not the %d this Causeway reads",
+                    path, version, SMS_STORE_SCHEMA_VERSION);
+        return NULL;
+    }
+    return g_steal_pointer(&store);
+}
+
+gboolean
+cw_sms_user_counts(CwSmsStore *store, const char *jid, gint64 *messages, gint64 *conversations,
+                   GError **error)
+{
+    g_return_val_if_fail(store != NULL && jid != NULL && messages && conversations, FALSE);
+    const char *op = "counting a user's SMS data";
+    g_autoptr(SmsStmt) st = sms_stmt(store, op,
+                                     "SELECT (SELECT count(*) FROM messages WHERE jid = ?1), "
+                                     "(SELECT count(*) FROM conversations WHERE jid = ?1)",
+                                     error, "t", jid);
+    gboolean row = FALSE;
+    if (st == NULL || !sms_step_row(store, st, op, &row, error))
+        return FALSE;
+    *messages = row ? sqlite3_column_int64(st, 0) : 0;
+    *conversations = row ? sqlite3_column_int64(st, 1) : 0;
+    return TRUE;
+}
+
+void
+cw_sms_forgotten_clear(CwSmsForgotten *f)
+{
+    if (f)
+        g_clear_pointer(&f->number, g_free);
+}
+
+gboolean
+cw_sms_user_forget(CwSmsStore *store, const char *jid, CwSmsForgotten *out, GError **error)
+{
+    g_return_val_if_fail(store != NULL && jid != NULL && out != NULL, FALSE);
+    g_return_val_if_fail(!store->in_group, FALSE);
+    *out = (CwSmsForgotten){ 0 };
+    if (!sms_write_begin(store, error))
+        return FALSE;
+    out->state = cw_sms_claim_of(store, jid, &out->number);
+    gboolean ok = SMS_EXEC(store, "releasing claim", "DELETE FROM claims WHERE jid = ?1", error,
+                           NULL, "t", jid) &&
+                  SMS_EXEC(store, "removing messages of user", "DELETE FROM messages WHERE jid = ?1",
+                           error, &out->messages, "t", jid) &&
+                  SMS_EXEC(store, "forgetting conversations",
+                           "DELETE FROM conversations WHERE jid = ?1", error, &out->conversations,
+                           "t", jid);
+    if (!sms_write_end(store, ok, error)) {
+        cw_sms_forgotten_clear(out);
+        return FALSE;
+    }
+    return TRUE;
+}

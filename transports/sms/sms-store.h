@@ -175,4 +175,26 @@ gboolean cw_sms_optout_set(CwSmsStore *store, const char *gateway_number, const 
                            gboolean opted_out, GError **error);
 gboolean cw_sms_optout_get(CwSmsStore *store, const char *gateway_number, const char *peer);
 
+/* ---- administration (causeway --show-user / --delete-user / --stats) ---- */
+
+/* Open an existing file read-only: no migration, no write; safe beside the
+ * running transport (WAL). A missing file is CW_SMS_STORE_ERROR_NOT_FOUND; a
+ * schema this build does not know is refused (CW_SMS_STORE_ERROR_OPEN). */
+CwSmsStore *cw_sms_store_open_readonly(const char *path, GError **error);
+/* Messages of jid in the outbox (finished or not) and their conversations;
+ * FALSE on error. */
+gboolean cw_sms_user_counts(CwSmsStore *store, const char *jid, gint64 *messages,
+                            gint64 *conversations, GError **error);
+/* What cw_sms_user_forget removed. */
+typedef struct {
+    char *number;             /* the claim released, or NULL */
+    CwSmsClaimState state;    /* its state */
+    gint64 messages, conversations;
+} CwSmsForgotten;
+void cw_sms_forgotten_clear(CwSmsForgotten *f);
+/* Release jid's claim, remove its outbox messages and conversations, in one
+ * transaction (not inside a group), filling *out. */
+gboolean cw_sms_user_forget(CwSmsStore *store, const char *jid, CwSmsForgotten *out,
+                            GError **error);
+
 G_END_DECLS

@@ -19,6 +19,7 @@
 #include <causeway/transport.h>
 #include <string.h>
 
+#include "sms-admin.h"
 #include "sms-keywords.h"
 #include "sms-text.h"
 #include "sms-commands.h"
@@ -609,4 +610,7 @@ const CwTransportOps cw_sms_transport = {
     .commands = commands,
     .gateway_command = sms_gateway_command,
     .commands_help = "  number — which number you text from\n",
+    .admin_user_info = cw_sms_admin_user_info,
+    .admin_user_delete = cw_sms_admin_user_delete,
+    .admin_stats = cw_sms_admin_stats,
 };
