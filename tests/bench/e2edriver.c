@@ -9,10 +9,11 @@
  *   fan    a raw IRC client ("benchirc") writes --fan-msgs lines round-robin
  *          into the channels; every <message/> the users receive counts
  *   x2i    the users write --x2i-msgs groupchat messages (round-robin); every
- *          PRIVMSG benchirc reads counts
+ *          PRIVMSG benchirc reads counts (x2i_*); then until every user of the
+ *          sender's room got the message's reflection (x2i_all_*)
  * Between phases the driver waits until nothing arrived for --quiet seconds.
- * It reads utime+stime of --prosody-pid and --gw-pid (/proc/PID/stat) around
- * each phase and RSS of the gateway. Results: key=value lines on stdout;
+ * It reads utime+stime of --prosody-pid and --gw-pid and Prosody's stime
+ * alone (/proc/PID/stat) around each phase, and RSS of the gateway. Results: key=value lines on stdout;
  * diagnostics on stderr, prefixed "e2edriver:". Exit 0 when every phase
  * completed, 2 on a timeout, 1 on usage errors.
  *
@@ -87,8 +88,9 @@ result(const char *fmt, ...)
 
 static long clk_tck;
 
+/* stime alone (sys_only) or utime+stime of pid, in seconds */
 static double
-proc_cpu_s(int pid)
+proc_cpu_split_s(int pid, bool sys_only)
 {
     char path[64], data[2048];
     if (pid <= 0)
@@ -104,7 +106,13 @@ proc_cpu_s(int pid)
     unsigned long long ut = 0, st = 0;
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
-    return (double)(ut + st) / (double)clk_tck;
+    return (double)(sys_only ? st : ut + st) / (double)clk_tck;
+}
+
+static double
+proc_cpu_s(int pid)
+{
+    return proc_cpu_split_s(pid, false);
 }
 
 static long
@@ -128,13 +136,14 @@ proc_status_kb(int pid, const char *key)
 
 typedef struct {
     int64_t t;
-    double prosody, gw, self;
+    double prosody, gw, self, prosody_sys;
 } Mark;
 
 static Mark
 mark(void)
 {
-    return (Mark){ now_ns(), proc_cpu_s(opt.prosody_pid), proc_cpu_s(opt.gw_pid), proc_cpu_s(getpid()) };
+    return (Mark){ now_ns(), proc_cpu_s(opt.prosody_pid), proc_cpu_s(opt.gw_pid), proc_cpu_s(getpid()),
+                   proc_cpu_split_s(opt.prosody_pid, true) };
 }
 
 /* PREFIX_wall_s, PREFIX_prosody_cpu_s, PREFIX_gw_cpu_s, PREFIX_driver_cpu_s */
@@ -143,6 +152,7 @@ mark_report(const char *prefix, Mark a, Mark b)
 {
     result("%s_wall_s=%.3f", prefix, (double)(b.t - a.t) / 1e9);
     result("%s_prosody_cpu_s=%.3f", prefix, b.prosody - a.prosody);
+    result("%s_prosody_sys_s=%.3f", prefix, b.prosody_sys - a.prosody_sys);
     result("%s_gw_cpu_s=%.3f", prefix, b.gw - a.gw);
     result("%s_driver_cpu_s=%.3f", prefix, b.self - a.self);
 }
@@ -597,6 +607,19 @@ x_pump(void)
 
 static bool done_x(void) { return x_sent >= x_target && irc_privmsgs - x_base >= x_target; }
 
+static long long x_refl_base, x_refl_expect;
+static int64_t x_refl_t_last;
+
+static bool
+done_refl(void)
+{
+    if (msgs_rx - x_refl_base >= x_refl_expect) {
+        x_refl_t_last = t_last_rx;
+        return true;
+    }
+    return false;
+}
+
 static int
 fail(const char *what)
 {
@@ -718,9 +741,23 @@ main(int argc, char **argv)
         result("x2i_received=%lld", irc_privmsgs - x_base);
         mark_report("x2i", a, b);
         result("x2i_msgs_per_s=%.1f", (double)(irc_privmsgs - x_base) / ((double)(b.t - a.t) / 1e9));
-        result("x2i_reflections=%lld", msgs_rx - m0);
+        result("x2i_reflections_at_irc=%lld", msgs_rx - m0);
         if (!ok)
             return fail("x2i");
+        /* the same phase until every sender's room got the reflection too: what the users see */
+        x_refl_base = m0;
+        for (long long k = 0; k < x_target; k++)
+            x_refl_expect += chan_users(users[k % N].chan);
+        bool all = run_until(done_refl, NULL, opt.timeout_s, "the reflections of XMPP->IRC");
+        Mark c = mark();
+        c.t = x_refl_t_last ? x_refl_t_last : t_last_rx;
+        result("x2i_reflections=%lld", msgs_rx - m0);
+        result("x2i_reflections_expected=%lld", x_refl_expect);
+        mark_report("x2i_all", a, c);
+        result("x2i_all_msgs_per_s=%.1f", (double)(irc_privmsgs - x_base) / ((double)(c.t - a.t) / 1e9));
+        if (!all)
+            note("XMPP->IRC: %lld of %lld reflections", msgs_rx - m0, x_refl_expect);
+        run_until(done_quiet, NULL, opt.timeout_s, "quiet");
     }
     result("rss_end_kb=%ld", proc_status_kb(opt.gw_pid, "VmRSS"));
     result("ok=1");

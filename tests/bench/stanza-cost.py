@@ -10,6 +10,14 @@ one of two write patterns (batched into 64 KiB writes, or one write per
 stanza). Prosody's utime+stime from the first write until the users received
 the last stanza, per 10,000 stanzas; medians of E2E_COST_RUNS rounds, the
 variants interleaved so the machine's noise hits them alike.
+
+    E2E_COST_CALLGRIND=1 /usr/bin/python3 tests/bench/stanza-cost.py
+
+runs Prosody under valgrind's callgrind instead and reports the instructions
+Prosody executes per stanza (callgrind_control zeroes the counters before each
+variant and dumps them after it): exact and repeatable, where CPU seconds on a
+shared 2-core machine vary by 15 % from round to round. One round is enough
+(E2E_COST_RUNS defaults to 1 there; E2E_COST_STANZAS to 3000).
 """
 import hashlib
 import importlib.util
@@ -17,6 +25,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import statistics
 import sys
 import threading
@@ -29,9 +38,10 @@ sys.argv = sys.argv[:1]
 spec.loader.exec_module(e2e)
 bench = e2e.bench
 
+CALLGRIND = os.environ.get("E2E_COST_CALLGRIND", "") not in ("", "0")
 USERS = int(os.environ.get("E2E_COST_USERS", "20"))
-STANZAS = int(os.environ.get("E2E_COST_STANZAS", "40000"))
-RUNS = int(os.environ.get("E2E_COST_RUNS", "3"))
+STANZAS = int(os.environ.get("E2E_COST_STANZAS", "3000" if CALLGRIND else "40000"))
+RUNS = int(os.environ.get("E2E_COST_RUNS", "1" if CALLGRIND else "3"))
 ROOM = "#bench%127.0.0.1@" + e2e.DOMAIN
 UUID = "86e9f3f2-2fec-40b3-ac39-d159b52bb5d8"
 BODY = "fan 0 lorem ipsum dolor sit amet"
@@ -42,17 +52,23 @@ VARIANTS = {
                       '<stanza-id xmlns="urn:xmpp:sid:0" id="{uuid}" by="{room}"/></message>',
     # what biboumi 9 sends
     "biboumi": "<message from='{room}/benchirc' id='{uuid}' to='{to}' type='groupchat'><body>{body}</body></message>",
+    # Causeway since 0d00e63: short ids, the stanza-id also the message id
+    "causeway-short": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{sid}"><body>{body}</body>'
+                      '<stanza-id xmlns="urn:xmpp:sid:0" id="{sid}" by="{room}"/></message>',
     "no-stanza-id": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{uuid}"><body>{body}</body></message>',
-    "short-ids": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{sid}"><body>{body}</body>'
-                 '<stanza-id xmlns="urn:xmpp:sid:0" id="{sid}" by="{room}"/></message>',
+    "no-stanza-id-short-msg-id": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{sid}"><body>{body}'
+                                 '</body></message>',
+    "no-ids": '<message type="groupchat" from="{room}/benchirc" to="{to}"><body>{body}</body></message>',
     "short-ids-no-msg-id": '<message type="groupchat" from="{room}/benchirc" to="{to}"><body>{body}</body>'
                            '<stanza-id xmlns="urn:xmpp:sid:0" id="{sid}" by="{room}"/></message>',
-    "xml-lang": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{uuid}" xml:lang="en"><body>{body}'
-                '</body><stanza-id xmlns="urn:xmpp:sid:0" id="{uuid}" by="{room}"/></message>',
+    "xml-lang": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{sid}" xml:lang="en"><body>{body}'
+                '</body><stanza-id xmlns="urn:xmpp:sid:0" id="{sid}" by="{room}"/></message>',
+    "bare-to": '<message type="groupchat" from="{room}/benchirc" to="{bare}" id="{sid}"><body>{body}</body>'
+               '<stanza-id xmlns="urn:xmpp:sid:0" id="{sid}" by="{room}"/></message>',
     "long-body": '<message type="groupchat" from="{room}/benchirc" to="{to}" id="{sid}"><body>{body}{pad}</body>'
                  '<stanza-id xmlns="urn:xmpp:sid:0" id="{sid}" by="{room}"/></message>',
 }
-PATTERNS = ["batched", "per-stanza"]
+PATTERNS = ["batched", "per-stanza"] if not CALLGRIND else ["batched"]
 
 
 class Drain(threading.Thread):
@@ -126,7 +142,12 @@ def main():
     d = os.path.join(e2e.RUN, "stanza-cost")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    p = e2e.Prosody(d, USERS).start()
+    p = e2e.Prosody(d, USERS)
+    if CALLGRIND:
+        p.start(wrap=["valgrind", "--tool=callgrind",
+                      "--callgrind-out-file=%s/callgrind.out.%%p" % d, prosody_interpreter()], wait_s=120)
+    else:
+        p.start()
     try:
         drains = [Drain(p.c2s, k) for k in range(1, USERS + 1)]
         for t in drains:
@@ -140,9 +161,13 @@ def main():
                     stanzas = []
                     for i in range(STANZAS):
                         stanzas.append(tmpl.format(room=ROOM, to="u%d@%s/r" % (i % USERS + 1, e2e.USER_DOMAIN),
+                                                   bare="u%d@%s" % (i % USERS + 1, e2e.USER_DOMAIN),
                                                    uuid=UUID, sid="Kq3mZ8pA%04d" % (i % 10000), body=BODY,
                                                    pad=" x" * 100).encode())
                     before = sum(t.count for t in drains)
+                    if CALLGRIND:
+                        subprocess.run(["callgrind_control", "-z", str(p.proc.pid)], check=True,
+                                       stdout=subprocess.DEVNULL)
                     c0 = bench_cpu(p.proc.pid)
                     t0 = time.monotonic()
                     if pat == "batched":
@@ -152,25 +177,61 @@ def main():
                     else:
                         for st in stanzas:
                             comp.sendall(st)
-                    deadline = time.monotonic() + 120
+                    deadline = time.monotonic() + (600 if CALLGRIND else 120)
                     while sum(t.count for t in drains) - before < STANZAS and time.monotonic() < deadline:
                         time.sleep(0.01)
                     t1 = max(t.t_last for t in drains)
                     cpu = bench_cpu(p.proc.pid) - c0
                     got = sum(t.count for t in drains) - before
+                    if CALLGRIND:
+                        cpu = callgrind_ir(p.proc.pid, d) / 1e4   # reported per 10k: instructions per stanza
                     res.setdefault((v, pat), []).append((cpu * 1e4 / max(got, 1), got / max(t1 - t0, 1e-9),
                                                          len(stanzas[0])))
                     time.sleep(0.2)
-        print("| variant | writes | bytes/stanza | Prosody CPU-s per 10k (median, range) | stanzas/s |")
+        what = "Prosody instructions per stanza (callgrind)" if CALLGRIND else "Prosody CPU-s per 10k (median, range)"
+        print("| variant | writes | bytes/stanza | %s | stanzas/s |" % what)
         print("|---|---|---|---|---|")
         base = statistics.median(x[0] for x in res[("biboumi", "batched")])
         for (v, pat), xs in res.items():
             cpus = [x[0] for x in xs]
-            print("| %s | %s | %d | %.3f (%.3f–%.3f), %.2f× biboumi's | %.0f |" % (
+            f = "| %s | %s | %d | %.0f (%.0f–%.0f), %.2f× biboumi's | %.0f |" if CALLGRIND else \
+                "| %s | %s | %d | %.3f (%.3f–%.3f), %.2f× biboumi's | %.0f |"
+            print(f % (
                 v, pat, xs[0][2], statistics.median(cpus), min(cpus), max(cpus), statistics.median(cpus) / base,
                 statistics.median(x[1] for x in xs)))
     finally:
         p.stop()
+
+
+def prosody_interpreter():
+    """The Lua of /usr/bin/prosody's #! line (valgrind does not follow env's exec)."""
+    with open(shutil.which("prosody")) as f:
+        line = f.readline().split()
+    return shutil.which(line[-1]) or line[-1]
+
+
+def callgrind_ir(pid, d):
+    """Dumps callgrind's counters of pid; returns the instructions counted since the last zeroing.
+    Valgrind reads the request when the program runs, so a sleeping Prosody may take a while."""
+    def dumps():
+        return {f: os.path.getmtime(os.path.join(d, f)) for f in os.listdir(d)
+                if f.startswith("callgrind.out") and os.path.getsize(os.path.join(d, f)) > 0}
+    before = dumps()
+    subprocess.run(["callgrind_control", "-d", str(pid)], check=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        new = [f for f, m in dumps().items() if before.get(f) != m]
+        if new:
+            time.sleep(0.5)   # let it finish writing
+            ir = None
+            with open(os.path.join(d, new[0]), errors="replace") as fh:
+                for line in fh:
+                    if line.startswith("summary:") or line.startswith("totals:"):
+                        ir = int(line.split()[1])
+            if ir is not None:
+                return ir
+        time.sleep(0.2)
+    raise RuntimeError("no callgrind dump in %s" % d)
 
 
 def bench_cpu(pid):
