@@ -146,3 +146,17 @@ def test_installed_unit_runs(rig, tmp_path, install_root, unit, instance):
     for p in made:
         assert os.stat(p).st_mode & 0o077 == 0, "%s is not private: %o" % (p, os.stat(p).st_mode)
     assert cw.stop() == 0
+
+
+def test_man_page_documents_every_option():
+    """causeway(8) names every long option `causeway --help` offers, so the
+    page cannot drift from the command line (causeway.conf(5) has the same
+    check against the parser's key tables in test-config-keys)."""
+    out = subprocess.run([harness.causeway_bin(), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    options = set(re.findall(r"^\s+(?:-\w, )?(--[a-z][a-z-]*)", out.stdout, re.M))
+    assert "--forget-secrets" in options and "--config" in options, out.stdout
+    with open(os.path.join(harness.REPO_ROOT, "man", "causeway.8")) as f:
+        page = f.read().replace("\\-", "-")
+    missing = sorted(o for o in options if o not in page)
+    assert not missing, "options missing from man/causeway.8: %s" % missing
