@@ -18,6 +18,7 @@ import itertools
 import os
 import re
 import shlex
+import random
 import signal
 import socket
 import subprocess
@@ -68,18 +69,39 @@ DEFAULT_TIMEOUT = float(os.environ.get("E2E_TIMEOUT", "5"))
 # small utilities
 # --------------------------------------------------------------------------
 
+# Ports for the servers a test starts come from below the kernel's ephemeral
+# range (ip_local_port_range, 32768-60999 by default): a port found free with
+# bind(0) is an ephemeral one, and any outgoing connection (Causeway to
+# Prosody, Kannel to us) may take it as its source port before our server
+# binds it ("Address already in use"). Every port is handed out once per
+# test process; the random start keeps parallel test runs apart.
+_PORT_LOW, _PORT_HIGH = 12000, 32000
+_ports_given = set()
+_port_rng = random.Random(os.getpid() ^ int(time.time()))
+
+
+def _bindable(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_ports(n):
-    """n distinct free TCP ports on 127.0.0.1 (bound together, then released)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+    """n distinct free TCP ports on 127.0.0.1, never handed out before in this
+    process, outside the ephemeral range."""
+    out = []
+    for _ in range(20000):
+        if len(out) == n:
+            return out
+        port = _port_rng.randrange(_PORT_LOW, _PORT_HIGH)
+        if port in _ports_given or not _bindable(port):
+            continue
+        _ports_given.add(port)
+        out.append(port)
+    raise AssertionError("no free TCP port in %d-%d" % (_PORT_LOW, _PORT_HIGH))
 
 
 def port_open(port, host="127.0.0.1"):
