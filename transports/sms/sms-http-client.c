@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "sms-http.h"
+#include "sms-poll.h"
 
 #define READ_CHUNK 4096
 #define IN_MAX (CW_SMS_HTTP_HEAD_MAX + CW_SMS_HTTP_CLIENT_BODY_MAX)
@@ -32,6 +33,7 @@ struct CwSmsHttpClient {
     GQueue idle;         /* Conn * of conns with no call */
     GHashTable *opening; /* Connecting * (each freed by its callback) */
     GQueue waiting;      /* Call * (owned) for a connection */
+    CwSmsPoll *poll;     /* the connections' sockets */
     guint sweep_id;
 };
 
@@ -47,19 +49,11 @@ struct Call {
     Conn *conn;             /* while it is on a connection */
 };
 
-/* The connection's watch: one GSource for its life, its condition changed
- * in place. */
-typedef struct {
-    GSource base;
-    Conn *k;
-    gpointer tag;
-} ConnSource;
-
 struct Conn {
     CwSmsHttpClient *c;
     GSocketConnection *gconn; /* owns the socket */
     int fd;
-    ConnSource *source;
+    CwSmsPollWatch *watch; /* in c->poll, for its life; its condition changed in place */
     GIOCondition cond;
     Call *call;      /* NULL: idle */
     gboolean reused; /* carried a request before this one */
@@ -104,22 +98,18 @@ call_finish(Call *call, guint status, const char *reason, const char *body, gsiz
 
 /* ---- connections ---- */
 
-static gboolean
-conn_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
+static void
+conn_ready(CwSmsPollWatch *w, int fd, GIOCondition revents, gpointer data)
 {
-    ConnSource *cs = (ConnSource *)source;
-    conn_io(cs->k, g_source_query_unix_fd(source, cs->tag));
-    return G_SOURCE_CONTINUE; /* conn_io may have destroyed it: GLib checks */
+    conn_io(data, revents); /* may free the connection and remove w */
 }
-
-static GSourceFuncs conn_source_funcs = {.dispatch = conn_source_dispatch};
 
 static void
 conn_set_cond(Conn *k, GIOCondition want)
 {
     want |= G_IO_HUP | G_IO_ERR;
     if (want != k->cond) {
-        g_source_modify_unix_fd((GSource *)k->source, k->source->tag, want);
+        cw_sms_poll_modify(k->watch, want);
         k->cond = want;
     }
 }
@@ -127,10 +117,7 @@ conn_set_cond(Conn *k, GIOCondition want)
 static void
 conn_free(Conn *k)
 {
-    if (k->source) {
-        g_source_destroy((GSource *)k->source);
-        g_source_unref((GSource *)k->source);
-    }
+    cw_sms_poll_remove(k->watch);
     if (k->call) {
         k->call->conn = NULL;
         call_free(k->call);
@@ -382,11 +369,21 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data)
     k->fd = g_socket_get_fd(sock);
     /* one write per request: it must not wait for the ACK of the last */
     g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-    k->source = (ConnSource *)g_source_new(&conn_source_funcs, sizeof(ConnSource));
-    k->source->k = k;
     k->cond = G_IO_IN | G_IO_HUP | G_IO_ERR;
-    k->source->tag = g_source_add_unix_fd((GSource *)k->source, k->fd, k->cond);
-    g_source_attach((GSource *)k->source, NULL);
+    k->watch = cw_sms_poll_add(c->poll, k->fd, k->cond, conn_ready, k);
+    if (!k->watch) {
+        g_autofree char *text = g_strdup_printf("cannot watch the connection to %s: %s",
+                                                c->host_header, g_strerror(errno));
+        k->gconn = NULL;
+        g_free(k);
+        g_io_stream_close(G_IO_STREAM(gconn), NULL, NULL);
+        g_object_unref(gconn);
+        Call *next = g_queue_pop_head(&c->waiting);
+        call_finish(call, 0, NULL, NULL, 0, text);
+        if (next)
+            start_call(c, next);
+        return;
+    }
     g_hash_table_add(c->conns, k);
     conn_start(k, call);
     /* the next connects, OPENING_MAX at a time */
@@ -461,7 +458,14 @@ cw_sms_http_client_new(const char *host, guint16 port, guint max_conns, guint ti
                        guint idle_s)
 {
     g_return_val_if_fail(host != NULL && *host && max_conns >= 1, NULL);
+    g_autoptr(GError) error = NULL;
+    CwSmsPoll *poll = cw_sms_poll_new(&error);
+    if (!poll) {
+        g_warning("sendsms client: %s", error->message);
+        return NULL;
+    }
     CwSmsHttpClient *c = g_new0(CwSmsHttpClient, 1);
+    c->poll = poll;
     c->host = g_strdup(host);
     /* an IPv6 literal in brackets */
     c->host_header = strchr(host, ':') ? g_strdup_printf("[%s]:%u", host, port)
@@ -504,6 +508,7 @@ cw_sms_http_client_free(CwSmsHttpClient *c)
     Call *call;
     while ((call = g_queue_pop_head(&c->waiting)))
         call_free(call);
+    cw_sms_poll_free(c->poll);
     g_object_unref(c->connector);
     g_free(c->host);
     g_free(c->host_header);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sms-http.h"
+#include "sms-poll.h"
 
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_BURST 64          /* accepts per wake-up */
@@ -34,6 +35,7 @@ struct CwSmsListener {
     int fd;
     guint accept_watch, sweep_id;
     GHashTable *conns; /* Conn * (owned) */
+    CwSmsPoll *poll;   /* the connections' sockets */
     char *token;
     CwSmsListenerHandlers handlers;
     gpointer data;
@@ -48,7 +50,7 @@ struct CwSmsListener {
 struct Conn {
     CwSmsListener *l;
     int fd;
-    guint watch;
+    CwSmsPollWatch *watch; /* in l->poll; NULL only if the kernel refused it */
     GIOCondition cond;
     char *in;
     gsize in_len, in_cap;
@@ -106,8 +108,7 @@ static void conn_update_watch(Conn *c);
 static void
 conn_free(Conn *c)
 {
-    if (c->watch)
-        g_source_remove(c->watch);
+    cw_sms_poll_remove(c->watch);
     if (c->fd >= 0)
         close(c->fd);
     g_free(c->in);
@@ -359,32 +360,28 @@ linger(Conn *c)
     return n > 0 && c->lingered <= LINGER_MAX && g_get_monotonic_time() < c->linger_end;
 }
 
-static gboolean
-on_conn_io(gint fd, GIOCondition cond, gpointer data)
+static void
+on_conn_io(CwSmsPollWatch *w, int fd, GIOCondition cond, gpointer data)
 {
     Conn *c = data;
     gboolean eof = FALSE;
     if (c->linger_end) {
-        if (linger(c))
-            return G_SOURCE_CONTINUE;
-        c->watch = 0;
-        conn_close(c);
-        return G_SOURCE_REMOVE;
+        if (!linger(c))
+            conn_close(c);
+        return;
     }
     if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !c->closing && out_pending(c) < OUT_HIGH) {
         if (!read_some(c, &eof)) {
-            c->watch = 0;
             conn_close(c);
-            return G_SOURCE_REMOVE;
+            return;
         }
         process(c);
     }
     if (!flush(c) || (eof && out_pending(c) == 0)) {
         /* broken, or the peer is gone and has every answer (a request cut
          * short is dropped) */
-        c->watch = 0;
         conn_close(c);
-        return G_SOURCE_REMOVE;
+        return;
     }
     if (eof)
         c->closing = TRUE;
@@ -396,7 +393,6 @@ on_conn_io(gint fd, GIOCondition cond, gpointer data)
         process(c); /* requests held back while the answers were unread */
     }
     conn_update_watch(c);
-    return c->watch ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /* Read while not closing and the answers are read; write while any are
@@ -409,14 +405,10 @@ conn_update_watch(Conn *c)
         want |= G_IO_IN;
     if (out_pending(c) > 0)
         want |= G_IO_OUT;
-    if (c->watch && want == c->cond)
+    if (want == c->cond)
         return;
-    if (c->watch) {
-        g_source_remove(c->watch);
-        c->watch = 0;
-    }
     c->cond = want;
-    c->watch = g_unix_fd_add(c->fd, want | G_IO_HUP | G_IO_ERR, on_conn_io, c);
+    cw_sms_poll_modify(c->watch, want);
 }
 
 static gboolean
@@ -447,8 +439,13 @@ on_accept(gint fd, GIOCondition cond, gpointer data)
         c->fd = cfd;
         c->out = g_string_sized_new(256);
         c->last = g_get_monotonic_time();
+        c->cond = G_IO_IN;
+        c->watch = cw_sms_poll_add(l->poll, cfd, c->cond, on_conn_io, c);
         g_hash_table_add(l->conns, c);
-        conn_update_watch(c);
+        if (!c->watch) {
+            g_debug("SMS listener: cannot watch a connection: %s", g_strerror(errno));
+            conn_close(c);
+        }
     }
     return G_SOURCE_CONTINUE;
 }
@@ -515,6 +512,12 @@ cw_sms_listener_new(const char *address, const char *token, const CwSmsListenerH
     l->handlers = *handlers;
     l->data = data;
     l->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    l->poll = cw_sms_poll_new(error);
+    if (!l->poll) {
+        g_free(l->token);
+        g_free(l);
+        return NULL;
+    }
     l->conns = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)conn_free, NULL);
     l->socket = g_steal_pointer(&sock);
     l->fd = g_socket_get_fd(l->socket);
@@ -532,6 +535,7 @@ cw_sms_listener_free(CwSmsListener *l)
     g_clear_handle_id(&l->accept_watch, g_source_remove);
     g_clear_handle_id(&l->sweep_id, g_source_remove);
     g_hash_table_destroy(l->conns);
+    cw_sms_poll_free(l->poll);
     if (l->socket)
         g_socket_close(l->socket, NULL);
     g_clear_object(&l->socket);
