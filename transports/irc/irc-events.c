@@ -262,7 +262,9 @@ on_join(CwIrcSession *s, const CwIrcLine *line)
         return;
     }
     cw_irc_session_set_online(s, line->nick, TRUE);
-    if (!leads(c))
+    /* A member already: a bridged user's own 366 put it in first (see
+     * on_end_of_names); a JOIN never changes a member's prefix. */
+    if (!leads(c) || cw_irc_chanstate_prefix(c->state, line->nick))
         return;
     gboolean capped = FALSE;
     const char *none = cw_str_ref("");
@@ -326,6 +328,26 @@ names_joined(const char *nick, const char *prefix, gpointer data)
     tell_joined(d->s, d->c, nick, prefix);
 }
 
+/* The user's own connection is in the channel (its 366): if the leader's
+ * copy of its JOIN has not been read yet, the user goes into the members now,
+ * as its own NAMES shows it, so that its self-presence and everyone's view
+ * carry the one occupant the leader's JOIN will then find there (and not
+ * report again: on_join). Without it the user would first see itself as an
+ * occupant the set does not know, then a second self-presence when the
+ * leader's JOIN arrives — one extra presence per joiner of a join storm. */
+static void
+add_self(CwIrcSession *s, CwIrcChannel *c, GHashTable *fresh)
+{
+    const char *prefix = g_hash_table_lookup(fresh, s->nick);
+    if (!prefix || cw_irc_chanstate_prefix(c->state, s->nick))
+        return;
+    gboolean capped = FALSE;
+    if (cw_irc_chanstate_set(c->state, s->nick, prefix, &capped))
+        tell_joined(s, c, s->nick, prefix);
+    if (capped)
+        log_capped(s, c);
+}
+
 static void
 on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
 {
@@ -349,6 +371,7 @@ on_end_of_names(CwIrcSession *s, const CwIrcLine *line)
     }
     /* else: another connection keeps the members; this NAMES only says how
      * the user is in the channel. */
+    add_self(s, c, fresh);
     cw_irc_session_sync_room(s, c);
     CwRole role;
     CwAffiliation aff;
