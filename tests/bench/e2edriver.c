@@ -259,14 +259,17 @@ user_connect(User *u)
     stream_open(u);
 }
 
+/* occurrences of m in h[0..n) that end after h[skip]: the first skip bytes are
+ * the carry of the previous read, whose complete markers were counted then */
 static int
-count_marker(const char *h, size_t n, const char *m)
+count_marker(const char *h, size_t n, const char *m, size_t skip)
 {
     int c = 0;
     size_t ml = strlen(m);
     const char *p = h, *e = h + n;
     while ((p = memmem(p, (size_t)(e - p), m, ml))) {
-        c++;
+        if ((size_t)(p - h) + ml > skip)
+            c++;
         p += ml;
     }
     return c;
@@ -340,9 +343,8 @@ user_readable(User *u)
             g_string_append_len(u->in, buf, n);
             const char *h = u->in->str;
             size_t len = u->in->len;
-            (void)carry;
-            msgs_rx += count_marker(h, len, "</message>");
-            presences_rx += count_marker(h, len, "<presence");
+            msgs_rx += count_marker(h, len, "</message>", carry);
+            presences_rx += count_marker(h, len, "<presence", carry);
             if (!u->joined && (memmem(h, len, "code='110'", 10) || memmem(h, len, "code=\"110\"", 10))) {
                 u->joined = true;
                 joined_count++;
