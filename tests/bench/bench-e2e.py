@@ -12,7 +12,7 @@ Prosody; then tests/bench/e2edriver.c logs in N raw c2s users (one TCP
 connection each) and measures the join storm (time to the last
 self-presence), IRC->XMPP fan-out (stanzas/s delivered to the users),
 XMPP->IRC (messages/s reaching the IRC side), the CPU seconds of Prosody and
-of the gateway per phase (/proc/PID/stat), and the gateway's RSS.
+of the gateway (and ngIRCd's) per phase (/proc/PID/stat), and the gateway's RSS.
 Gateways: every one in E2E_GATEWAYS, one after the other with the same
 configuration; "causeway-base" is a second Causeway binary (E2E_BASE_BIN,
 e.g. the start commit built elsewhere) for before/after figures.
@@ -264,7 +264,7 @@ def scenario(gw, n, chans, run):
         argv = [DRIVER, "--c2s-port", str(prosody.c2s), "--irc-port", str(ircd.port), "--users", str(n),
                 "--channels", str(chans), "--domain", DOMAIN, "--user-domain", USER_DOMAIN,
                 "--password", PASSWORD, "--irc-host", IRC_HOST, "--channel", bench.CHANNEL,
-                "--prosody-pid", str(prosody.proc.pid), "--gw-pid", str(gwp.pid),
+                "--prosody-pid", str(prosody.proc.pid), "--gw-pid", str(gwp.pid), "--ircd-pid", str(ircd.proc.pid),
                 "--fan-msgs", str(fan_msgs), "--x2i-msgs", str(x2i_msgs), "--window", str(window),
                 "--timeout", str(TIMEOUT)]
         with open(os.path.join(d, "driver.cmd"), "w") as f:
@@ -298,6 +298,8 @@ def derive(res):
         k = 1e4 / res["fan_delivered"]
         res["fan_prosody_cpu_per_10k"] = res.get("fan_prosody_cpu_s", 0) * k
         res["fan_gw_cpu_per_10k"] = res.get("fan_gw_cpu_s", 0) * k
+        if "fan_ircd_cpu_s" in res:
+            res["fan_ircd_cpu_per_10k"] = res["fan_ircd_cpu_s"] * k
     if res.get("fan_delivered"):
         res["fan_prosody_sys_share"] = res.get("fan_prosody_sys_s", 0) / max(res.get("fan_prosody_cpu_s", 0), 1e-9)
     if res.get("x2i_received"):
@@ -305,6 +307,14 @@ def derive(res):
         k = 1e4 / res["x2i_received"]
         res["x2i_prosody_cpu_per_10k"] = res.get("x2i_all_prosody_cpu_s", res.get("x2i_prosody_cpu_s", 0)) * k
         res["x2i_gw_cpu_per_10k"] = res.get("x2i_all_gw_cpu_s", res.get("x2i_gw_cpu_s", 0)) * k
+        if res.get("x2i_reflections"):
+            # per stanza Prosody routed: the message to the gateway and its reflections to the room
+            k = 1e4 / (res["x2i_received"] + res["x2i_reflections"])
+            res["x2i_prosody_cpu_per_10k_stanzas"] = res.get("x2i_all_prosody_cpu_s", 0) * k
+    if res.get("failed") == "join" and "joined" in res:
+        # the time to the last self-presence of those who got one is not the storm's
+        res["join_storm_s"] = None
+        res["join_incomplete"] = "%d of %d users had their self-presence when the driver gave up" % (res["joined"], n)
     if res.get("join_presences"):
         k = 1e4 / res["join_presences"]
         res["join_prosody_cpu_per_10k"] = res.get("join_prosody_cpu_s", 0) * k
@@ -330,11 +340,14 @@ FIGS = [
     ("fan_stanzas_per_s", "IRC→XMPP fan-out: stanzas/s delivered to the users", "%.0f", False),
     ("fan_prosody_cpu_per_10k", "Prosody CPU-s per 10k fan-out stanzas", "%.3f", True),
     ("fan_gw_cpu_per_10k", "gateway CPU-s per 10k fan-out stanzas", "%.3f", True),
+    ("fan_ircd_cpu_per_10k", "ngIRCd CPU-s per 10k fan-out stanzas", "%.3f", True),
     ("fan_prosody_sys_share", "share of Prosody's fan-out CPU in the kernel", "%.2f", True),
     ("x2i_msgs_per_s", "XMPP→IRC messages/s reaching the IRC side", "%.0f", False),
     ("x2i_all_msgs_per_s", "XMPP→IRC messages/s until every reflection reached the room", "%.0f", False),
     ("x2i_prosody_cpu_per_10k", "Prosody CPU-s per 10k XMPP→IRC messages (all reflections included)", "%.3f", True),
+    ("x2i_prosody_cpu_per_10k_stanzas", "Prosody CPU-s per 10k XMPP→IRC stanzas routed (messages + reflections)", "%.3f", True),
     ("x2i_gw_cpu_per_10k", "gateway CPU-s per 10k XMPP→IRC messages (reflections included)", "%.3f", True),
+    ("x2i_ircd_cpu_s", "ngIRCd CPU-s in the XMPP→IRC phase (until the IRC side had every message)", "%.2f", True),
 ]
 
 
@@ -401,7 +414,8 @@ def plots(results, cases):
 def present(results):
     """the gateways with results, in GATEWAYS' order, then the others"""
     have = {k.split("/")[0] for k in results}
-    order = [g for g in GATEWAYS if g in have] + sorted(have - set(GATEWAYS))
+    known = ["causeway", "causeway-base", "biboumi"]
+    order = [g for g in known if g in have] + sorted(have - set(known))
     return order
 
 
@@ -435,7 +449,10 @@ def report(results, cases):
                 rs = ratios(results.get("%s/%d/%d" % (g, n, c), []), results.get("biboumi/%d/%d" % (n, c), []), key)
                 row += " | " + med_range(rs, "%.2f")
             lines.append(row + " |")
-        fails = ["%s run %d: %s" % (g, i, r.get("failed", "rc %s" % r.get("driver_rc")))
+        fails = ["%s run %d: %s%s%s" % (NAMES.get(g, g), i, r.get("failed", "rc %s" % r.get("driver_rc")),
+                                        " (%s)" % r["join_incomplete"] if r.get("join_incomplete") else "",
+                                        ", gateway RSS then %.0f MiB" % (r["rss_at_failure_kb"] / 1024)
+                                        if isinstance(r.get("rss_at_failure_kb"), (int, float)) else "")
                  for g in GATEWAYS for i, r in enumerate(results.get("%s/%d/%d" % (g, n, c), []))
                  if not r.get("ok")]
         if fails:
