@@ -846,6 +846,13 @@ def render(core, irc, history, problems, started, elapsed, loads):
                                 fmt(cost, "%.0f%%", 100)))
         L.append("")
 
+    # the end-to-end mode's own report (tests/bench/bench-e2e.py writes it)
+    L.append("## End to end with Prosody in the path\n")
+    L.append("`make bench-e2e` runs the same gateways behind a real Prosody with raw c2s users (one TCP "
+             "connection each), N up to 2,000 in one channel and 10,000 users over 1,000 channels: "
+             "[RESULTS-e2e.md](RESULTS-e2e.md), plots [RSS vs N](e2e-rss.svg) and "
+             "[stanzas/s vs N](e2e-fanout.svg).\n")
+
     # problems
     L.append("## Problems seen in this run\n")
     if not problems:

@@ -12,7 +12,7 @@
  *          PRIVMSG benchirc reads counts (x2i_*); then until every user of the
  *          sender's room got the message's reflection (x2i_all_*)
  * Between phases the driver waits until nothing arrived for --quiet seconds.
- * It reads utime+stime of --prosody-pid and --gw-pid and Prosody's stime
+ * It reads utime+stime of --prosody-pid, --gw-pid and --ircd-pid and Prosody's stime
  * alone (/proc/PID/stat) around each phase, and RSS of the gateway. Results: key=value lines on stdout;
  * diagnostics on stderr, prefixed "e2edriver:". Exit 0 when every phase
  * completed, 2 on a timeout, 1 on usage errors.
@@ -45,7 +45,7 @@
 
 static struct {
     int c2s_port, irc_port, users, channels, fan_msgs, x2i_msgs, window, login_window;
-    int prosody_pid, gw_pid;
+    int prosody_pid, gw_pid, ircd_pid;
     double timeout_s, quiet_s;
     const char *domain, *user_domain, *password, *irc_host, *channel;
 } opt = {
@@ -136,14 +136,14 @@ proc_status_kb(int pid, const char *key)
 
 typedef struct {
     int64_t t;
-    double prosody, gw, self, prosody_sys;
+    double prosody, gw, self, prosody_sys, ircd;
 } Mark;
 
 static Mark
 mark(void)
 {
     return (Mark){ now_ns(), proc_cpu_s(opt.prosody_pid), proc_cpu_s(opt.gw_pid), proc_cpu_s(getpid()),
-                   proc_cpu_split_s(opt.prosody_pid, true) };
+                   proc_cpu_split_s(opt.prosody_pid, true), proc_cpu_s(opt.ircd_pid) };
 }
 
 /* PREFIX_wall_s, PREFIX_prosody_cpu_s, PREFIX_gw_cpu_s, PREFIX_driver_cpu_s */
@@ -155,6 +155,8 @@ mark_report(const char *prefix, Mark a, Mark b)
     result("%s_prosody_sys_s=%.3f", prefix, b.prosody_sys - a.prosody_sys);
     result("%s_gw_cpu_s=%.3f", prefix, b.gw - a.gw);
     result("%s_driver_cpu_s=%.3f", prefix, b.self - a.self);
+    if (opt.ircd_pid > 0)
+        result("%s_ircd_cpu_s=%.3f", prefix, b.ircd - a.ircd);
 }
 
 /* -------------------------------------------------------------- connections */
@@ -259,14 +261,17 @@ user_connect(User *u)
     stream_open(u);
 }
 
+/* occurrences of m in h[0..n) that end after h[skip]: the first skip bytes are
+ * the carry of the previous read, whose complete markers were counted then */
 static int
-count_marker(const char *h, size_t n, const char *m)
+count_marker(const char *h, size_t n, const char *m, size_t skip)
 {
     int c = 0;
     size_t ml = strlen(m);
     const char *p = h, *e = h + n;
     while ((p = memmem(p, (size_t)(e - p), m, ml))) {
-        c++;
+        if ((size_t)(p - h) + ml > skip)
+            c++;
         p += ml;
     }
     return c;
@@ -340,9 +345,8 @@ user_readable(User *u)
             g_string_append_len(u->in, buf, n);
             const char *h = u->in->str;
             size_t len = u->in->len;
-            (void)carry;
-            msgs_rx += count_marker(h, len, "</message>");
-            presences_rx += count_marker(h, len, "<presence");
+            msgs_rx += count_marker(h, len, "</message>", carry);
+            presences_rx += count_marker(h, len, "<presence", carry);
             if (!u->joined && (memmem(h, len, "code='110'", 10) || memmem(h, len, "code=\"110\"", 10))) {
                 u->joined = true;
                 joined_count++;
@@ -640,7 +644,7 @@ main(int argc, char **argv)
         if (0) {}
         I("--c2s-port", c2s_port); I("--irc-port", irc_port); I("--users", users); I("--channels", channels);
         I("--fan-msgs", fan_msgs); I("--x2i-msgs", x2i_msgs); I("--window", window);
-        I("--login-window", login_window); I("--prosody-pid", prosody_pid); I("--gw-pid", gw_pid);
+        I("--login-window", login_window); I("--prosody-pid", prosody_pid); I("--gw-pid", gw_pid); I("--ircd-pid", ircd_pid);
         D("--timeout", timeout_s); D("--quiet", quiet_s);
         S("--domain", domain); S("--user-domain", user_domain); S("--password", password);
         S("--irc-host", irc_host); S("--channel", channel);
@@ -651,7 +655,7 @@ main(int argc, char **argv)
     }
     if (!opt.c2s_port || !opt.irc_port || opt.users < 1 || !opt.domain || opt.channels < 1) {
         fprintf(stderr, "usage: e2edriver --c2s-port P --irc-port P --users N --domain GW [--channels C] "
-                        "[--prosody-pid PID --gw-pid PID] [--fan-msgs M --x2i-msgs M --window W]\n");
+                        "[--prosody-pid PID --gw-pid PID --ircd-pid PID] [--fan-msgs M --x2i-msgs M --window W]\n");
         return 1;
     }
     struct rlimit rl;
@@ -702,8 +706,10 @@ main(int argc, char **argv)
     result("joined=%d", joined_count);
     result("join_errors=%d", join_errors);
     result("join_storm_s=%.3f", (double)(t_last_join - a.t) / 1e9);
-    if (!ok || join_errors || dead_count)
+    if (!ok || join_errors || dead_count) {
+        result("rss_at_failure_kb=%ld", proc_status_kb(opt.gw_pid, "VmRSS"));
         return fail("join");
+    }
     run_until(done_quiet, NULL, opt.timeout_s + N * 0.2, "the join storm to settle");
     b = mark();
     b.t = t_last_rx;
